@@ -1,0 +1,254 @@
+#!/usr/bin/env node
+import { createWriteStream, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, Option } from 'commander';
+import { loadConfig } from './config/load.js';
+import type { SeismoConfig } from './config/schema.js';
+import { Daemon, handleSignals } from './daemon.js';
+import { DEFAULT_DEMO, runDemo } from './demo/demo.js';
+import { quantileThreshold } from './detect/threshold.js';
+import { ERROR_CODES, isSeismoError, SeismoError } from './errors.js';
+import { embedWindows } from './jobs/embed-job.js';
+import { loadReadings, windowize } from './jobs/data.js';
+import { trainFromPath } from './jobs/train-job.js';
+import { loadArtifact, saveArtifact, writeThreshold } from './model/artifact.js';
+import { chooseBackend } from './model/backend.js';
+import { splitChronological } from './model/train.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { trainingProgress } from './observability/progress.js';
+import { Scorer } from './score/scorer.js';
+import { simulate } from './simulate/simulator.js';
+import type { Sink } from './sink/sink.js';
+import { FileDeadLetterSink, FileSink, LogDeadLetterSink, StreamSink } from './sink/stream-sink.js';
+import { fileSource } from './source/replay.js';
+import { Scaler } from './window/scaler.js';
+import type { WindowScore } from './pipeline/types.js';
+
+const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+function configFrom(path: string | undefined): SeismoConfig {
+  return loadConfig(path);
+}
+
+function output(path: string | undefined): NodeJS.WritableStream {
+  return path ? createWriteStream(path) : process.stdout;
+}
+
+async function closeOutput(stream: NodeJS.WritableStream): Promise<void> {
+  if (stream === process.stdout) return;
+  await new Promise<void>((resolve) => stream.end(() => resolve()));
+}
+
+function requirePath(value: string | undefined, what: string): string {
+  if (value === undefined) throw new SeismoError('SEISMO_CONFIG_INVALID', `${what}: give --data or set training.path in the config`);
+  return value;
+}
+
+/** The score command's product is the per-window NDJSON; flags are not its output. */
+class NoFlagsSink implements Sink {
+  async send(): Promise<void> {}
+  async flush(): Promise<void> {}
+  async close(): Promise<void> {}
+}
+
+function deadLetterFor(cfg: SeismoConfig, log: Logger) {
+  return cfg.sink.deadLetterPath ? new FileDeadLetterSink(cfg.sink.deadLetterPath) : new LogDeadLetterSink(log);
+}
+
+const program = new Command();
+program.name('seismo').description('Rare-event detection on multivariate sensor streams with an LSTM autoencoder').version('0.1.0');
+const configOption = () => new Option('-c, --config <file>', 'YAML config file (SEISMO_* environment variables override it)');
+
+program
+  .command('validate-config')
+  .argument('<file>', 'config file to check')
+  .description('check a config file; prints every problem with file:line:column and field path')
+  .action((file: string) => {
+    const cfg = loadConfig(file);
+    process.stdout.write(`${file}: OK (artifactDir ${cfg.artifactDir}, lookback ${cfg.window.lookback}, encoder [${cfg.model.encoderUnits.join(', ')}], backend ${cfg.scoring.backend})\n`);
+  });
+
+program
+  .command('train')
+  .addOption(configOption())
+  .option('-d, --data <path>', 'normal data: a CSV/NDJSON file or a directory of them (default training.path)')
+  .option('-o, --out <dir>', 'artifact directory (default artifactDir)')
+  .description('train the autoencoder on normal data, calibrate the threshold on the held-out tail, save the artifact')
+  .action(async (opts: { config?: string; data?: string; out?: string }) => {
+    const cfg = configFrom(opts.config);
+    const log = createLogger(cfg.log.level, true);
+    const backend = await chooseBackend(cfg.scoring.backend, cfg.scoring.threads);
+    if (backend.fallbackReason) log.warn({ reason: backend.fallbackReason }, `training on the ${backend.active} fallback backend`);
+    const progress = trainingProgress();
+    const result = await trainFromPath(cfg, requirePath(opts.data ?? cfg.training.path, 'train'), progress.onEpoch);
+    progress.stop();
+    const dir = opts.out ?? cfg.artifactDir;
+    await saveArtifact(dir, result.artifact);
+    const m = result.artifact.manifest;
+    process.stdout.write(`${JSON.stringify({ artifact: dir, model: m.version, features: m.features, lookback: m.lookback, threshold: result.artifact.threshold?.value, backend: backend.active, training: m.training })}\n`);
+  });
+
+program
+  .command('calibrate')
+  .addOption(configOption())
+  .option('-d, --data <path>', 'normal data to calibrate on (default: the held-out tail of training.path)')
+  .option('--all', 'use every window of --data (it is all held-out normal data), not only its chronological tail')
+  .description('set threshold = threshold.multiplier x threshold.quantile of held-out normal window errors')
+  .action(async (opts: { config?: string; data?: string; all?: boolean }) => {
+    const cfg = configFrom(opts.config);
+    await chooseBackend(cfg.scoring.backend, cfg.scoring.threads);
+    const artifact = await loadArtifact(cfg.artifactDir, { features: cfg.features, lookback: cfg.window.lookback });
+    const data = loadReadings(requirePath(opts.data ?? cfg.training.path, 'calibrate'), { ...cfg, features: artifact.manifest.features }, opts.data ? undefined : cfg.training.maxRows);
+    const scorer = new Scorer(artifact.model, artifact.manifest.lookback, artifact.manifest.features.length, cfg.scoring.maxBatch);
+    const errors: number[] = [];
+    for (const e of windowize(data, new Scaler(artifact.scaler), cfg)) {
+      if (e.set.count < 2) continue;
+      const held = opts.all ? e.set : splitChronological(e.set, cfg.model.validationSplit).validation;
+      errors.push(...scorer.scoreAll(held.data, held.count));
+    }
+    if (errors.length === 0) throw new SeismoError('SEISMO_INPUT_INVALID', 'no windows to calibrate on');
+    const threshold = quantileThreshold(errors, cfg.threshold.quantile, cfg.threshold.multiplier);
+    writeThreshold(cfg.artifactDir, threshold);
+    process.stdout.write(`${JSON.stringify(threshold)}\n`);
+  });
+
+program
+  .command('score')
+  .addOption(configOption())
+  .requiredOption('-d, --data <path>', 'CSV/NDJSON file or directory to score')
+  .option('-o, --out <file>', 'NDJSON output (default stdout)')
+  .description('score every window of a file through the streaming path; NDJSON of window scores')
+  .action(async (opts: { config?: string; data: string; out?: string }) => {
+    const cfg = configFrom(opts.config);
+    const log = createLogger(cfg.log.level, true);
+    const out = output(opts.out);
+    let threshold = NaN;
+    let features: string[] = [];
+    const write = (s: WindowScore) => {
+      const featureErrors = Object.fromEntries(features.map((f, i) => [f, Number((s.featureErrors[i] ?? 0).toPrecision(6))]));
+      out.write(`${JSON.stringify({ entity: s.entity, windowStart: new Date(s.startTs).toISOString(), windowEnd: new Date(s.endTs).toISOString(), score: s.score, threshold, above: s.score > threshold, featureErrors })}\n`);
+    };
+    const artifact = await (async () => {
+      await chooseBackend(cfg.scoring.backend, cfg.scoring.threads);
+      return loadArtifact(cfg.artifactDir, { features: cfg.features, lookback: cfg.window.lookback });
+    })();
+    threshold = artifact.threshold?.value ?? NaN;
+    features = artifact.manifest.features;
+    const daemon = new Daemon({
+      config: { ...cfg, http: { ...cfg.http, enabled: false } },
+      log,
+      source: fileSource(opts.data, cfg.input, 0, cfg.scoring.maxBatch),
+      sink: new NoFlagsSink(),
+      deadLetter: deadLetterFor(cfg, log),
+      artifact,
+      onScore: write,
+    });
+    await daemon.start();
+    await daemon.finished();
+    await daemon.stop();
+    await closeOutput(out);
+  });
+
+program
+  .command('embed')
+  .addOption(configOption())
+  .requiredOption('-d, --data <path>', 'CSV/NDJSON file or directory')
+  .addOption(new Option('-f, --format <format>', 'output format').choices(['ndjson', 'csv']).default('ndjson'))
+  .option('-o, --out <file>', 'output file (default stdout)')
+  .description("write the standalone encoder's code vector for every window")
+  .action(async (opts: { config?: string; data: string; format: 'ndjson' | 'csv'; out?: string }) => {
+    const cfg = configFrom(opts.config);
+    await chooseBackend(cfg.scoring.backend, cfg.scoring.threads);
+    const artifact = await loadArtifact(cfg.artifactDir, { features: cfg.features, lookback: cfg.window.lookback });
+    const data = loadReadings(opts.data, { ...cfg, features: artifact.manifest.features });
+    const out = output(opts.out);
+    let header = false;
+    for (const e of embedWindows(artifact, windowize(data, new Scaler(artifact.scaler), cfg), cfg.scoring.maxBatch)) {
+      if (opts.format === 'ndjson') out.write(`${JSON.stringify(e)}\n`);
+      else {
+        if (!header) {
+          out.write(`entity,windowStart,windowEnd,${e.code.map((_, i) => `c${i}`).join(',')}\n`);
+          header = true;
+        }
+        out.write(`${e.entity},${e.windowStart},${e.windowEnd},${e.code.join(',')}\n`);
+      }
+    }
+    await closeOutput(out);
+  });
+
+program
+  .command('run')
+  .addOption(configOption())
+  .description('run the daemon: source -> windows -> model -> alerts -> sink, with /metrics, /healthz, /readyz')
+  .action(async (opts: { config?: string }) => {
+    const cfg = configFrom(opts.config);
+    const log = createLogger(cfg.log.level, cfg.sink.kind === 'stdout');
+    if (cfg.source.path === undefined) throw new SeismoError('SEISMO_CONFIG_INVALID', 'source.path: required for source.kind "file"');
+    const daemon = new Daemon({
+      config: cfg,
+      log,
+      source: fileSource(cfg.source.path, cfg.input, cfg.source.speed, cfg.scoring.maxBatch),
+      sink: cfg.sink.kind === 'file' ? new FileSink(cfg.sink.path ?? 'flags.ndjson') : new StreamSink(process.stdout),
+      deadLetter: deadLetterFor(cfg, log),
+    });
+    handleSignals(daemon, log, cfg.daemon.shutdownDeadlineSeconds * 1000);
+    await daemon.start();
+    await daemon.finished();
+    await daemon.stop();
+  });
+
+program
+  .command('demo')
+  .addOption(configOption().default(existsSync(join(packageRoot, 'config/demo.yaml')) ? join(packageRoot, 'config/demo.yaml') : undefined))
+  .option('--serve', 'keep /metrics, /healthz and /readyz up after the replay, until SIGTERM/SIGINT')
+  .option('--seed <n>', 'simulator seed', (v) => Number(v), DEFAULT_DEMO.seed)
+  .description('train, calibrate and replay the built-in simulated pump fleet; print flags and a summary')
+  .action(async (opts: { config?: string; serve?: boolean; seed: number }) => {
+    const cfg = configFrom(opts.config);
+    const log = createLogger(cfg.log.level, true);
+    const { summary, daemon } = await runDemo(cfg, log, process.stdout, { ...DEFAULT_DEMO, seed: opts.seed }, opts.serve === true);
+    log.info({ summary }, 'demo finished');
+    if (opts.serve) {
+      process.stdout.write(`Serving http://${cfg.http.host}:${daemon.httpPort}/metrics until SIGTERM/SIGINT\n`);
+      handleSignals(daemon, log, cfg.daemon.shutdownDeadlineSeconds * 1000);
+      return;
+    }
+    await daemon.stop();
+  });
+
+program
+  .command('simulate')
+  .requiredOption('-o, --out <file>', 'NDJSON readings file to write; events go to <file>.events.json')
+  .option('--seed <n>', 'seed', (v) => Number(v), DEFAULT_DEMO.seed)
+  .option('--entities <n>', 'entities', (v) => Number(v), DEFAULT_DEMO.entities)
+  .option('--steps <n>', 'readings per entity', (v) => Number(v), DEFAULT_DEMO.trainSteps + DEFAULT_DEMO.testSteps)
+  .option('--events <n>', 'events per entity (after the first --normal steps)', (v) => Number(v), DEFAULT_DEMO.eventsPerEntity)
+  .option('--normal <n>', 'leading event-free steps per entity', (v) => Number(v), DEFAULT_DEMO.trainSteps)
+  .description('write the seeded simulator output (readings in the Kafka message format) and its labelled events')
+  .action(async (opts: { out: string; seed: number; entities: number; steps: number; events: number; normal: number }) => {
+    const sim = simulate({ seed: opts.seed, entities: opts.entities, periodSeconds: DEFAULT_DEMO.periodSeconds, steps: opts.steps, eventsPerEntity: opts.events, eventFrom: opts.normal, startTs: Date.UTC(2026, 10, 1) });
+    const out = createWriteStream(opts.out);
+    for (const r of sim.readings) out.write(`${JSON.stringify({ entity: r.entity, ts: new Date(r.ts).toISOString(), values: r.values })}\n`);
+    await closeOutput(out);
+    const events = createWriteStream(`${opts.out}.events.json`);
+    events.end(JSON.stringify(sim.events.map((e) => ({ ...e, startTs: new Date(e.startTs).toISOString(), endTs: new Date(e.endTs).toISOString() })), null, 2));
+    process.stdout.write(`${sim.readings.length} readings -> ${opts.out}, ${sim.events.length} events -> ${opts.out}.events.json\n`);
+  });
+
+program
+  .command('errors')
+  .description('list the error codes, their exit codes and meaning')
+  .action(() => {
+    for (const [code, e] of Object.entries(ERROR_CODES)) process.stdout.write(`${code}\texit ${e.exitCode}\t${e.retriable ? 'retriable' : 'fatal'}\t${e.doc}\n`);
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (isSeismoError(err)) {
+    process.stderr.write(`seismo: ${err.code}: ${err.message}\n`);
+    process.exitCode = err.exitCode;
+  } else {
+    process.stderr.write(`seismo: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = ERROR_CODES.SEISMO_INTERNAL.exitCode;
+  }
+});

@@ -1,0 +1,203 @@
+import { z } from 'zod';
+
+/**
+ * The single source of Seismo's configuration: types, defaults and field docs live here.
+ * The README's config reference and config/seismo.example.yaml are checked against it by tests.
+ * Every object is strict, so a misspelt key is an error rather than a silently ignored line.
+ */
+
+const inputSchema = z
+  .object({
+    format: z
+      .enum(['json', 'skab', 'csv'])
+      .default('json')
+      .describe('How records are encoded: `json` (one DESIGN.md reading per line or message), `skab` (`;`-separated SKAB CSV with a `datetime` column), `csv` (generic CSV, columns below).'),
+    delimiter: z.string().length(1).default(',').describe('Column separator for `csv` (SKAB always uses `;`).'),
+    timestampColumn: z.string().min(1).default('datetime').describe('CSV column holding the timestamp (ISO 8601 or epoch milliseconds).'),
+    entityColumn: z.string().min(1).optional().describe('CSV column holding the entity id; without it every row belongs to `entity`.'),
+    entity: z.string().min(1).default('default').describe('Entity id for CSV rows when there is no entity column (default: the file name without extension).'),
+    ignoreColumns: z.array(z.string()).default(['anomaly', 'changepoint']).describe('CSV columns that are neither timestamp, entity nor feature (e.g. labels).'),
+    maxMessageBytes: z.number().int().positive().default(65536).describe('Records larger than this are poison (`oversized`).'),
+  })
+  .strict();
+
+const windowSchema = z
+  .object({
+    lookback: z.number().int().min(2).max(1000).default(10).describe('Timesteps per window (T). Stride is always 1.'),
+    maxGapSeconds: z.number().positive().default(300).describe('A gap longer than this between two readings of one entity resets its window.'),
+    outOfOrder: z
+      .enum(['drop', 'reset'])
+      .default('drop')
+      .describe('A reading older than or equal to the last one seen for its entity: `drop` it as poison (`out_of_order`), or `reset` the window and start again from it.'),
+    missing: z
+      .enum(['reject', 'forward-fill'])
+      .default('forward-fill')
+      .describe('A missing or non-finite feature value: `reject` the reading as poison, or `forward-fill` the last good value (rejected when there is none yet).'),
+    unknownFeatures: z
+      .enum(['reject', 'ignore'])
+      .default('ignore')
+      .describe('A reading with features the model does not know: `reject` it as poison, or `ignore` the extra values.'),
+  })
+  .strict();
+
+const modelSchema = z
+  .object({
+    encoderUnits: z.array(z.number().int().positive()).min(1).default([128, 64]).describe('LSTM units of the encoder stack, outermost first; the decoder mirrors it.'),
+    bottleneck: z
+      .enum(['repeat-vector', 'none'])
+      .default('repeat-vector')
+      .describe('`repeat-vector`: the last encoder LSTM emits one code vector that RepeatVector feeds to the decoder. `none`: every layer passes full sequences (no bottleneck).'),
+    activation: z.enum(['tanh', 'relu']).default('tanh').describe('LSTM activation; the wide relu stack is `encoderUnits: [512, 256, 128]` with `relu`.'),
+    epochs: z.number().int().positive().default(50).describe('Maximum training epochs.'),
+    batchSize: z.number().int().positive().default(64).describe('Training batch size.'),
+    learningRate: z.number().positive().default(0.001).describe('Adam learning rate.'),
+    validationSplit: z.number().min(0.05).max(0.5).default(0.2).describe('Chronological tail of the training windows held out for validation, early stopping and calibration.'),
+    patience: z.number().int().min(1).default(5).describe('Early stopping: epochs without a val-loss improvement before stopping.'),
+    seed: z.number().int().default(42).describe('Seed for weight initialisation and shuffling.'),
+  })
+  .strict();
+
+const thresholdSchema = z
+  .object({
+    quantile: z.number().gt(0).lt(1).default(0.99).describe('Quantile of held-out normal window errors.'),
+    multiplier: z.number().positive().default(1.5).describe('Threshold = multiplier x quantile.'),
+  })
+  .strict();
+
+const alertsSchema = z
+  .object({
+    openK: z.number().int().min(1).default(3).describe('Open an alert when at least openK of the last openN windows exceed the threshold.'),
+    openN: z.number().int().min(1).default(5).describe('See openK.'),
+    resolveRatio: z.number().gt(0).max(1).default(0.8).describe('Hysteresis: an open alert counts a window as calm only below resolveRatio x threshold.'),
+    resolveAfter: z.number().int().min(1).default(10).describe('Consecutive calm windows that resolve an open alert.'),
+    cooldownWindows: z.number().int().min(0).default(10).describe('After a resolve, windows to wait before the same entity may open again.'),
+    updateRatio: z.number().gt(1).default(1.5).describe('An open alert emits `update` when its peak severity grows by this factor over the last emitted one.'),
+    topFeatures: z.number().int().min(1).default(3).describe('How many contributing features each flag lists.'),
+  })
+  .strict();
+
+const scoringSchema = z
+  .object({
+    backend: z
+      .enum(['auto', 'native', 'wasm', 'cpu'])
+      .default('auto')
+      .describe('TensorFlow backend: `native` (tfjs-node, fails startup when missing), `wasm`, `cpu`, or `auto` (native, else wasm, else cpu, with a loud warning).'),
+    maxBatch: z.number().int().min(1).max(65536).default(256).describe('Most windows scored in one model call.'),
+    maxDelayMs: z.number().min(0).default(5).describe('Longest a ready window waits for its batch to fill.'),
+    threads: z.number().int().min(0).default(0).describe('Intra-op threads for the native backend (0: TensorFlow decides).'),
+  })
+  .strict();
+
+const sourceSchema = z
+  .object({
+    kind: z.enum(['file']).default('file').describe('Where readings come from.'),
+    path: z.string().min(1).optional().describe('File or directory (of CSV/NDJSON files) to replay for `file`.'),
+    speed: z.number().min(0).default(0).describe('File replay pace: 0 as fast as possible, N = N x real time by the readings\' timestamps.'),
+  })
+  .strict();
+
+const sinkSchema = z
+  .object({
+    kind: z.enum(['stdout', 'file']).default('stdout').describe('Where flags go.'),
+    path: z.string().min(1).optional().describe('NDJSON file for `file`.'),
+    deadLetterPath: z.string().min(1).optional().describe('NDJSON file for poison records (file and stdout sinks); without it they are logged at warn level.'),
+  })
+  .strict();
+
+const httpSchema = z
+  .object({
+    enabled: z.boolean().default(true).describe('Serve /metrics, /healthz and /readyz.'),
+    host: z.string().min(1).default('127.0.0.1').describe('Listen address.'),
+    port: z.number().int().min(0).max(65535).default(9464).describe('Listen port (0 picks a free one).'),
+  })
+  .strict();
+
+const daemonSchema = z
+  .object({
+    shutdownDeadlineSeconds: z.number().positive().default(30).describe('After the first SIGTERM/SIGINT, drain for at most this long, then exit 1.'),
+  })
+  .strict();
+
+const logSchema = z
+  .object({
+    level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info').describe('Log level (JSON lines to stdout, or stderr when stdout carries flags).'),
+  })
+  .strict();
+
+const trainingSchema = z
+  .object({
+    path: z.string().min(1).optional().describe('File or directory of normal data to train on.'),
+    maxRows: z.number().int().positive().optional().describe('Use only the first maxRows readings of each entity (e.g. 400 for the SKAB protocol).'),
+    scaler: z.enum(['standard', 'minmax']).default('standard').describe('Feature scaling fitted on training rows only.'),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    artifactDir: z.string().min(1).default('artifacts/model').describe('Directory of the trained model artifact.'),
+    features: z.array(z.string().min(1)).optional().describe('Feature names in model order; default: every numeric column of the training data.'),
+    input: inputSchema.default({}),
+    window: windowSchema.default({}),
+    training: trainingSchema.default({}),
+    model: modelSchema.default({}),
+    threshold: thresholdSchema.default({}),
+    alerts: alertsSchema.default({}),
+    scoring: scoringSchema.default({}),
+    source: sourceSchema.default({}),
+    sink: sinkSchema.default({}),
+    http: httpSchema.default({}),
+    daemon: daemonSchema.default({}),
+    log: logSchema.default({}),
+  })
+  .strict();
+
+export type SeismoConfig = z.infer<typeof configSchema>;
+export type ModelConfig = SeismoConfig['model'];
+export type WindowConfig = SeismoConfig['window'];
+export type InputConfig = SeismoConfig['input'];
+export type AlertsConfig = SeismoConfig['alerts'];
+export type ThresholdConfig = SeismoConfig['threshold'];
+export type ScoringConfig = SeismoConfig['scoring'];
+
+/** A leaf of the schema: its dotted path, doc, default and the zod type to parse overrides with. */
+export interface ConfigField {
+  path: string[];
+  description: string;
+  defaultValue: unknown;
+  kind: 'string' | 'number' | 'boolean' | 'enum' | 'array';
+}
+
+/** Walks the schema so docs, env overrides and the example-config test all see the same keys. */
+export function listConfigFields(schema: z.ZodTypeAny = configSchema, prefix: string[] = []): ConfigField[] {
+  const fields: ConfigField[] = [];
+  let inner: z.ZodTypeAny = schema;
+  let description = schema.description ?? '';
+  let defaultValue: unknown = undefined;
+  for (;;) {
+    if (inner instanceof z.ZodDefault) {
+      defaultValue = inner._def.defaultValue();
+      inner = inner._def.innerType;
+    } else if (inner instanceof z.ZodOptional) {
+      inner = inner.unwrap();
+    } else break;
+    description ||= inner.description ?? '';
+  }
+  if (inner instanceof z.ZodObject) {
+    for (const [key, child] of Object.entries(inner.shape as Record<string, z.ZodTypeAny>)) {
+      fields.push(...listConfigFields(child, [...prefix, key]));
+    }
+    return fields;
+  }
+  const kind = inner instanceof z.ZodNumber ? 'number'
+    : inner instanceof z.ZodBoolean ? 'boolean'
+    : inner instanceof z.ZodEnum ? 'enum'
+    : inner instanceof z.ZodArray ? 'array'
+    : 'string';
+  fields.push({ path: prefix, description, defaultValue, kind });
+  return fields;
+}
+
+/** SEISMO_ + the path in upper snake case: kafka.brokers -> SEISMO_KAFKA_BROKERS. */
+export function envName(path: string[]): string {
+  return 'SEISMO_' + path.map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_');
+}

@@ -1,0 +1,186 @@
+import type { SeismoConfig } from './config/schema.js';
+import { AlertTracker } from './detect/alerts.js';
+import { isSeismoError, SeismoError } from './errors.js';
+import { loadArtifact, type Artifact } from './model/artifact.js';
+import { chooseBackend, liveTensors, type BackendChoice } from './model/backend.js';
+import { HttpServer } from './observability/http.js';
+import type { Logger } from './observability/logger.js';
+import { Metrics, type LifecycleState } from './observability/metrics.js';
+import { Pipeline } from './pipeline/pipeline.js';
+import type { Flag, WindowScore } from './pipeline/types.js';
+import { Scorer } from './score/scorer.js';
+import type { DeadLetterSink, Sink } from './sink/sink.js';
+import type { Source } from './source/source.js';
+import { Scaler } from './window/scaler.js';
+import { Windower } from './window/windower.js';
+
+export interface DaemonParts {
+  config: SeismoConfig;
+  log: Logger;
+  source: Source;
+  sink: Sink;
+  deadLetter: DeadLetterSink;
+  metrics?: Metrics;
+  /** An artifact already in memory (the demo); otherwise loaded from config.artifactDir. */
+  artifact?: Artifact;
+  onScore?: (score: WindowScore) => void;
+  onFlag?: (flag: Flag) => void;
+}
+
+/**
+ * Lifecycle: created -> starting -> ready -> draining -> stopped.
+ * Start: backend, model load + warm-up, HTTP, sink, then the source. Stop runs in reverse,
+ * every step even if an earlier one fails, and caches its promise so a second call waits for
+ * the first instead of running twice.
+ */
+export class Daemon {
+  readonly metrics: Metrics;
+  private state: LifecycleState = 'created';
+  private readonly http: HttpServer;
+  private backend: BackendChoice | undefined;
+  private artifact: Artifact | undefined;
+  private stopping: Promise<void> | undefined;
+  private sourceDone: Promise<void> | undefined;
+  httpPort: number | undefined;
+
+  constructor(private readonly parts: DaemonParts) {
+    this.metrics = parts.metrics ?? new Metrics();
+    this.http = new HttpServer(this.metrics, () => ({ ready: this.state === 'ready', detail: this.readinessDetail() }));
+  }
+
+  get lifecycle(): LifecycleState {
+    return this.state;
+  }
+
+  private setState(state: LifecycleState): void {
+    this.state = state;
+    this.metrics.setLifecycle(state);
+    this.parts.log.info({ state }, `lifecycle ${state}`);
+  }
+
+  private readinessDetail(): Record<string, unknown> {
+    return {
+      state: this.state,
+      backend: this.backend?.active,
+      backendRequested: this.backend?.requested,
+      ...(this.backend?.fallbackReason ? { backendWarning: `running on the ${this.backend.active} fallback: ${this.backend.fallbackReason}` } : {}),
+      model: this.artifact?.manifest.version,
+    };
+  }
+
+  async start(): Promise<void> {
+    const { config, log } = this.parts;
+    this.setState('starting');
+    this.backend = await chooseBackend(config.scoring.backend, config.scoring.threads);
+    if (this.backend.fallbackReason) log.warn({ backend: this.backend.active, reason: this.backend.fallbackReason }, `NOT on the native TensorFlow backend: running on ${this.backend.active}`);
+    else log.info({ backend: this.backend.active }, 'TensorFlow backend ready');
+    this.metrics.backendInfo.set({ backend: this.backend.active, requested: this.backend.requested, fallback: this.backend.fallbackReason ? 'true' : 'false' }, 1);
+    this.metrics.liveTensorsProbe = liveTensors;
+
+    this.artifact = this.parts.artifact ?? (await loadArtifact(config.artifactDir, { features: config.features, lookback: config.window.lookback }, config.model.learningRate));
+    const { manifest, scaler: scalerState } = this.artifact;
+    const threshold = this.artifact.threshold;
+    if (!threshold) throw new SeismoError('SEISMO_MODEL_INCOMPATIBLE', `model artifact ${config.artifactDir} has no threshold; run \`seismo calibrate\``);
+    const scorer = new Scorer(this.artifact.model, manifest.lookback, manifest.features.length, config.scoring.maxBatch);
+    scorer.warmUp();
+    this.metrics.modelInfo.set({ model: manifest.version, lookback: String(manifest.lookback), features: String(manifest.features.length) }, 1);
+    this.metrics.modelCreated.set(Date.parse(manifest.created) / 1000);
+    this.metrics.threshold.set(threshold.value);
+    log.info({ model: manifest.version, features: manifest.features, lookback: manifest.lookback, threshold: threshold.value }, 'model loaded and warmed up');
+
+    if (config.http.enabled) {
+      this.httpPort = await this.http.listen(config.http.host, config.http.port);
+      log.info({ url: `http://${config.http.host}:${this.httpPort}/metrics` }, 'http listening');
+    }
+
+    const pipeline = new Pipeline({
+      windower: new Windower({ ...config.window, lookback: manifest.lookback }, new Scaler(scalerState)),
+      scorer,
+      alerts: new AlertTracker(config.alerts, threshold.value, manifest.features, manifest.version),
+      threshold: threshold.value,
+      sink: this.parts.sink,
+      deadLetter: this.parts.deadLetter,
+      metrics: this.metrics,
+      maxMessageBytes: config.input.maxMessageBytes,
+      ...(this.parts.onScore ? { onScore: this.parts.onScore } : {}),
+      ...(this.parts.onFlag ? { onFlag: this.parts.onFlag } : {}),
+    });
+    this.sourceDone = this.parts.source.start((records) => pipeline.process(records));
+    this.setState('ready');
+  }
+
+  /** Resolves when the source is exhausted (file replay) or stopped; rejects if it failed. */
+  async finished(): Promise<void> {
+    await this.sourceDone;
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.runStop();
+    return this.stopping;
+  }
+
+  private async runStop(): Promise<void> {
+    if (this.state === 'created') {
+      this.setState('stopped');
+      return;
+    }
+    this.setState('draining');
+    const failures: unknown[] = [];
+    const step = async (name: string, fn: () => Promise<unknown>) => {
+      try {
+        await fn();
+      } catch (err) {
+        failures.push(err);
+        this.parts.log.error({ err, step: name }, 'shutdown step failed');
+      }
+    };
+    await step('source', () => this.parts.source.stop());
+    await step('in-flight', async () => this.sourceDone);
+    await step('sink flush', () => this.parts.sink.flush());
+    await step('sink close', () => this.parts.sink.close());
+    await step('dead-letter close', () => this.parts.deadLetter.close());
+    await step('http', () => this.http.close());
+    this.setState('stopped');
+    const first = failures[0];
+    if (first !== undefined) throw isSeismoError(first) ? first : new SeismoError('SEISMO_INTERNAL', `shutdown failed: ${String(first)}`, { cause: first });
+  }
+}
+
+/**
+ * First SIGTERM/SIGINT drains; a second one, or the watchdog after `deadlineMs`, exits 1.
+ * Returns a function that removes the handlers.
+ */
+export function handleSignals(daemon: Daemon, log: Logger, deadlineMs: number, exit: (code: number) => void = process.exit): () => void {
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      log.error({ signal }, 'second signal: exiting now');
+      exit(1);
+      return;
+    }
+    log.info({ signal }, 'draining');
+    const watchdog = setTimeout(() => {
+      log.error({ deadlineMs }, 'shutdown deadline passed: exiting');
+      exit(1);
+    }, deadlineMs);
+    watchdog.unref();
+    daemon.stop().then(
+      () => {
+        clearTimeout(watchdog);
+        exit(0);
+      },
+      (err: unknown) => {
+        clearTimeout(watchdog);
+        log.error({ err }, 'shutdown failed');
+        exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return () => {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  };
+}

@@ -1,0 +1,114 @@
+import type { SeismoConfig } from '../config/schema.js';
+import { SeismoError } from '../errors.js';
+import type { PoisonRecord, Reading } from '../pipeline/types.js';
+import { decodeReading } from '../source/decode.js';
+import { dataFiles, readRecords } from '../source/replay.js';
+import { parseCsv } from '../source/csv.js';
+import type { WindowSet } from '../model/train.js';
+import { Scaler } from '../window/scaler.js';
+import { Windower } from '../window/windower.js';
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+
+export interface LoadedReadings {
+  /** Readings per entity, in arrival order. */
+  byEntity: Map<string, Reading[]>;
+  features: string[];
+  poison: PoisonRecord[];
+}
+
+/**
+ * Reads every file of a path through the same decoders the daemon uses. Features are the
+ * config's list, or the numeric columns/keys found in the data, in first-seen order.
+ */
+export function loadReadings(path: string, cfg: SeismoConfig, maxRowsPerEntity?: number): LoadedReadings {
+  const byEntity = new Map<string, Reading[]>();
+  const poison: PoisonRecord[] = [];
+  const seen: string[] = [];
+  for (const file of dataFiles(path)) {
+    for (const record of readRecords(file, cfg.input)) {
+      let reading: Reading;
+      if (record.kind === 'poison') {
+        poison.push(record.poison);
+        continue;
+      }
+      if (record.kind === 'raw') {
+        const decoded = decodeReading(record.text, record.position, cfg.input.maxMessageBytes, record.key);
+        if (!decoded.ok) {
+          poison.push(decoded.poison);
+          continue;
+        }
+        reading = decoded.reading;
+      } else reading = record.reading;
+      const list = byEntity.get(reading.entity) ?? [];
+      if (maxRowsPerEntity !== undefined && list.length >= maxRowsPerEntity) continue;
+      list.push(reading);
+      byEntity.set(reading.entity, list);
+      for (const name of Object.keys(reading.values)) if (!seen.includes(name)) seen.push(name);
+    }
+  }
+  const features = cfg.features ?? seen;
+  if (byEntity.size === 0) throw new SeismoError('SEISMO_INPUT_INVALID', `${path}: no usable readings (${poison.length} rejected)`);
+  return { byEntity, features, poison };
+}
+
+/** Labels of a CSV file (e.g. SKAB's anomaly/changepoint), aligned with its readings. */
+export function loadLabels(file: string, cfg: SeismoConfig): { readings: Reading[]; labels: Record<string, number>[] } {
+  if (extname(file) !== '.csv') return { readings: [], labels: [] };
+  const parsed = parseCsv(readFileSync(file, 'utf8'), file, cfg.input.format === 'json' ? { ...cfg.input, format: 'csv' } : cfg.input);
+  return { readings: parsed.readings, labels: parsed.labels };
+}
+
+export function fitScaler(data: LoadedReadings, kind: SeismoConfig['training']['scaler']): Scaler {
+  const rows: number[][] = [];
+  for (const readings of data.byEntity.values()) {
+    for (const r of readings) {
+      const row = data.features.map((f) => r.values[f] ?? NaN);
+      if (row.every(Number.isFinite)) rows.push(row);
+    }
+  }
+  if (rows.length === 0) throw new SeismoError('SEISMO_INPUT_INVALID', `no complete rows with features [${data.features.join(', ')}] to fit the scaler on`);
+  return Scaler.fit(kind, data.features, rows);
+}
+
+export interface EntityWindows {
+  entity: string;
+  set: WindowSet;
+  startTs: Float64Array;
+  endTs: Float64Array;
+}
+
+/** Runs each entity's readings through the streaming Windower and packs the windows densely. */
+export function windowize(data: LoadedReadings, scaler: Scaler, cfg: SeismoConfig): EntityWindows[] {
+  const T = cfg.window.lookback;
+  const F = scaler.features.length;
+  const out: EntityWindows[] = [];
+  for (const [entity, readings] of data.byEntity) {
+    const windower = new Windower(cfg.window, scaler);
+    const buffer = new Float32Array(Math.max(0, readings.length) * T * F);
+    const startTs = new Float64Array(readings.length);
+    const endTs = new Float64Array(readings.length);
+    let count = 0;
+    for (const r of readings) {
+      const res = windower.push(r);
+      if (res.kind !== 'window') continue;
+      buffer.set(res.window.data, count * T * F);
+      startTs[count] = res.window.startTs;
+      endTs[count] = res.window.endTs;
+      count++;
+    }
+    out.push({ entity, set: { data: buffer.subarray(0, count * T * F), count, lookback: T, features: F }, startTs: startTs.subarray(0, count), endTs: endTs.subarray(0, count) });
+  }
+  return out;
+}
+
+export function concatWindowSets(sets: WindowSet[], lookback: number, features: number): WindowSet {
+  const count = sets.reduce((n, s) => n + s.count, 0);
+  const data = new Float32Array(count * lookback * features);
+  let at = 0;
+  for (const s of sets) {
+    data.set(s.data, at);
+    at += s.data.length;
+  }
+  return { data, count, lookback, features };
+}

@@ -1,0 +1,83 @@
+import type { SeismoConfig } from '../config/schema.js';
+import { SeismoError } from '../errors.js';
+import { quantileThreshold } from '../detect/threshold.js';
+import { sha256, type Artifact, type ThresholdState } from '../model/artifact.js';
+import { buildAutoencoder } from '../model/build.js';
+import { splitChronological, trainAutoencoder, type EpochReport, type WindowSet } from '../model/train.js';
+import { Scorer } from '../score/scorer.js';
+import { activeBackend } from '../model/backend.js';
+import { concatWindowSets, fitScaler, loadReadings, windowize, type LoadedReadings } from './data.js';
+import type * as tf from '@tensorflow/tfjs';
+
+export interface TrainResult {
+  artifact: Artifact;
+  /** Held-out normal windows, kept for calibration. */
+  validation: WindowSet;
+  data: LoadedReadings;
+}
+
+/** Hash of the parts of the config that change what the model learns. */
+export function configHash(cfg: SeismoConfig, features: string[]): string {
+  return sha256(JSON.stringify({ features, window: cfg.window, model: cfg.model, scaler: cfg.training.scaler, maxRows: cfg.training.maxRows ?? null })).slice(0, 16);
+}
+
+/**
+ * Train on normal data: fit the scaler on training rows only, window each entity with the
+ * streaming windower, hold out each entity's chronological tail, fit the autoencoder, then
+ * calibrate the threshold on the held-out windows.
+ */
+export async function trainFromData(cfg: SeismoConfig, data: LoadedReadings, onEpoch?: (r: EpochReport) => void): Promise<TrainResult> {
+  const scaler = fitScaler(data, cfg.training.scaler);
+  const perEntity = windowize(data, scaler, cfg);
+  const trains: WindowSet[] = [];
+  const vals: WindowSet[] = [];
+  for (const e of perEntity) {
+    if (e.set.count < 2) continue;
+    const { train, validation } = splitChronological(e.set, cfg.model.validationSplit);
+    trains.push(train);
+    vals.push(validation);
+  }
+  const T = cfg.window.lookback;
+  const F = scaler.features.length;
+  const train = concatWindowSets(trains, T, F);
+  const validation = concatWindowSets(vals, T, F);
+  if (train.count < 1) throw new SeismoError('SEISMO_TRAINING_FAILED', `no training windows: need at least ${T + 1} readings per entity`);
+
+  const model = buildAutoencoder(cfg.model, T, F);
+  const metrics = await trainAutoencoder(model, train, validation, cfg.model, onEpoch);
+  const threshold = calibrate(model, validation, cfg);
+  const dataHash = sha256(new Uint8Array(train.data.buffer, train.data.byteOffset, train.data.byteLength)).slice(0, 16);
+  const version = `seismo-${new Date().toISOString().slice(0, 10)}-${dataHash.slice(0, 8)}`;
+  return {
+    artifact: {
+      model,
+      scaler: scaler.state,
+      threshold,
+      manifest: {
+        formatVersion: 1,
+        version,
+        created: new Date().toISOString(),
+        features: scaler.features,
+        lookback: T,
+        configHash: configHash(cfg, scaler.features),
+        dataHash,
+        backend: activeBackend()?.active ?? 'unknown',
+        training: metrics,
+        architecture: { encoderUnits: cfg.model.encoderUnits, bottleneck: cfg.model.bottleneck, activation: cfg.model.activation },
+      },
+    },
+    validation,
+    data,
+  };
+}
+
+export async function trainFromPath(cfg: SeismoConfig, path: string, onEpoch?: (r: EpochReport) => void): Promise<TrainResult> {
+  return trainFromData(cfg, loadReadings(path, cfg, cfg.training.maxRows), onEpoch);
+}
+
+/** Threshold = multiplier x quantile of the reconstruction errors of held-out normal windows. */
+export function calibrate(model: tf.LayersModel, windows: WindowSet, cfg: SeismoConfig): ThresholdState {
+  const scorer = new Scorer(model, windows.lookback, windows.features, cfg.scoring.maxBatch);
+  const errors = scorer.scoreAll(windows.data, windows.count);
+  return quantileThreshold(errors, cfg.threshold.quantile, cfg.threshold.multiplier);
+}

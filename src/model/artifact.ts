@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { SeismoError } from '../errors.js';
+import type { ScalerState } from '../window/scaler.js';
+import type { TrainingMetrics } from './train.js';
+import { compileAutoencoder } from './build.js';
+
+export const ARTIFACT_FORMAT_VERSION = 1;
+
+export interface ThresholdState {
+  value: number;
+  method: 'quantile';
+  quantile: number;
+  multiplier: number;
+  /** The quantile of held-out errors before the multiplier. */
+  base: number;
+  calibrationWindows: number;
+}
+
+export interface Manifest {
+  formatVersion: number;
+  /** Human-readable model version carried on every flag, e.g. seismo-2026-11-23-1a2b3c4d. */
+  version: string;
+  created: string;
+  features: string[];
+  lookback: number;
+  configHash: string;
+  dataHash: string;
+  backend: string;
+  training: TrainingMetrics;
+  architecture: unknown;
+}
+
+export interface Artifact {
+  model: tf.LayersModel;
+  scaler: ScalerState;
+  threshold: ThresholdState | undefined;
+  manifest: Manifest;
+}
+
+export function sha256(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * Writes the artifact directory: model.json + weights.bin (tfjs layers format), scaler.json,
+ * threshold.json (after calibration) and manifest.json. Written to a temporary sibling and
+ * renamed, so a reader never sees half an artifact.
+ */
+export async function saveArtifact(dir: string, artifact: Artifact): Promise<void> {
+  const tmp = `${dir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  await artifact.model.save(
+    tf.io.withSaveHandler(async (art) => {
+      const weightData = art.weightData instanceof ArrayBuffer ? art.weightData : tf.io.concatenateArrayBuffers(art.weightData ?? []);
+      writeFileSync(join(tmp, 'weights.bin'), new Uint8Array(weightData));
+      writeFileSync(join(tmp, 'model.json'), JSON.stringify({ format: 'layers-model', modelTopology: art.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: art.weightSpecs }] }));
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  writeFileSync(join(tmp, 'scaler.json'), JSON.stringify(artifact.scaler, null, 2));
+  if (artifact.threshold) writeFileSync(join(tmp, 'threshold.json'), JSON.stringify(artifact.threshold, null, 2));
+  writeFileSync(join(tmp, 'manifest.json'), JSON.stringify(artifact.manifest, null, 2));
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, '..'), { recursive: true });
+  renameSync(tmp, dir);
+}
+
+/** Updates only the threshold of an existing artifact (calibration). */
+export function writeThreshold(dir: string, threshold: ThresholdState): void {
+  writeFileSync(join(dir, 'threshold.json'), JSON.stringify(threshold, null, 2));
+}
+
+export interface Expectations {
+  features?: string[] | undefined;
+  lookback?: number;
+  /** Columns the data actually has: every model feature must be among them. */
+  dataFeatures?: string[];
+}
+
+/** Loads and checks an artifact; every incompatibility is named in the error. */
+export async function loadArtifact(dir: string, expect: Expectations = {}, learningRate = 0.001): Promise<Artifact> {
+  const manifestPath = join(dir, 'manifest.json');
+  if (!existsSync(manifestPath)) throw new SeismoError('SEISMO_MODEL_MISSING', `no model artifact at ${dir} (missing manifest.json); run \`seismo train\` first`);
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
+  const problems: string[] = [];
+  if (manifest.formatVersion !== ARTIFACT_FORMAT_VERSION) problems.push(`format version ${manifest.formatVersion}, this Seismo reads ${ARTIFACT_FORMAT_VERSION}`);
+  if (expect.lookback !== undefined && expect.lookback !== manifest.lookback) problems.push(`lookback: artifact ${manifest.lookback}, config ${expect.lookback}`);
+  if (expect.features !== undefined && expect.features.join('\u0000') !== manifest.features.join('\u0000')) {
+    problems.push(`features: artifact [${manifest.features.join(', ')}], config [${expect.features.join(', ')}]`);
+  }
+  if (expect.dataFeatures !== undefined) {
+    const missing = manifest.features.filter((f) => !expect.dataFeatures?.includes(f));
+    if (missing.length > 0) problems.push(`data lacks feature${missing.length > 1 ? 's' : ''} the model needs: ${missing.join(', ')}`);
+  }
+  if (problems.length > 0) throw new SeismoError('SEISMO_MODEL_INCOMPATIBLE', `model artifact ${dir} does not fit: ${problems.join('; ')}`);
+
+  const modelJson = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { modelTopology: object; weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[] };
+  const weights = readFileSync(join(dir, 'weights.bin'));
+  const model = await tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: modelJson.modelTopology,
+      weightSpecs: modelJson.weightsManifest.flatMap((m) => m.weights),
+      weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
+    }),
+  );
+  compileAutoencoder(model, learningRate);
+  const scaler = JSON.parse(readFileSync(join(dir, 'scaler.json'), 'utf8')) as ScalerState;
+  const thresholdPath = join(dir, 'threshold.json');
+  const threshold = existsSync(thresholdPath) ? (JSON.parse(readFileSync(thresholdPath, 'utf8')) as ThresholdState) : undefined;
+  return { model, scaler, threshold, manifest };
+}

@@ -1,0 +1,77 @@
+import * as tf from '@tensorflow/tfjs';
+import { SeismoError } from '../errors.js';
+
+export type BackendRequest = 'auto' | 'native' | 'wasm' | 'cpu';
+/** tfjs's own names: 'tensorflow' is the native libtensorflow backend of tfjs-node. */
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+
+export interface BackendChoice {
+  requested: BackendRequest;
+  active: BackendName;
+  /** Why a faster backend was not used; undefined when the first choice loaded. */
+  fallbackReason?: string;
+}
+
+let current: BackendChoice | undefined;
+
+async function tryNative(threads: number): Promise<string | undefined> {
+  try {
+    // Must be set before the addon creates its TF context to take effect.
+    if (threads > 0) {
+      process.env.TF_NUM_INTRAOP_THREADS ??= String(threads);
+      process.env.TF_NUM_INTEROP_THREADS ??= '1';
+    }
+    process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+    await import('@tensorflow/tfjs-node');
+    if (!(await tf.setBackend('tensorflow'))) return 'tfjs-node loaded but the tensorflow backend did not initialise';
+    return undefined;
+  } catch (err) {
+    return `tfjs-node native addon cannot load: ${(err as Error).message.split('\n')[0]}`;
+  }
+}
+
+async function tryWasm(): Promise<string | undefined> {
+  try {
+    await import('@tensorflow/tfjs-backend-wasm');
+    if (!(await tf.setBackend('wasm'))) return 'wasm backend did not initialise';
+    return undefined;
+  } catch (err) {
+    return `wasm backend cannot load: ${(err as Error).message.split('\n')[0]}`;
+  }
+}
+
+/**
+ * Picks the TensorFlow backend once per process: native -> wasm -> cpu for `auto`, exactly the
+ * named one otherwise. An explicit request that cannot load is a startup error; `auto` falls
+ * back but records why, so the daemon can say it loudly (log, /readyz, seismo_backend_info).
+ */
+export async function chooseBackend(requested: BackendRequest, threads = 0): Promise<BackendChoice> {
+  if (current !== undefined) {
+    if (requested === 'auto' || backendOf(requested) === current.active) return current;
+    throw new SeismoError('SEISMO_BACKEND_UNAVAILABLE', `backend "${requested}" requested but "${current.active}" is already active in this process`);
+  }
+  const reasons: string[] = [];
+  const order: BackendName[] = requested === 'auto' ? ['tensorflow', 'wasm', 'cpu'] : [backendOf(requested)];
+  for (const name of order) {
+    const failure = name === 'tensorflow' ? await tryNative(threads) : name === 'wasm' ? await tryWasm() : (await tf.setBackend('cpu')) ? undefined : 'cpu backend did not initialise';
+    if (failure === undefined) {
+      await tf.ready();
+      current = reasons.length > 0 ? { requested, active: name, fallbackReason: reasons.join('; ') } : { requested, active: name };
+      return current;
+    }
+    reasons.push(failure);
+  }
+  throw new SeismoError('SEISMO_BACKEND_UNAVAILABLE', `backend "${requested}" unavailable: ${reasons.join('; ')}`);
+}
+
+function backendOf(request: Exclude<BackendRequest, 'auto'>): BackendName {
+  return request === 'native' ? 'tensorflow' : request;
+}
+
+export function activeBackend(): BackendChoice | undefined {
+  return current;
+}
+
+export function liveTensors(): number {
+  return tf.memory().numTensors;
+}

@@ -1,0 +1,58 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ModelConfig } from '../config/schema.js';
+
+export type ArchitectureConfig = Pick<ModelConfig, 'encoderUnits' | 'bottleneck' | 'activation' | 'learningRate' | 'seed'>;
+
+/** Name of the layer whose output is the code vector; `embed` and extractEncoder find it by name. */
+export const ENCODER_OUTPUT_LAYER = 'encoder_out';
+
+/**
+ * The LSTM autoencoder of the classic Keras tutorials, from config:
+ *   input [T, F] -> LSTM(u1, seq) ... LSTM(uk) -> RepeatVector(T) -> LSTM(uk, seq) ... LSTM(u1, seq)
+ *   -> TimeDistributed(Dense(F))
+ * `bottleneck: none` keeps full sequences through the encoder (no RepeatVector).
+ * Every initialiser is seeded so a config and data give the same model every time.
+ */
+export function buildAutoencoder(cfg: ArchitectureConfig, lookback: number, features: number): tf.LayersModel {
+  let seed = cfg.seed;
+  const nextSeed = () => seed++;
+  const lstm = (units: number, returnSequences: boolean, name: string) =>
+    tf.layers.lstm({
+      units,
+      returnSequences,
+      activation: cfg.activation,
+      kernelInitializer: tf.initializers.glorotUniform({ seed: nextSeed() }),
+      recurrentInitializer: tf.initializers.orthogonal({ seed: nextSeed() }),
+      name,
+    });
+
+  const input = tf.input({ shape: [lookback, features], name: 'window' });
+  let x: tf.SymbolicTensor = input;
+  const units = cfg.encoderUnits;
+  units.forEach((u, i) => {
+    const last = i === units.length - 1;
+    const returnSequences = cfg.bottleneck === 'none' || !last;
+    x = lstm(u, returnSequences, last ? ENCODER_OUTPUT_LAYER : `encoder_lstm_${i}`).apply(x) as tf.SymbolicTensor;
+  });
+  if (cfg.bottleneck === 'repeat-vector') x = tf.layers.repeatVector({ n: lookback, name: 'repeat' }).apply(x) as tf.SymbolicTensor;
+  [...units].reverse().forEach((u, i) => {
+    x = lstm(u, true, `decoder_lstm_${i}`).apply(x) as tf.SymbolicTensor;
+  });
+  const output = tf.layers
+    .timeDistributed({ layer: tf.layers.dense({ units: features, kernelInitializer: tf.initializers.glorotUniform({ seed: nextSeed() }) }), name: 'reconstruction' })
+    .apply(x) as tf.SymbolicTensor;
+
+  const model = tf.model({ inputs: input, outputs: output, name: 'lstm_autoencoder' });
+  compileAutoencoder(model, cfg.learningRate);
+  return model;
+}
+
+export function compileAutoencoder(model: tf.LayersModel, learningRate: number): void {
+  model.compile({ optimizer: tf.train.adam(learningRate), loss: 'meanSquaredError' });
+}
+
+/** The standalone encoder: same weights, output = the code vector (or code sequence without a bottleneck). */
+export function extractEncoder(model: tf.LayersModel): tf.LayersModel {
+  const code = model.getLayer(ENCODER_OUTPUT_LAYER);
+  return tf.model({ inputs: model.inputs, outputs: code.output as tf.SymbolicTensor, name: 'encoder' });
+}

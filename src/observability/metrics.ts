@@ -1,0 +1,62 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { POISON_REASONS } from '../pipeline/types.js';
+
+export const LIFECYCLE_STATES = ['created', 'starting', 'ready', 'draining', 'stopped'] as const;
+export type LifecycleState = (typeof LIFECYCLE_STATES)[number];
+
+/**
+ * Every metric Seismo exports, on a Registry of its own (never the global one). Labels are
+ * low-cardinality by construction: no entity label anywhere.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly readings = new Counter({ name: 'seismo_readings_total', help: 'Readings decoded and accepted by the windower.', registers: [this.registry] });
+  readonly poison = new Counter({ name: 'seismo_poison_total', help: 'Records rejected, by reason (they go to the dead-letter sink, never dropped silently).', labelNames: ['reason'] as const, registers: [this.registry] });
+  readonly windowsScored = new Counter({ name: 'seismo_windows_scored_total', help: 'Windows scored by the model.', registers: [this.registry] });
+  readonly flags = new Counter({ name: 'seismo_flags_total', help: 'Flags emitted, by state.', labelNames: ['state'] as const, registers: [this.registry] });
+  readonly errors = new Counter({ name: 'seismo_errors_total', help: 'Operational errors, by code.', labelNames: ['code'] as const, registers: [this.registry] });
+  readonly windowResets = new Counter({ name: 'seismo_window_resets_total', help: 'Per-entity window resets, by cause.', labelNames: ['cause'] as const, registers: [this.registry] });
+  readonly score = new Histogram({
+    name: 'seismo_window_severity',
+    help: 'Window score divided by the threshold (1 = at threshold).',
+    buckets: [0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 5, 10, 100],
+    registers: [this.registry],
+  });
+  readonly scoringDuration = new Histogram({
+    name: 'seismo_scoring_duration_seconds',
+    help: 'Time to score one batch of windows.',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [this.registry],
+  });
+  readonly batchSize = new Histogram({ name: 'seismo_scoring_batch_windows', help: 'Windows per scored batch.', buckets: [1, 4, 16, 64, 256, 1024, 4096], registers: [this.registry] });
+  readonly threshold = new Gauge({ name: 'seismo_threshold', help: 'Current alert threshold on the window score.', registers: [this.registry] });
+  readonly alertsOpen = new Gauge({ name: 'seismo_alerts_open', help: 'Entities with an open alert.', registers: [this.registry] });
+  readonly entities = new Gauge({ name: 'seismo_entities', help: 'Entities with window state in memory.', registers: [this.registry] });
+  /** Set by whoever owns the TensorFlow engine; read at scrape time. */
+  liveTensorsProbe: (() => number) | undefined;
+  readonly liveTensors = new Gauge({
+    name: 'seismo_live_tensors',
+    help: 'Live TensorFlow.js tensors (must stay flat).',
+    registers: [this.registry],
+    collect: () => {
+      if (this.liveTensorsProbe) this.liveTensors.set(this.liveTensorsProbe());
+    },
+  });
+  readonly backendInfo = new Gauge({ name: 'seismo_backend_info', help: 'TensorFlow backend in use (1) and whether it is a fallback.', labelNames: ['backend', 'requested', 'fallback'] as const, registers: [this.registry] });
+  readonly modelInfo = new Gauge({ name: 'seismo_model_info', help: 'Loaded model artifact.', labelNames: ['model', 'lookback', 'features'] as const, registers: [this.registry] });
+  readonly modelCreated = new Gauge({ name: 'seismo_model_created_timestamp_seconds', help: 'When the loaded model was trained.', registers: [this.registry] });
+  readonly lifecycle = new Gauge({ name: 'seismo_lifecycle_state', help: 'Daemon lifecycle state (1 for the current one).', labelNames: ['state'] as const, registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'seismo_' });
+    // Make every label value visible from the first scrape, so dashboards and alert rules see zeros, not gaps.
+    for (const reason of POISON_REASONS) this.poison.inc({ reason }, 0);
+    for (const state of ['open', 'update', 'resolved']) this.flags.inc({ state }, 0);
+    for (const cause of ['gap', 'out_of_order']) this.windowResets.inc({ cause }, 0);
+    this.setLifecycle('created');
+  }
+
+  setLifecycle(state: LifecycleState): void {
+    for (const s of LIFECYCLE_STATES) this.lifecycle.set({ state: s }, s === state ? 1 : 0);
+  }
+}

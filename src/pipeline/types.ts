@@ -1,0 +1,82 @@
+/** Domain types shared by every stage. Plain data: no classes, no library types. */
+
+/** One multivariate observation of one entity. */
+export interface Reading {
+  entity: string;
+  /** Milliseconds since the epoch. */
+  ts: number;
+  values: Record<string, number>;
+}
+
+/** Where a raw record came from, so an error can point at it. */
+export interface Position {
+  source: string;
+  /** 1-based line of a file, or a Kafka offset. */
+  line?: number;
+  partition?: number;
+  offset?: string;
+}
+
+/** A record that could not become a Reading: kept, counted and routed, never dropped silently. */
+export interface PoisonRecord {
+  reason: PoisonReason;
+  detail: string;
+  position: Position;
+  raw: string;
+}
+
+export const POISON_REASONS = [
+  'invalid_json',
+  'invalid_shape',
+  'invalid_timestamp',
+  'non_finite_value',
+  'missing_feature',
+  'unknown_feature',
+  'out_of_order',
+  'oversized',
+  'bad_row',
+] as const;
+export type PoisonReason = (typeof POISON_REASONS)[number];
+
+/** A lookback window, already scaled, ready for the model. Row-major [timesteps][features]. */
+export interface Window {
+  entity: string;
+  startTs: number;
+  endTs: number;
+  data: Float32Array;
+}
+
+export interface WindowScore {
+  entity: string;
+  startTs: number;
+  endTs: number;
+  /** Mean squared reconstruction error over the whole window. */
+  score: number;
+  /** Per-feature mean squared error over the window's timesteps, in feature order. */
+  featureErrors: Float32Array;
+}
+
+export type FlagState = 'open' | 'update' | 'resolved';
+
+export interface FeatureContribution {
+  name: string;
+  /** This feature's mean squared error over the window. */
+  error: number;
+  /** Share of the window's total error, 0..1. */
+  share: number;
+}
+
+/** The message downstream subscribers read. Idempotent by `id`. */
+export interface Flag {
+  id: string;
+  entity: string;
+  state: FlagState;
+  windowStart: string;
+  windowEnd: string;
+  score: number;
+  threshold: number;
+  /** score / threshold. */
+  severity: number;
+  topFeatures: FeatureContribution[];
+  model: string;
+}

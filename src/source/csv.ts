@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { basename, extname } from 'node:path';
+import { SeismoError } from '../errors.js';
+import type { InputConfig } from '../config/schema.js';
+import type { PoisonRecord, Reading } from '../pipeline/types.js';
+import { parseTimestamp } from './decode.js';
+
+export interface ParsedRows {
+  readings: Reading[];
+  poison: PoisonRecord[];
+  /** Feature columns found in the header, in file order. */
+  features: string[];
+  /** Per reading, the label columns (e.g. anomaly, changepoint) when the file has them. */
+  labels: Record<string, number>[];
+}
+
+/**
+ * Parses a CSV file into Readings. SKAB files are `;`-separated with a `datetime` column and
+ * `anomaly`/`changepoint` labels; generic CSV takes its columns from config. A bad row becomes
+ * a PoisonRecord with its line number; a file that cannot be used at all throws.
+ */
+export function parseCsv(text: string, source: string, input: InputConfig): ParsedRows {
+  const delimiter = input.format === 'skab' ? ';' : input.delimiter;
+  const timestampColumn = input.format === 'skab' ? 'datetime' : input.timestampColumn;
+  const lines = text.split(/\r?\n/);
+  const header = (lines[0] ?? '').split(delimiter).map((h) => h.trim());
+  const tsIndex = header.indexOf(timestampColumn);
+  if (tsIndex < 0) throw new SeismoError('SEISMO_INPUT_INVALID', `${source}:1: no timestamp column "${timestampColumn}" in header [${header.join(', ')}]`);
+  const entityIndex = input.entityColumn === undefined ? -1 : header.indexOf(input.entityColumn);
+  if (input.entityColumn !== undefined && entityIndex < 0) throw new SeismoError('SEISMO_INPUT_INVALID', `${source}:1: no entity column "${input.entityColumn}" in header`);
+  const labelColumns = new Set(input.ignoreColumns);
+  const featureIdx: number[] = [];
+  const labelIdx: number[] = [];
+  header.forEach((name, i) => {
+    if (i === tsIndex || i === entityIndex || name === '') return;
+    (labelColumns.has(name) ? labelIdx : featureIdx).push(i);
+  });
+  if (featureIdx.length === 0) throw new SeismoError('SEISMO_INPUT_INVALID', `${source}:1: no feature columns in header`);
+  const defaultEntity = input.entity === 'default' ? basename(source, extname(source)) : input.entity;
+
+  const out: ParsedRows = { readings: [], poison: [], features: featureIdx.map((i) => header[i] as string), labels: [] };
+  for (let n = 1; n < lines.length; n++) {
+    const line = lines[n] as string;
+    if (line.trim() === '') continue;
+    const cells = line.split(delimiter);
+    const position = { source, line: n + 1 };
+    if (cells.length !== header.length) {
+      out.poison.push({ reason: 'bad_row', detail: `expected ${header.length} columns, got ${cells.length}`, position, raw: line });
+      continue;
+    }
+    const ts = parseTimestamp(cells[tsIndex] as string);
+    if (!Number.isFinite(ts)) {
+      out.poison.push({ reason: 'invalid_timestamp', detail: `cannot parse timestamp "${cells[tsIndex]}"`, position, raw: line });
+      continue;
+    }
+    const values: Record<string, number> = {};
+    let bad: string | undefined;
+    for (const i of featureIdx) {
+      const cell = (cells[i] as string).trim();
+      // An empty cell is a missing value (the windower's policy decides); text is a bad row.
+      const v = cell === '' ? NaN : Number(cell);
+      if (cell !== '' && Number.isNaN(v)) bad = `column "${header[i]}" is not a number: "${cell}"`;
+      values[header[i] as string] = v;
+    }
+    if (bad !== undefined) {
+      out.poison.push({ reason: 'bad_row', detail: bad, position, raw: line });
+      continue;
+    }
+    const labels: Record<string, number> = {};
+    for (const i of labelIdx) labels[header[i] as string] = Number(cells[i]);
+    out.readings.push({ entity: entityIndex >= 0 ? (cells[entityIndex] as string).trim() : defaultEntity, ts, values });
+    out.labels.push(labels);
+  }
+  return out;
+}
+
+export function readCsvFile(path: string, input: InputConfig): ParsedRows {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new SeismoError('SEISMO_INPUT_INVALID', `cannot read ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  return parseCsv(text, path, input);
+}

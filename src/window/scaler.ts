@@ -1,0 +1,62 @@
+/**
+ * Per-feature affine scaling, fitted on training rows only and stored in the artifact so the
+ * daemon scales exactly as training did. scaled = (x - offset) / scale.
+ */
+export type ScalerKind = 'standard' | 'minmax';
+
+export interface ScalerState {
+  kind: ScalerKind;
+  features: string[];
+  offset: number[];
+  scale: number[];
+}
+
+export class Scaler {
+  readonly offset: Float64Array;
+  readonly scale: Float64Array;
+
+  constructor(readonly state: ScalerState) {
+    this.offset = Float64Array.from(state.offset);
+    this.scale = Float64Array.from(state.scale);
+  }
+
+  get features(): string[] {
+    return this.state.features;
+  }
+
+  /** Fits on rows (feature order = `features`). Constant features get scale 1, not a division by 0. */
+  static fit(kind: ScalerKind, features: string[], rows: ArrayLike<number>[]): Scaler {
+    const f = features.length;
+    if (rows.length === 0) throw new Error('cannot fit a scaler on zero rows');
+    const offset: number[] = new Array<number>(f).fill(0);
+    const scale: number[] = new Array<number>(f).fill(1);
+    for (let j = 0; j < f; j++) {
+      let sum = 0, sumSq = 0, min = Infinity, max = -Infinity;
+      for (const row of rows) {
+        const v = row[j] as number;
+        sum += v; sumSq += v * v;
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
+      if (kind === 'standard') {
+        const mean = sum / rows.length;
+        const std = Math.sqrt(Math.max(0, sumSq / rows.length - mean * mean));
+        offset[j] = mean;
+        scale[j] = std > 1e-12 ? std : 1;
+      } else {
+        offset[j] = min;
+        scale[j] = max - min > 1e-12 ? max - min : 1;
+      }
+    }
+    return new Scaler({ kind, features: [...features], offset, scale });
+  }
+
+  /** Scales one row into `out` at `at` (no allocation on the hot path). */
+  transformInto(row: ArrayLike<number>, out: Float32Array, at: number): void {
+    for (let j = 0; j < this.offset.length; j++) out[at + j] = ((row[j] as number) - (this.offset[j] as number)) / (this.scale[j] as number);
+  }
+
+  inverse(value: number, featureIndex: number): number {
+    return value * (this.scale[featureIndex] as number) + (this.offset[featureIndex] as number);
+  }
+}

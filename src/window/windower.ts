@@ -1,0 +1,133 @@
+import type { WindowConfig } from '../config/schema.js';
+import type { PoisonRecord, Position, Reading, Window } from '../pipeline/types.js';
+import type { Scaler } from './scaler.js';
+
+export type PushResult =
+  | { kind: 'window'; window: Window }
+  | { kind: 'filling' }
+  | { kind: 'poison'; poison: PoisonRecord };
+
+export type WindowPolicy = Pick<WindowConfig, 'lookback' | 'maxGapSeconds' | 'outOfOrder' | 'missing' | 'unknownFeatures'>;
+
+interface EntityState {
+  /** Scaled rows, ring of `lookback` slots of `features` values. */
+  rows: Float32Array;
+  timestamps: Float64Array;
+  head: number;
+  count: number;
+  lastTs: number;
+  /** Last accepted raw values, for forward-fill. */
+  lastRaw: Float64Array;
+  hasLastRaw: Uint8Array;
+}
+
+/** Counts the windower's own decisions so the daemon can export them. */
+export interface WindowerStats {
+  resetsGap: number;
+  resetsOutOfOrder: number;
+  forwardFilled: number;
+}
+
+/**
+ * Per-entity ring buffers that turn a stream of readings into lookback windows, stride 1:
+ * once an entity has `lookback` readings, every new reading yields the window ending at it.
+ * This is the streaming form of the Keras tutorials' "temporalize"; training uses it too, so
+ * offline and online windows are built by the same code.
+ */
+export class Windower {
+  private readonly states = new Map<string, EntityState>();
+  private readonly featureIndex: Map<string, number>;
+  private readonly row: Float64Array;
+  readonly stats: WindowerStats = { resetsGap: 0, resetsOutOfOrder: 0, forwardFilled: 0 };
+
+  constructor(private readonly policy: WindowPolicy, private readonly scaler: Scaler) {
+    this.featureIndex = new Map(scaler.features.map((name, i) => [name, i]));
+    this.row = new Float64Array(scaler.features.length);
+  }
+
+  get features(): string[] {
+    return this.scaler.features;
+  }
+
+  get entityCount(): number {
+    return this.states.size;
+  }
+
+  push(reading: Reading, position: Position = { source: 'stream' }): PushResult {
+    const f = this.row.length;
+    const T = this.policy.lookback;
+    let state = this.states.get(reading.entity);
+    if (state === undefined) {
+      state = { rows: new Float32Array(T * f), timestamps: new Float64Array(T), head: 0, count: 0, lastTs: -Infinity, lastRaw: new Float64Array(f), hasLastRaw: new Uint8Array(f) };
+      this.states.set(reading.entity, state);
+    }
+    const reject = (reason: PoisonRecord['reason'], detail: string): PushResult => ({
+      kind: 'poison',
+      poison: { reason, detail: `${reading.entity}: ${detail}`, position, raw: JSON.stringify({ entity: reading.entity, ts: new Date(reading.ts).toISOString(), values: reading.values }) },
+    });
+
+    if (reading.ts <= state.lastTs) {
+      if (this.policy.outOfOrder === 'drop') return reject('out_of_order', `ts ${new Date(reading.ts).toISOString()} is not after the last reading ${new Date(state.lastTs).toISOString()}`);
+      state.count = 0;
+      this.stats.resetsOutOfOrder++;
+    }
+
+    if (this.policy.unknownFeatures === 'reject') {
+      for (const name of Object.keys(reading.values)) {
+        if (!this.featureIndex.has(name)) return reject('unknown_feature', `unknown feature "${name}"`);
+      }
+    }
+
+    let filled = 0;
+    for (let j = 0; j < f; j++) {
+      const name = this.scaler.features[j] as string;
+      const v = reading.values[name];
+      if (v !== undefined && Number.isFinite(v)) {
+        this.row[j] = v;
+        continue;
+      }
+      const what = v === undefined ? 'missing_feature' : 'non_finite_value';
+      if (this.policy.missing === 'reject') return reject(what, `feature "${name}" is ${v === undefined ? 'missing' : String(v)}`);
+      if (state.hasLastRaw[j] !== 1) return reject(what, `feature "${name}" is ${v === undefined ? 'missing' : String(v)} and there is no earlier value to forward-fill`);
+      this.row[j] = state.lastRaw[j] as number;
+      filled++;
+    }
+    if (filled > 0) this.stats.forwardFilled++;
+
+    // A long silence means the lookback would mix two unrelated stretches of the process.
+    if (state.count > 0 && reading.ts - state.lastTs > this.policy.maxGapSeconds * 1000) {
+      state.count = 0;
+      this.stats.resetsGap++;
+    }
+
+    state.lastTs = reading.ts;
+    state.lastRaw.set(this.row);
+    state.hasLastRaw.fill(1);
+    this.scaler.transformInto(this.row, state.rows, state.head * f);
+    state.timestamps[state.head] = reading.ts;
+    state.head = (state.head + 1) % T;
+    if (state.count < T) state.count++;
+    if (state.count < T) return { kind: 'filling' };
+
+    // Oldest slot is at head once the ring is full: copy out chronologically.
+    const data = new Float32Array(T * f);
+    const tail = (T - state.head) * f;
+    data.set(state.rows.subarray(state.head * f), 0);
+    data.set(state.rows.subarray(0, state.head * f), tail);
+    return { kind: 'window', window: { entity: reading.entity, startTs: state.timestamps[state.head] as number, endTs: reading.ts, data } };
+  }
+
+  /** Forget an entity (its partition was revoked, or it went away). */
+  drop(entity: string): void {
+    this.states.delete(entity);
+  }
+
+  entities(): IterableIterator<string> {
+    return this.states.keys();
+  }
+}
+
+/** Identity scaling, for windowing data that is already on the model's scale. */
+export function identityScalerState(features: string[]) {
+  return { kind: 'standard' as const, features, offset: features.map(() => 0), scale: features.map(() => 1) };
+}

@@ -1,0 +1,95 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { loadConfig, parseConfig } from '../../src/config/load.js';
+import { configSchema, envName, listConfigFields } from '../../src/config/schema.js';
+import { SeismoError } from '../../src/errors.js';
+
+function problemsOf(text: string, env: NodeJS.ProcessEnv = {}): string {
+  try {
+    parseConfig(text, 'seismo.yaml', env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(SeismoError);
+    expect((err as SeismoError).code).toBe('SEISMO_CONFIG_INVALID');
+    return (err as Error).message;
+  }
+  throw new Error('expected the config to be rejected');
+}
+
+describe('config loading', () => {
+  it('gives every default for an empty file', () => {
+    const cfg = parseConfig('', 'empty.yaml');
+    expect(cfg.window.lookback).toBe(10);
+    expect(cfg.model.encoderUnits).toEqual([128, 64]);
+    expect(cfg.scoring.backend).toBe('auto');
+  });
+
+  it('reports a wrong type with file:line:column and the field path', () => {
+    const msg = problemsOf('window:\n  lookback: ten\n');
+    expect(msg).toContain('seismo.yaml:2:13: window.lookback: Expected number, received string');
+  });
+
+  it('reports an unknown key at the key itself', () => {
+    const msg = problemsOf('model:\n  epochs: 3\n  epoks: 4\n');
+    expect(msg).toContain('seismo.yaml:3:3: model.epoks: unknown key "epoks"');
+  });
+
+  it('reports every problem at once', () => {
+    const msg = problemsOf('window:\n  lookback: 1\nscoring:\n  backend: gpu\nbogus: 1\n');
+    expect(msg).toContain('3 problems');
+    expect(msg).toMatch(/seismo\.yaml:2:13: window\.lookback/);
+    expect(msg).toMatch(/seismo\.yaml:4:12: scoring\.backend/);
+    expect(msg).toMatch(/seismo\.yaml:5:1: bogus: unknown key/);
+  });
+
+  it('reports a list element by index', () => {
+    expect(problemsOf('model:\n  encoderUnits: [64, -2]\n')).toContain('seismo.yaml:2:22: model.encoderUnits[1]');
+  });
+
+  it('reports YAML syntax errors with a position', () => {
+    expect(problemsOf('window:\n  lookback: [1, 2\n')).toMatch(/seismo\.yaml:\d+:\d+/);
+  });
+
+  it('lets SEISMO_* environment variables override the file', () => {
+    const cfg = parseConfig('window:\n  lookback: 12\nscoring:\n  backend: cpu\n', 'x.yaml', { SEISMO_WINDOW_LOOKBACK: '20', SEISMO_MODEL_ENCODER_UNITS: '32,16', SEISMO_HTTP_ENABLED: 'false' });
+    expect(cfg.window.lookback).toBe(20);
+    expect(cfg.model.encoderUnits).toEqual([32, 16]);
+    expect(cfg.http.enabled).toBe(false);
+    expect(cfg.scoring.backend).toBe('cpu');
+  });
+
+  it('names the environment variable when an override is invalid', () => {
+    expect(problemsOf('', { SEISMO_WINDOW_LOOKBACK: 'lots' })).toContain('env SEISMO_WINDOW_LOOKBACK: window.lookback: expected a number');
+    expect(problemsOf('', { SEISMO_SCORING_BACKEND: 'gpu' })).toContain('env SEISMO_SCORING_BACKEND: scoring.backend');
+  });
+
+  it('derives env names from the path', () => {
+    expect(envName(['scoring', 'maxDelayMs'])).toBe('SEISMO_SCORING_MAX_DELAY_MS');
+  });
+
+  it('fails with a clear error when the file is missing', () => {
+    expect(() => loadConfig('/nonexistent/seismo.yaml')).toThrow(/SEISMO_CONFIG_UNREADABLE|cannot read config/);
+  });
+});
+
+describe('shipped configs', () => {
+  it('the example config validates and documents every key of the schema', () => {
+    const path = new URL('../../config/seismo.example.yaml', import.meta.url).pathname;
+    loadConfig(path, {});
+    const doc = parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    const missing = listConfigFields().filter((f) => {
+      let node: unknown = doc;
+      for (const key of f.path) node = (node as Record<string, unknown> | undefined)?.[key];
+      return node === undefined;
+    });
+    expect(missing.map((f) => f.path.join('.'))).toEqual([]);
+  });
+
+  it('the demo config validates', () => {
+    loadConfig(new URL('../../config/demo.yaml', import.meta.url).pathname, {});
+  });
+
+  it('every schema field has a description', () => {
+    expect(listConfigFields(configSchema).filter((f) => f.description === '').map((f) => f.path.join('.'))).toEqual([]);
+  });
+});

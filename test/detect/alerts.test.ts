@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { AlertTracker, topFeatures } from '../../src/detect/alerts.js';
+import type { AlertsConfig } from '../../src/config/schema.js';
+import type { WindowScore } from '../../src/pipeline/types.js';
+
+const cfg: AlertsConfig = { openK: 2, openN: 3, resolveRatio: 0.8, resolveAfter: 2, cooldownWindows: 2, updateRatio: 1.5, topFeatures: 2 };
+const features = ['a', 'b', 'c'];
+let t = 0;
+const win = (score: number, entity = 'e1'): WindowScore => {
+  t += 1000;
+  return { entity, startTs: t - 9000, endTs: t, score, featureErrors: Float32Array.from([score * 0.6, score * 0.3, score * 0.1]) };
+};
+const run = (tracker: AlertTracker, scores: number[], entity = 'e1') => scores.map((s) => tracker.observe(win(s, entity))?.state ?? '-');
+
+describe('AlertTracker', () => {
+  it('opens only on k of n windows above the threshold', () => {
+    const tr = new AlertTracker(cfg, 1, features, 'm1');
+    expect(run(tr, [2, 0.1, 0.1, 2, 0.1, 2])).toEqual(['-', '-', '-', '-', '-', 'open']);
+  });
+
+  it('resolves only after enough windows below the hysteresis level', () => {
+    const tr = new AlertTracker(cfg, 1, features, 'm1');
+    // 0.9 is under the threshold but above 0.8 x threshold: not calm yet.
+    expect(run(tr, [2, 2, 0.9, 0.9, 0.5, 0.9, 0.5, 0.5])).toEqual(['-', 'open', '-', '-', '-', '-', '-', 'resolved']);
+  });
+
+  it('emits update only when severity grows by updateRatio', () => {
+    const tr = new AlertTracker(cfg, 1, features, 'm1');
+    expect(run(tr, [2, 2, 2.5, 3.1, 3.5, 5])).toEqual(['-', 'open', '-', 'update', '-', '-']);
+  });
+
+  it('waits out the cooldown before opening again', () => {
+    const tr = new AlertTracker(cfg, 1, features, 'm1');
+    expect(run(tr, [2, 2, 0.1, 0.1, 2, 2, 2, 2])).toEqual(['-', 'open', '-', 'resolved', '-', '-', 'open', '-']);
+  });
+
+  it('keeps entities independent', () => {
+    const tr = new AlertTracker(cfg, 1, features, 'm1');
+    expect(run(tr, [2], 'x')).toEqual(['-']);
+    expect(run(tr, [2], 'y')).toEqual(['-']);
+    expect(tr.observe(win(2, 'x'))?.state).toBe('open');
+    expect(tr.openCount()).toBe(1);
+  });
+
+  it('gives stable ids: the same data gives the same flags', () => {
+    const ids = () => {
+      t = 0;
+      const tr = new AlertTracker(cfg, 1, features, 'm1');
+      return [2, 2, 4, 0.1, 0.1].map((s) => tr.observe(win(s))?.id).filter(Boolean);
+    };
+    const first = ids();
+    expect(first).toHaveLength(3);
+    expect(new Set(first).size).toBe(3);
+    expect(ids()).toEqual(first);
+  });
+
+  it('carries the DESIGN.md flag fields with attribution', () => {
+    const tr = new AlertTracker(cfg, 0.5, features, 'm1');
+    tr.observe(win(1));
+    const flag = tr.observe(win(1));
+    expect(flag).toMatchObject({ entity: 'e1', state: 'open', score: 1, threshold: 0.5, severity: 2, model: 'm1' });
+    expect(flag?.topFeatures).toEqual([
+      { name: 'a', error: 0.6, share: 0.6 },
+      { name: 'b', error: 0.3, share: 0.3 },
+    ]);
+  });
+});
+
+describe('topFeatures', () => {
+  it('ranks features by their share of the error', () => {
+    expect(topFeatures(Float32Array.from([1, 3, 0]), ['x', 'y', 'z'], 3).map((f) => [f.name, f.share])).toEqual([
+      ['y', 0.75],
+      ['x', 0.25],
+      ['z', 0],
+    ]);
+  });
+});

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import type { Reading } from '../../src/pipeline/types.js';
+import { Scaler } from '../../src/window/scaler.js';
+import { identityScalerState, Windower, type WindowPolicy } from '../../src/window/windower.js';
+
+const policy: WindowPolicy = { lookback: 3, maxGapSeconds: 10, outOfOrder: 'drop', missing: 'forward-fill', unknownFeatures: 'ignore' };
+const make = (p: Partial<WindowPolicy> = {}) => new Windower({ ...policy, ...p }, new Scaler(identityScalerState(['a', 'b'])));
+const r = (entity: string, s: number, a: number, b: number | undefined = a * 10): Reading => ({ entity, ts: s * 1000, values: b === undefined ? { a } : { a, b } });
+
+function windowsOf(w: Windower, readings: Reading[]) {
+  return readings.map((x) => w.push(x)).flatMap((res) => (res.kind === 'window' ? [Array.from(res.window.data)] : []));
+}
+
+describe('Windower', () => {
+  it('keeps entities apart', () => {
+    const w = make();
+    const out = windowsOf(w, [r('x', 1, 1), r('y', 1, 100), r('x', 2, 2), r('y', 2, 200), r('x', 3, 3)]);
+    expect(out).toEqual([[1, 10, 2, 20, 3, 30]]);
+    expect(w.entityCount).toBe(2);
+  });
+
+  it('reports window start and end timestamps', () => {
+    const w = make();
+    const results = [r('x', 1, 1), r('x', 2, 2), r('x', 3, 3), r('x', 4, 4)].map((x) => w.push(x));
+    const last = results[3];
+    expect(last?.kind).toBe('window');
+    if (last?.kind === 'window') expect([last.window.startTs, last.window.endTs]).toEqual([2000, 4000]);
+  });
+
+  it('drops an out-of-order reading as poison under `drop`, keeping the window', () => {
+    const w = make();
+    w.push(r('x', 1, 1));
+    w.push(r('x', 3, 3));
+    const res = w.push(r('x', 2, 2));
+    expect(res.kind).toBe('poison');
+    if (res.kind === 'poison') expect(res.poison.reason).toBe('out_of_order');
+    expect(windowsOf(w, [r('x', 4, 4)])).toEqual([[1, 10, 3, 30, 4, 40]]);
+  });
+
+  it('restarts the window from an out-of-order reading under `reset`', () => {
+    const w = make({ outOfOrder: 'reset' });
+    windowsOf(w, [r('x', 5, 5), r('x', 6, 6)]);
+    expect(windowsOf(w, [r('x', 2, 2), r('x', 3, 3), r('x', 4, 4)])).toEqual([[2, 20, 3, 30, 4, 40]]);
+    expect(w.stats.resetsOutOfOrder).toBe(1);
+  });
+
+  it('resets after a gap longer than maxGap', () => {
+    const w = make();
+    expect(windowsOf(w, [r('x', 1, 1), r('x', 2, 2), r('x', 30, 3), r('x', 31, 4)])).toEqual([]);
+    expect(w.stats.resetsGap).toBe(1);
+    expect(windowsOf(w, [r('x', 32, 5)])).toEqual([[3, 30, 4, 40, 5, 50]]);
+  });
+
+  it('forward-fills a missing or non-finite value from the last good one', () => {
+    const w = make();
+    const out = windowsOf(w, [r('x', 1, 1), { entity: 'x', ts: 2000, values: { a: 2 } }, { entity: 'x', ts: 3000, values: { a: 3, b: NaN } }]);
+    expect(out).toEqual([[1, 10, 2, 10, 3, 10]]);
+    expect(w.stats.forwardFilled).toBe(2);
+  });
+
+  it('rejects a missing value with nothing to forward-fill from', () => {
+    const res = make().push({ entity: 'x', ts: 1, values: { a: 1 } });
+    expect(res.kind === 'poison' && res.poison.reason).toBe('missing_feature');
+  });
+
+  it('rejects missing and non-finite values under `reject`', () => {
+    const w = make({ missing: 'reject' });
+    w.push(r('x', 1, 1));
+    const missing = w.push({ entity: 'x', ts: 2000, values: { a: 2 } });
+    const nonFinite = w.push({ entity: 'x', ts: 3000, values: { a: 3, b: Infinity } });
+    expect(missing.kind === 'poison' && missing.poison.reason).toBe('missing_feature');
+    expect(nonFinite.kind === 'poison' && nonFinite.poison.reason).toBe('non_finite_value');
+  });
+
+  it('ignores or rejects unknown features per policy', () => {
+    const extra: Reading = { entity: 'x', ts: 1000, values: { a: 1, b: 2, c: 3 } };
+    expect(make().push(extra).kind).toBe('filling');
+    const res = make({ unknownFeatures: 'reject' }).push(extra);
+    expect(res.kind === 'poison' && res.poison.detail).toContain('unknown feature "c"');
+  });
+
+  it('scales with the fitted scaler', () => {
+    const scaler = Scaler.fit('standard', ['a'], [[0], [2], [4]]);
+    const w = new Windower({ ...policy, lookback: 2 }, scaler);
+    w.push({ entity: 'x', ts: 1, values: { a: 2 } });
+    const res = w.push({ entity: 'x', ts: 2, values: { a: 4 } });
+    expect(res.kind === 'window' && Array.from(res.window.data).map((v) => v.toFixed(4))).toEqual(['0.0000', (2 / Math.sqrt(8 / 3)).toFixed(4)]);
+  });
+
+  it('forgets an entity on drop', () => {
+    const w = make();
+    windowsOf(w, [r('x', 1, 1), r('x', 2, 2)]);
+    w.drop('x');
+    expect(windowsOf(w, [r('x', 3, 3)])).toEqual([]);
+  });
+});
