@@ -234,7 +234,6 @@ await check('kafkajs idempotent producer -> kcat -C', async () => {
   const out = kcat(['-C', '-t', KCAT_TOPIC, '-o', 'beginning', '-e', '-q', '-f', '%k:%s\n'])
   const lines = out.trim().split('\n')
   assert(lines.join(',') === 'a:one,b:two,c:three,d:four,e:five', lines.join(','))
-  const groups = kcat(['-L', '-t', KCAT_TOPIC])
   return lines.join(',')
 })
 
