@@ -19,7 +19,7 @@ export interface DemoOptions {
   periodSeconds: number;
 }
 
-export const DEFAULT_DEMO: DemoOptions = { seed: 7, entities: 4, trainSteps: 1440, testSteps: 2880, eventsPerEntity: 4, periodSeconds: 60 };
+export const DEFAULT_DEMO: DemoOptions = { seed: 7, entities: 4, trainSteps: 720, testSteps: 1440, eventsPerEntity: 4, periodSeconds: 120 };
 
 export interface DemoSummary {
   events: number;
@@ -80,7 +80,7 @@ export async function runDemo(cfg: SeismoConfig, log: Logger, out: NodeJS.Writab
     else if (byEntity.has(r.entity)) byEntity.get(r.entity)?.push(r);
     else byEntity.set(r.entity, [r]);
   }
-  out.write(`Seismo demo: ${opts.entities} simulated pumps x ${sim.features.length} sensors, ${opts.trainSteps} normal minutes each to train on, ${opts.testSteps} minutes to replay with ${sim.events.length} injected events. Backend: ${backend.active}${backend.fallbackReason ? ` (FALLBACK: ${backend.fallbackReason})` : ''}\n`);
+  out.write(`Seismo demo: ${opts.entities} simulated pumps x ${sim.features.length} sensors, ${opts.trainSteps} normal readings each (one every ${opts.periodSeconds} s) to train on, ${opts.testSteps} to replay with ${sim.events.length} injected events. Backend: ${backend.active}${backend.fallbackReason ? ` (FALLBACK: ${backend.fallbackReason})` : ''}\n`);
 
   const progress = trainingProgress();
   const trained = await trainFromData(cfg, { byEntity, features: sim.features, poison: [] }, progress.onEpoch);

@@ -14,7 +14,6 @@ export class Metrics {
   readonly poison = new Counter({ name: 'seismo_poison_total', help: 'Records rejected, by reason (they go to the dead-letter sink, never dropped silently).', labelNames: ['reason'] as const, registers: [this.registry] });
   readonly windowsScored = new Counter({ name: 'seismo_windows_scored_total', help: 'Windows scored by the model.', registers: [this.registry] });
   readonly flags = new Counter({ name: 'seismo_flags_total', help: 'Flags emitted, by state.', labelNames: ['state'] as const, registers: [this.registry] });
-  readonly errors = new Counter({ name: 'seismo_errors_total', help: 'Operational errors, by code.', labelNames: ['code'] as const, registers: [this.registry] });
   readonly windowResets = new Counter({ name: 'seismo_window_resets_total', help: 'Per-entity window resets, by cause.', labelNames: ['cause'] as const, registers: [this.registry] });
   readonly score = new Histogram({
     name: 'seismo_window_severity',

@@ -1,0 +1,22 @@
+import { parseConfig } from '../src/config/load.js';
+import type { SeismoConfig } from '../src/config/schema.js';
+import type { Reading } from '../src/pipeline/types.js';
+import type { LoadedReadings } from '../src/jobs/data.js';
+import { simulate } from '../src/simulate/simulator.js';
+
+export const SMALL_CONFIG_YAML = `window:\n  lookback: 6\nmodel:\n  encoderUnits: [8, 4]\n  epochs: 3\n  batchSize: 128\n  learningRate: 0.01\nhttp:\n  enabled: false\nlog:\n  level: silent\n`;
+
+/** A small, fast config: tiny model, few epochs. Real training, just less of it. */
+export function smallConfig(): SeismoConfig {
+  return parseConfig(SMALL_CONFIG_YAML, 'small.yaml');
+}
+
+export function simulatedReadings(steps = 300, entities = 2, seed = 1): LoadedReadings & { all: Reading[] } {
+  const sim = simulate({ seed, entities, periodSeconds: 60, steps, eventsPerEntity: 0, eventFrom: steps, startTs: Date.UTC(2026, 0, 1) });
+  const byEntity = new Map<string, Reading[]>();
+  for (const r of sim.readings) {
+    if (!byEntity.has(r.entity)) byEntity.set(r.entity, []);
+    byEntity.get(r.entity)?.push(r);
+  }
+  return { byEntity, features: sim.features, poison: [], all: sim.readings };
+}
