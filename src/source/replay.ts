@@ -54,6 +54,8 @@ export class ReplaySource implements Source {
   private stopped = false;
   private paused: Promise<void> | undefined;
   private resumePaused: (() => void) | undefined;
+  /** Cuts a pacing sleep short, so stop() takes effect at once. */
+  private wake: (() => void) | undefined;
 
   constructor(
     private readonly lists: () => Iterable<SourceRecord[]>,
@@ -86,7 +88,13 @@ export class ReplaySource implements Source {
       while (j < records.length && j - i < this.chunkSize && (tsOf(records[j] as SourceRecord) ?? 0) <= due) j++;
       if (j === i) {
         const next = tsOf(records[i] as SourceRecord) ?? due;
-        await new Promise((r) => setTimeout(r, Math.min(1000, Math.max(1, (next - due) / this.speed))));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.min(1000, Math.max(1, (next - due) / this.speed)));
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
         continue;
       }
       await handler(records.slice(i, j));
@@ -105,6 +113,7 @@ export class ReplaySource implements Source {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.wake?.();
     this.resume();
   }
 }

@@ -26,7 +26,7 @@ describe('AlertTracker', () => {
 
   it('emits update only when severity grows by updateRatio', () => {
     const tr = new AlertTracker(cfg, 1, features, 'm1');
-    expect(run(tr, [2, 2, 2.5, 3.1, 3.5, 5])).toEqual(['-', 'open', '-', 'update', '-', '-']);
+    expect(run(tr, [2, 2, 2.5, 3.1, 3.5, 4.6])).toEqual(['-', 'open', '-', 'update', '-', '-']);
   });
 
   it('waits out the cooldown before opening again', () => {

@@ -15,5 +15,5 @@ describe('seed sanity check (classic Keras LSTM autoencoder tutorial)', () => {
 
     const code = tf.tidy(() => (extractEncoder(model).predict(tf.tensor3d(sequence, [1, 9, 1])) as tf.Tensor).shape);
     expect(code).toEqual([1, 100]);
-  });
+  }, 600_000);
 });

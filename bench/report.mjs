@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+// Reads bench/out/*.json (written by scorer-bench.mjs, keras_bench.py, fused-lstm-proto.mjs) and
+// prints the side-by-side markdown tables; also writes them to bench/out/report.md.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const out = join(dirname(fileURLToPath(import.meta.url)), 'out');
+const load = (f) => (existsSync(join(out, f)) ? JSON.parse(readFileSync(join(out, f), 'utf8')) : undefined);
+const native = load('seismo-native.json');
+const wasm = load('seismo-wasm.json');
+const cpu = load('seismo-cpu.json');
+const keras = load('keras.json');
+const fused = load('fused-native.json');
+
+const n0 = (v) => (v === undefined ? '–' : Math.round(v).toLocaleString('en-US'));
+const x2 = (a, b) => (a === undefined || b === undefined ? '–' : `${(a / b).toFixed(2)}x`);
+const ms = (v) => (v === undefined ? '–' : v.toFixed(v < 10 ? 2 : 1));
+const lines = [];
+const p = (s = '') => lines.push(s);
+
+p('### Scoring throughput (windows/s; Seismo = Scorer.scoreRaw incl. upload, per-feature MSE, download)');
+p();
+p('| model | batch | Seismo native | Seismo wasm | Seismo cpu | Keras predict | Keras tf.function | native / Keras predict | native / Keras tf.function | native / wasm | native p50 / p99 ms |');
+p('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const model of ['skab', 'rare-event']) {
+  const batches = Object.keys(native?.models?.[model]?.cells ?? keras?.models?.[model]?.predict ?? {});
+  for (const B of batches) {
+    const nc = native?.models?.[model]?.cells?.[B];
+    const w = wasm?.models?.[model]?.cells?.[B]?.windowsPerSec;
+    const c = cpu?.models?.[model]?.cells?.[B]?.windowsPerSec;
+    const kp = keras?.models?.[model]?.predict?.[B]?.windowsPerSec;
+    const kc = keras?.models?.[model]?.compiled?.[B]?.windowsPerSec;
+    const nw = nc?.windowsPerSec;
+    p(`| ${model} | ${B} | ${n0(nw)} | ${n0(w)} | ${n0(c)} | ${n0(kp)} | ${n0(kc)} | ${x2(nw, kp)} | ${x2(nw, kc)} | ${x2(nw, w)} | ${ms(nc?.p50Ms)} / ${ms(nc?.p99Ms)} |`);
+  }
+}
+p();
+if (keras) {
+  p(`Keras ${keras.tensorflow} (Python ${keras.python}). Output check, same weights, 64 random windows: ` +
+    Object.entries(keras.models).map(([m, r]) => `${m} max |Keras - Seismo| = ${r.maxAbsDiffVsSeismo.toExponential(1)} (${r.match ? 'match' : 'MISMATCH'})`).join(', ') + '.');
+  p();
+}
+
+const rss = [native, wasm, cpu].filter(Boolean).map((r) => `${r.backend} ${r.rssMb} MB`);
+if (rss.length) p(`Peak-ish RSS at the end of each Seismo run: ${rss.join(', ')}.`), p();
+
+if (native?.leak || wasm?.leak) {
+  p('### Tensor leak check (Seismo Scorer, SKAB model)');
+  p();
+  p('| backend | batches | batch size | numTensors before | after | growth | RSS MB before → after | seconds |');
+  p('| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |');
+  const extra = load('leak-native-10000.json');
+  for (const r of [native, wasm, cpu, extra].filter((r) => r?.leak)) {
+    const l = r.leak;
+    p(`| ${r.backend} | ${n0(l.batches)} | ${l.batchSize} | ${l.tensorsBefore} | ${l.tensorsAfter} | ${l.growth} | ${l.rssBeforeMb} → ${l.rssAfterMb} | ${l.seconds.toFixed(1)} |`);
+  }
+  p();
+}
+
+if (native?.training || keras?.training) {
+  p('### Training (400-row, 8-feature series, T=10 windows, 80/20 chronological split, max 50 epochs, early stop patience 5)');
+  p();
+  p('| framework | batch | epochs run (best) | total s | s / epoch (median) | first epoch s | best val loss |');
+  p('| --- | ---: | --- | ---: | ---: | ---: | ---: |');
+  for (const [label, r] of [[`Seismo ${native?.backend}`, native], ['Keras', keras], [`Seismo ${wasm?.backend}`, wasm]]) {
+    for (const run of r?.training?.runs ?? []) {
+      p(`| ${label} | ${run.batchSize} | ${run.epochsRun} (${run.bestEpoch}) | ${run.seconds.toFixed(1)} | ${run.medianEpochSeconds.toFixed(3)} | ${run.firstEpochSeconds.toFixed(2)} | ${run.valLoss.toFixed(4)} |`);
+    }
+  }
+  p();
+}
+
+if (fused) {
+  p('### Fused-LSTM prototype (bench/fused-lstm-proto.mjs) vs Seismo Scorer, native backend');
+  p();
+  p('| model | batch | layers model w/s | fused w/s | speed-up | fused p50 ms | fused / Keras tf.function |');
+  p('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const [model, r] of Object.entries(fused.models)) {
+    for (const [B, c] of Object.entries(r.cells)) {
+      p(`| ${model} | ${B} | ${n0(c.layersWps)} | ${n0(c.fusedWps)} | ${c.speedup.toFixed(2)}x | ${ms(c.fusedP50Ms)} | ${x2(c.fusedWps, keras?.models?.[model]?.compiled?.[B]?.windowsPerSec)} |`);
+    }
+  }
+  p();
+  p('Native calls per scoreRaw (TFE_Execute ops + tensor uploads): ' +
+    Object.entries(fused.models).map(([m, r]) => (r.nativeCalls256 ? `${m} B=256 layers ${r.nativeCalls256.layers.executeOps}+${r.nativeCalls256.layers.tensorUploads}, fused ${r.nativeCalls256.fused.executeOps}+${r.nativeCalls256.fused.tensorUploads}` : '')).join('; ') +
+    '. Max |fused − layers| of the per-feature errors: ' + Object.entries(fused.models).map(([m, r]) => `${m} ${r.maxAbsDiff.toExponential(1)}`).join(', ') + '.');
+  p();
+}
+
+const text = lines.join('\n');
+writeFileSync(join(out, 'report.md'), text + '\n');
+console.log(text);

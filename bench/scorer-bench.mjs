@@ -1,0 +1,194 @@
+#!/usr/bin/env node
+// Seismo scorer benchmark: one backend per process (a process picks its backend once).
+//
+//   node bench/scorer-bench.mjs --backend native|wasm|cpu [--budget 3] [--batches 1,64,256,1024]
+//        [--leak 10000] [--leak-batch 1] [--train] [--export] [--out bench/out/seismo-native.json]
+//
+// Models: "skab" (T=10, F=8) and "rare-event" (T=5, F=59), both encoderUnits [128, 64] with
+// RepeatVector bottleneck, built with seeded weights by Seismo's own buildAutoencoder.
+// Every cell is measured with a time budget (so the slow cpu backend stays bounded).
+// --export writes the weights (+ a reference batch and Seismo's output on it, + the training
+// series) to bench/out/ so bench/keras_bench.py can load identical weights and check outputs.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const dist = join(here, '..', 'dist');
+const { values: args } = parseArgs({
+  options: {
+    backend: { type: 'string', default: 'native' },
+    budget: { type: 'string', default: '3' },
+    batches: { type: 'string', default: '1,64,256,1024' },
+    models: { type: 'string', default: 'skab,rare-event' },
+    leak: { type: 'string', default: '0' },
+    'leak-batch': { type: 'string', default: '1' },
+    train: { type: 'boolean', default: false },
+    'train-batches': { type: 'string', default: '64,32' },
+    export: { type: 'boolean', default: false },
+    threads: { type: 'string', default: '0' },
+    out: { type: 'string' },
+  },
+});
+
+const { chooseBackend } = await import(join(dist, 'model/backend.js'));
+const choice = await chooseBackend(args.backend, Number(args.threads));
+const tf = await import('@tensorflow/tfjs');
+const { buildAutoencoder } = await import(join(dist, 'model/build.js'));
+const { Scorer } = await import(join(dist, 'score/scorer.js'));
+const { trainAutoencoder, splitChronological } = await import(join(dist, 'model/train.js'));
+const { mulberry32, gaussian } = await import(join(dist, 'random.js'));
+const { simulate } = await import(join(dist, 'simulate/simulator.js'));
+
+export const MODELS = {
+  skab: { lookback: 10, features: 8 },
+  'rare-event': { lookback: 5, features: 59 },
+};
+export const ARCH = { encoderUnits: [128, 64], bottleneck: 'repeat-vector', activation: 'tanh', learningRate: 0.001, seed: 42 };
+
+const log = (...m) => console.error(`[seismo-bench ${choice.active}]`, ...m);
+const outDir = join(here, 'out');
+mkdirSync(outDir, { recursive: true });
+
+function randomWindows(n, size, seed) {
+  const rng = mulberry32(seed);
+  const a = new Float32Array(n * size);
+  for (let i = 0; i < a.length; i++) a[i] = gaussian(rng);
+  return a;
+}
+
+function quantile(sorted, q) {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+/** Time fn() repeatedly until `budget` seconds or `maxIters`; at least `minIters`. */
+function timeCell(fn, { budget, warmup = 2, minIters = 3, maxIters = 1e6 }) {
+  for (let i = 0; i < warmup; i++) fn();
+  const lat = [];
+  const t0 = performance.now();
+  while (lat.length < maxIters && (lat.length < minIters || performance.now() - t0 < budget * 1000)) {
+    const s = performance.now();
+    fn();
+    lat.push(performance.now() - s);
+  }
+  const total = performance.now() - t0;
+  const sorted = [...lat].sort((a, b) => a - b);
+  return { iters: lat.length, totalMs: total, p50Ms: quantile(sorted, 0.5), p99Ms: quantile(sorted, 0.99), meanMs: total / lat.length };
+}
+
+const rssMb = () => Math.round(process.memoryUsage().rss / 1048576);
+const budget = Number(args.budget);
+const batchSizes = args.batches.split(',').map(Number);
+const result = {
+  backend: choice.active,
+  tfjs: tf.version.tfjs,
+  node: process.version,
+  env: { TF_NUM_INTRAOP_THREADS: process.env.TF_NUM_INTRAOP_THREADS, TF_ENABLE_ONEDNN_OPTS: process.env.TF_ENABLE_ONEDNN_OPTS },
+  budgetSeconds: budget,
+  models: {},
+};
+
+for (const name of args.models.split(',')) {
+  const { lookback: T, features: F } = MODELS[name];
+  const model = buildAutoencoder(ARCH, T, F);
+  const maxBatch = Math.max(...batchSizes);
+  const scorer = new Scorer(model, T, F, maxBatch);
+  scorer.warmUp();
+  const data = randomWindows(maxBatch, T * F, 1234);
+  const m = { lookback: T, features: F, params: model.countParams(), cells: {} };
+  result.models[name] = m;
+
+  if (args.export) {
+    // Weights in layer order (tfjs names, shapes, float32 little-endian, concatenated), the same
+    // order Keras' model.get_weights() uses for the identical architecture.
+    const specs = [];
+    const chunks = [];
+    let offset = 0;
+    for (const layer of model.layers) {
+      for (const w of layer.weights) {
+        const v = w.read().dataSync();
+        specs.push({ layer: layer.name, name: w.originalName ?? w.name, shape: w.shape, offset, length: v.length });
+        chunks.push(Buffer.from(v.buffer, v.byteOffset, v.byteLength));
+        offset += v.length;
+      }
+    }
+    writeFileSync(join(outDir, `weights-${name}.bin`), Buffer.concat(chunks));
+    writeFileSync(join(outDir, `weights-${name}.json`), JSON.stringify({ model: name, lookback: T, features: F, arch: ARCH, recurrentActivation: 'hard_sigmoid', weights: specs }, null, 1));
+    // Reference batch + Seismo's reconstruction of it, for the cross-framework check.
+    const nRef = 64;
+    const x = data.subarray(0, nRef * T * F);
+    const y = tf.tidy(() => model.predict(tf.tensor3d(x, [nRef, T, F])).dataSync());
+    writeFileSync(join(outDir, `ref-${name}-x.bin`), Buffer.from(x.buffer, x.byteOffset, x.byteLength));
+    writeFileSync(join(outDir, `ref-${name}-y.bin`), Buffer.from(y.buffer, y.byteOffset, y.byteLength));
+    log(`exported ${specs.length} weight arrays of ${name} to bench/out/`);
+  }
+
+  for (const B of batchSizes) {
+    // cpu at large batches takes seconds per call: the budget bounds it, warm-up is one call.
+    const slow = choice.active === 'cpu' && B >= 256;
+    const cell = timeCell(() => scorer.scoreRaw(data, B), { budget, warmup: slow ? 1 : 3, minIters: slow ? 2 : 5 });
+    cell.windowsPerSec = (B * cell.iters) / (cell.totalMs / 1000);
+    cell.rssMb = rssMb();
+    m.cells[B] = cell;
+    log(`${name} B=${B}: ${cell.windowsPerSec.toFixed(0)} windows/s, p50 ${cell.p50Ms.toFixed(2)} ms, p99 ${cell.p99Ms.toFixed(2)} ms, ${cell.iters} iters, rss ${cell.rssMb} MB`);
+  }
+  model.dispose();
+}
+
+// Tensor-leak check: live tensors before/after N scoreRaw calls on the SKAB model.
+const leakN = Number(args.leak);
+if (leakN > 0) {
+  const { lookback: T, features: F } = MODELS.skab;
+  const B = Number(args['leak-batch']);
+  const model = buildAutoencoder(ARCH, T, F);
+  const scorer = new Scorer(model, T, F, B);
+  const data = randomWindows(B, T * F, 99);
+  scorer.warmUp();
+  scorer.scoreRaw(data, B);
+  const before = tf.memory().numTensors;
+  const rssBefore = rssMb();
+  const t0 = performance.now();
+  for (let i = 0; i < leakN; i++) scorer.scoreRaw(data, B);
+  const seconds = (performance.now() - t0) / 1000;
+  const after = tf.memory().numTensors;
+  result.leak = { batches: leakN, batchSize: B, tensorsBefore: before, tensorsAfter: after, growth: after - before, rssBeforeMb: rssBefore, rssAfterMb: rssMb(), seconds };
+  log(`leak check: ${leakN} batches of ${B}: numTensors ${before} -> ${after}, rss ${rssBefore} -> ${rssMb()} MB (${seconds.toFixed(1)} s)`);
+  model.dispose();
+}
+
+// Training: a 400-row, 8-feature series (Seismo's seeded simulator, standardised), T=10 stride-1
+// windows, Seismo's trainAutoencoder with the config defaults (50 epochs max, patience 5, 20 % val).
+if (args.train) {
+  const sim = simulate({ seed: 7, entities: 1, periodSeconds: 1, steps: 400, eventsPerEntity: 0, eventFrom: 400, startTs: 0 });
+  const feats = sim.features;
+  const rows = sim.readings.map((r) => feats.map((f) => r.values[f]));
+  const F = feats.length;
+  const T = 10;
+  const mean = feats.map((_, j) => rows.reduce((s, r) => s + r[j], 0) / rows.length);
+  const std = feats.map((_, j) => Math.sqrt(rows.reduce((s, r) => s + (r[j] - mean[j]) ** 2, 0) / rows.length) || 1);
+  const series = new Float32Array(rows.length * F);
+  rows.forEach((r, i) => r.forEach((v, j) => (series[i * F + j] = (v - mean[j]) / std[j])));
+  const count = rows.length - T + 1;
+  const windows = new Float32Array(count * T * F);
+  for (let w = 0; w < count; w++) windows.set(series.subarray(w * F, (w + T) * F), w * T * F);
+  if (args.export) writeFileSync(join(outDir, 'train-series.bin'), Buffer.from(series.buffer));
+  const set = { data: windows, count, lookback: T, features: F };
+  const { train, validation } = splitChronological(set, 0.2);
+  result.training = { rows: rows.length, windows: count, trainWindows: train.count, validationWindows: validation.count, runs: [] };
+  for (const batchSize of args['train-batches'].split(',').map(Number)) {
+    const model = buildAutoencoder(ARCH, T, F);
+    const epochSeconds = [];
+    const metrics = await trainAutoencoder(model, train, validation, { epochs: 50, batchSize, validationSplit: 0.2, patience: 5, seed: 42 }, (r) => epochSeconds.push(r.seconds));
+    const sortedEpochs = [...epochSeconds].sort((a, b) => a - b);
+    const run = { batchSize, epochsRun: metrics.epochsRun, bestEpoch: metrics.bestEpoch, valLoss: metrics.valLoss, seconds: metrics.seconds, firstEpochSeconds: epochSeconds[0], medianEpochSeconds: quantile(sortedEpochs, 0.5) };
+    result.training.runs.push(run);
+    log(`train batch ${batchSize}: ${run.epochsRun} epochs (best ${run.bestEpoch}, val ${run.valLoss.toFixed(4)}), ${run.seconds.toFixed(1)} s total, ${run.medianEpochSeconds.toFixed(3)} s/epoch median`);
+    model.dispose();
+  }
+}
+
+result.rssMb = rssMb();
+const out = args.out ?? join(outDir, `seismo-${args.backend}.json`);
+writeFileSync(out, JSON.stringify(result, null, 1));
+log(`wrote ${out}`);
