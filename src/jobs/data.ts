@@ -1,7 +1,7 @@
 import type { SeismoConfig } from '../config/schema.js';
 import { SeismoError } from '../errors.js';
 import type { PoisonRecord, Reading } from '../pipeline/types.js';
-import { decodeReading } from '../source/decode.js';
+import { recordToReading } from '../source/source.js';
 import { dataFiles, readRecords } from '../source/replay.js';
 import { parseCsv } from '../source/csv.js';
 import type { WindowSet } from '../model/train.js';
@@ -27,19 +27,12 @@ export function loadReadings(path: string, cfg: SeismoConfig, maxRowsPerEntity?:
   const seen: string[] = [];
   for (const file of dataFiles(path)) {
     for (const record of readRecords(file, cfg.input)) {
-      let reading: Reading;
-      if (record.kind === 'poison') {
-        poison.push(record.poison);
+      const decoded = recordToReading(record, cfg.input.maxMessageBytes);
+      if (!decoded.ok) {
+        poison.push(decoded.poison);
         continue;
       }
-      if (record.kind === 'raw') {
-        const decoded = decodeReading(record.text, record.position, cfg.input.maxMessageBytes, record.key);
-        if (!decoded.ok) {
-          poison.push(decoded.poison);
-          continue;
-        }
-        reading = decoded.reading;
-      } else reading = record.reading;
+      const reading = decoded.reading;
       const list = byEntity.get(reading.entity) ?? [];
       if (maxRowsPerEntity !== undefined && list.length >= maxRowsPerEntity) continue;
       list.push(reading);

@@ -2,8 +2,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { AlertTracker } from '../detect/alerts.js';
 import type { Scorer } from '../score/scorer.js';
 import type { DeadLetterSink, Sink } from '../sink/sink.js';
-import { decodeReading } from '../source/decode.js';
-import type { SourceRecord } from '../source/source.js';
+import { recordToReading, type SourceRecord } from '../source/source.js';
 import type { Windower } from '../window/windower.js';
 import type { Flag, PoisonRecord, Window, WindowScore } from './types.js';
 
@@ -36,19 +35,13 @@ export class Pipeline {
     const windows: Window[] = [];
     const poison: PoisonRecord[] = [];
     for (const record of records) {
-      let reading;
-      if (record.kind === 'poison') {
-        poison.push(record.poison);
+      const decoded = recordToReading(record, this.parts.maxMessageBytes);
+      if (!decoded.ok) {
+        poison.push(decoded.poison);
         continue;
-      } else if (record.kind === 'raw') {
-        const decoded = decodeReading(record.text, record.position, this.parts.maxMessageBytes, record.key);
-        if (!decoded.ok) {
-          poison.push(decoded.poison);
-          continue;
-        }
-        reading = decoded.reading;
-      } else reading = record.reading;
-      const pushed = windower.push(reading, record.position);
+      }
+      const position = record.kind === 'poison' ? record.poison.position : record.position;
+      const pushed = windower.push(decoded.reading, position);
       if (pushed.kind === 'poison') poison.push(pushed.poison);
       else {
         metrics.readings.inc();

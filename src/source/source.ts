@@ -1,4 +1,5 @@
 import type { PoisonRecord, Position, Reading } from '../pipeline/types.js';
+import { decodeReading, type Decoded } from './decode.js';
 
 /** What a source hands the pipeline: raw bytes to decode, an already parsed reading (CSV), or a row that failed to parse. */
 export type SourceRecord =
@@ -19,4 +20,11 @@ export interface Source {
   resume(): void;
   /** Stops fetching; in-flight handler calls finish first. Safe to call twice. */
   stop(): Promise<void>;
+}
+
+/** Turns any source record into a Reading, or the poison record that explains why not. */
+export function recordToReading(record: SourceRecord, maxMessageBytes: number): Decoded {
+  if (record.kind === 'poison') return { ok: false, poison: record.poison };
+  if (record.kind === 'raw') return decodeReading(record.text, record.position, maxMessageBytes, record.key);
+  return { ok: true, reading: record.reading };
 }
