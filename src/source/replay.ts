@@ -3,6 +3,7 @@ import { extname, join } from 'node:path';
 import type { InputConfig } from '../config/schema.js';
 import { SeismoError } from '../errors.js';
 import { parseCsv } from './csv.js';
+import { parseTimestamp } from './decode.js';
 import type { RecordHandler, Source, SourceRecord } from './source.js';
 import type { Reading } from '../pipeline/types.js';
 
@@ -77,7 +78,7 @@ export class ReplaySource implements Source {
   }
 
   private async paced(records: SourceRecord[], handler: RecordHandler): Promise<void> {
-    const tsOf = (r: SourceRecord) => (r.kind === 'reading' ? r.reading.ts : undefined);
+    const tsOf = (r: SourceRecord) => (r.kind === 'reading' ? r.reading.ts : r.kind === 'raw' ? rawTimestamp(r.text) : undefined);
     const first = records.map(tsOf).find((t) => t !== undefined) ?? 0;
     const started = performance.now();
     let i = 0;
@@ -115,6 +116,17 @@ export class ReplaySource implements Source {
     this.stopped = true;
     this.wake?.();
     this.resume();
+  }
+}
+
+/** The timestamp of a raw JSON reading, for pacing only; undefined when it has none (the decoder will judge it). */
+function rawTimestamp(text: string): number | undefined {
+  try {
+    const ts = (JSON.parse(text) as { ts?: unknown }).ts;
+    const parsed = typeof ts === 'string' || typeof ts === 'number' ? parseTimestamp(ts) : NaN;
+    return Number.isFinite(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
   }
 }
 

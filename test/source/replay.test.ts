@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { ReplaySource } from '../../src/source/replay.js';
+import type { SourceRecord } from '../../src/source/source.js';
+
+const raw = (s: number): SourceRecord => ({ kind: 'raw', text: JSON.stringify({ entity: 'e', ts: s * 1000, values: { a: s } }), position: { source: 'm', line: s } });
+
+describe('ReplaySource', () => {
+  it('as fast as possible: chunks of chunkSize, each after the previous one is acknowledged', async () => {
+    const chunks: number[] = [];
+    let inFlight = 0;
+    await new ReplaySource(() => [[1, 2, 3, 4, 5].map(raw)], 0, 2).start(async (records) => {
+      expect(inFlight).toBe(0);
+      inFlight++;
+      await new Promise((r) => setTimeout(r, 5));
+      chunks.push(records.length);
+      inFlight--;
+    });
+    expect(chunks).toEqual([2, 2, 1]);
+  });
+
+  it('paced: N x real time by the readings\' own timestamps, for JSON lines too', async () => {
+    const started = performance.now();
+    const seen: number[] = [];
+    // Readings 1 s apart at 10x: the last one cannot be delivered before ~200 ms.
+    await new ReplaySource(() => [[1, 2, 3].map(raw)], 10, 100).start(async (records) => {
+      seen.push(records.length);
+    });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(190);
+    expect(seen.reduce((a, b) => a + b, 0)).toBe(3);
+    expect(seen.length).toBeGreaterThan(1);
+  });
+
+  it('stop() ends a paced replay without waiting for the next reading', async () => {
+    const source = new ReplaySource(() => [[1, 1000].map(raw)], 1, 100);
+    const done = source.start(async () => {});
+    await new Promise((r) => setTimeout(r, 20));
+    const t = performance.now();
+    await source.stop();
+    await done;
+    expect(performance.now() - t).toBeLessThan(500);
+  });
+});
