@@ -83,7 +83,7 @@ def main():
     ap.add_argument("--batches", default="1,64,256,1024")
     ap.add_argument("--models", default="skab,rare-event")
     ap.add_argument("--train", action="store_true")
-    ap.add_argument("--train-batches", default="64,32")
+    ap.add_argument("--train-batches", default="64:50,32:5", help="batch[:maxEpochs],...")
     ap.add_argument("--out", default=os.path.join(OUT, "keras.json"))
     a = ap.parse_args()
     batches = [int(b) for b in a.batches.split(",")]
@@ -136,7 +136,8 @@ def main():
         train = train[order]
         result["training"] = {"rows": len(series), "windows": count, "trainWindows": len(train),
                               "validationWindows": len(val), "runs": []}
-        for bs in [int(b) for b in a.train_batches.split(",")]:
+        for spec in a.train_batches.split(","):
+            bs, max_epochs = (int(v) for v in (spec.split(":") + ["50"])[:2])
             model = build(T, F)
             load_weights(model, "skab")  # Seismo's initial (seeded) weights
             times = []
@@ -150,12 +151,12 @@ def main():
 
             es = tf.keras.callbacks.EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True)
             t0 = time.perf_counter()
-            h = model.fit(train, train, validation_data=(val, val), epochs=50, batch_size=bs, shuffle=False,
+            h = model.fit(train, train, validation_data=(val, val), epochs=max_epochs, batch_size=bs, shuffle=False,
                           verbose=0, callbacks=[EpochTimer(), es])
             total = time.perf_counter() - t0
             vl = h.history["val_loss"]
             best = int(np.argmin(vl))
-            run = {"batchSize": bs, "epochsRun": len(vl), "bestEpoch": best + 1, "valLoss": float(vl[best]),
+            run = {"batchSize": bs, "maxEpochs": max_epochs, "converged": len(vl) < max_epochs, "epochsRun": len(vl), "bestEpoch": best + 1, "valLoss": float(vl[best]),
                    "seconds": total, "firstEpochSeconds": times[0], "medianEpochSeconds": float(np.median(times))}
             result["training"]["runs"].append(run)
             log(f"train batch {bs}: {run['epochsRun']} epochs (best {run['bestEpoch']}, val {run['valLoss']:.4f}), "

@@ -59,13 +59,13 @@ if (native?.leak || wasm?.leak) {
 }
 
 if (native?.training || keras?.training) {
-  p('### Training (400-row, 8-feature series, T=10 windows, 80/20 chronological split, max 50 epochs, early stop patience 5)');
+  p(`### Training (${native?.training?.source ?? ''}: 400 rows x 8 features, T=10 windows, 80/20 chronological split, early stop patience 5, same initial weights)`);
   p();
-  p('| framework | batch | epochs run (best) | total s | s / epoch (median) | first epoch s | best val loss |');
-  p('| --- | ---: | --- | ---: | ---: | ---: | ---: |');
+  p('| framework | batch | max epochs | epochs run (best) | early-stopped | total s | s / epoch (median) | first epoch s | best val loss |');
+  p('| --- | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: |');
   for (const [label, r] of [[`Seismo ${native?.backend}`, native], ['Keras', keras], [`Seismo ${wasm?.backend}`, wasm]]) {
     for (const run of r?.training?.runs ?? []) {
-      p(`| ${label} | ${run.batchSize} | ${run.epochsRun} (${run.bestEpoch}) | ${run.seconds.toFixed(1)} | ${run.medianEpochSeconds.toFixed(3)} | ${run.firstEpochSeconds.toFixed(2)} | ${run.valLoss.toFixed(4)} |`);
+      p(`| ${label} | ${run.batchSize} | ${run.maxEpochs ?? 50} | ${run.epochsRun} (${run.bestEpoch}) | ${run.converged ? 'yes' : 'no'} | ${run.seconds.toFixed(1)} | ${run.medianEpochSeconds.toFixed(3)} | ${run.firstEpochSeconds.toFixed(2)} | ${run.valLoss.toFixed(4)} |`);
     }
   }
   p();
@@ -86,6 +86,27 @@ if (fused) {
     Object.entries(fused.models).map(([m, r]) => (r.nativeCalls256 ? `${m} B=256 layers ${r.nativeCalls256.layers.executeOps}+${r.nativeCalls256.layers.tensorUploads}, fused ${r.nativeCalls256.fused.executeOps}+${r.nativeCalls256.fused.tensorUploads}` : '')).join('; ') +
     '. Max |fused − layers| of the per-feature errors: ' + Object.entries(fused.models).map(([m, r]) => `${m} ${r.maxAbsDiff.toExponential(1)}`).join(', ') + '.');
   p();
+  if (Object.values(fused.models).some((r) => r.sigmoid)) {
+    p('### Same weights with recurrentActivation sigmoid (a different model): tfjs-layers vs BlockLSTMV2 (one native op per LSTM layer)');
+    p();
+    p('| model | batch | today\'s layers model (hard_sigmoid) w/s | layers, sigmoid w/s | BlockLSTMV2 w/s | BlockLSTMV2 p50 ms | BlockLSTMV2 / today | BlockLSTMV2 / Keras tf.function (hard_sigmoid) |');
+    p('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const [model, r] of Object.entries(fused.models)) {
+      for (const [B, c] of Object.entries(r.sigmoid?.cells ?? {})) {
+        p(`| ${model} | ${B} | ${n0(r.cells[B]?.layersWps)} | ${n0(c.layersWps)} | ${n0(c.blockWps)} | ${ms(c.blockP50Ms)} | ${x2(c.blockWps, r.cells[B]?.layersWps)} | ${x2(c.blockWps, keras?.models?.[model]?.compiled?.[B]?.windowsPerSec)} |`);
+      }
+    }
+    p();
+    p('Max |BlockLSTMV2 − layers (sigmoid)|: ' + Object.entries(fused.models).map(([m, r]) => `${m} ${r.sigmoid?.maxAbsDiffBlockVsLayers?.toExponential(1)}`).join(', ') +
+      '; native ops per scoreRaw(256): ' + Object.entries(fused.models).map(([m, r]) => `${m} ${r.sigmoid?.nativeCalls256?.block?.executeOps}`).join(', ') + '.');
+    p();
+  }
+  const bd = fused.models.skab?.breakdown256;
+  if (bd) {
+    p(`SKAB B=256 breakdown (native): whole scoreRaw p50 ${ms(bd.wholeModelP50Ms)} ms; one LSTM(128) layer alone ${ms(bd.oneLstm128LayerP50Ms)} ms (${bd.oneLstm128LayerKernels} kernels); ` +
+      `one 256x128 · 128x512 matMul ${ms(bd.matMul256x128x512Ms)} ms; a small add ${bd.smallAddUs.toFixed(0)} µs; model work ${bd.modelGflopPerBatch.toFixed(2)} GFLOP per batch.`);
+    p();
+  }
 }
 
 const text = lines.join('\n');

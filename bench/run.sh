@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
-# Seismo vs Keras benchmark, everything in one go (~6-9 min on 2 cores):
+# Seismo vs Keras benchmark, everything in one go (~10 min on 2 cores):
 #   bash bench/run.sh            (intended npm script: "bench": "bash bench/run.sh")
 # Environment knobs:
 #   BENCH_BUDGET=3         seconds of timed calls per cell (native, wasm, Keras)
-#   BENCH_CPU_BUDGET=2     the same for the slow pure-JS cpu backend (>= 2 calls per cell anyway)
-#   BENCH_LEAK_BATCHES=1000  scoreRaw calls for the native tensor-leak check (10000 takes ~10 min)
-#   BENCH_FUSED=1          also run the fused-LSTM prototype (0 to skip)
+#   BENCH_CPU_BUDGET=1     the same for the slow pure-JS cpu backend (B>=256: one call, ~6-25 s)
+#   BENCH_LEAK_BATCHES=300 scoreRaw calls (batch 1) for the native tensor-leak check (10000 takes ~11 min)
+#   BENCH_TRAIN_CSV=path  train on the first 400 rows of this SKAB CSV instead of the seeded simulator
+#   BENCH_FUSED=1          also run the fused-LSTM prototype (0 to skip); BENCH_FUSED_BUDGET=1.5
 # Results: bench/out/*.json, and the tables in bench/out/report.md (also printed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUDGET="${BENCH_BUDGET:-3}"
-CPU_BUDGET="${BENCH_CPU_BUDGET:-2}"
-LEAK="${BENCH_LEAK_BATCHES:-1000}"
+CPU_BUDGET="${BENCH_CPU_BUDGET:-1}"
+LEAK="${BENCH_LEAK_BATCHES:-300}"
 FUSED="${BENCH_FUSED:-1}"
 CACHE="${SEISMO_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/seismo}"
 VENV="${SEISMO_KERAS_VENV:-$CACHE/keras-venv}"
@@ -32,10 +33,10 @@ step "Keras venv"
 bash bench/setup-keras.sh
 
 # Orthogonal-initializer warnings from tfjs are noise here.
-quiet() { grep -v --line-buffered 'Orthogonal initializer' >&2 || true; }
+quiet() { grep -v --line-buffered -e 'Orthogonal initializer' -e 'looks like you are running TensorFlow.js' -e '^=====' -e '^$' >&2 || true; }
 
 step "Seismo native (scoring, export of weights, training, ${LEAK}-batch leak check)"; busy
-node bench/scorer-bench.mjs --backend native --budget "$BUDGET" --export --train --leak "$LEAK" 2> >(quiet)
+node bench/scorer-bench.mjs --backend native --budget "$BUDGET" --export --train --leak "$LEAK" ${BENCH_TRAIN_CSV:+--train-csv "$BENCH_TRAIN_CSV"} 2> >(quiet)
 step "Seismo wasm"; busy
 node bench/scorer-bench.mjs --backend wasm --budget "$BUDGET" 2> >(quiet)
 step "Seismo cpu"; busy
@@ -44,7 +45,7 @@ step "Keras (same weights)"; busy
 "$VENV/bin/python" bench/keras_bench.py --budget "$BUDGET" --train 2> >(grep -v --line-buffered '^WARNING' >&2 || true)
 if [ "$FUSED" != 0 ]; then
   step "fused-LSTM prototype (native)"; busy
-  node bench/fused-lstm-proto.mjs --budget "$BUDGET" 2> >(quiet)
+  node bench/fused-lstm-proto.mjs --budget "${BENCH_FUSED_BUDGET:-1.5}" 2> >(quiet)
 fi
 sleep 0.2  # let the stderr filters flush
 step "report ($(( $(date +%s) - start )) s in total)"

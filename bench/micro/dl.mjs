@@ -1,0 +1,11 @@
+process.env.TF_CPP_MIN_LOG_LEVEL='2';
+const tf = (await import('@tensorflow/tfjs-node')).default;
+const h = tf.randomNormal([256,128]), U = tf.randomNormal([128,512]);
+const t = (label, fn, n=20) => { for (let i=0;i<3;i++) fn(); const s=performance.now(); for (let i=0;i<n;i++) fn(); console.log(label, ((performance.now()-s)/n).toFixed(3), 'ms'); };
+t('matMul only', () => tf.matMul(h,U).dispose());
+t('matMul + dataSync', () => tf.tidy(() => tf.matMul(h,U).dataSync()));
+const big = tf.matMul(h,U);
+t('dataSync of existing [256,512]', () => { big.dataSync(); });
+t('matMul + sum + dataSync', () => tf.tidy(() => tf.sum(tf.matMul(h,U)).dataSync()));
+const o = tf.ones([256,128]);
+t('matMul(ones) only', () => tf.matMul(o,U).dispose());

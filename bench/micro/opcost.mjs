@@ -1,0 +1,14 @@
+process.env.TF_CPP_MIN_LOG_LEVEL='2';
+const tf = await import('@tensorflow/tfjs-node');
+const a = tf.ones([1,512]); const b = tf.ones([1,512]);
+for (let i=0;i<1000;i++) tf.add(a,b).dispose();
+let t=performance.now(); const N=20000;
+for (let i=0;i<N;i++) tf.add(a,b).dispose();
+console.log('add us/op', (performance.now()-t)*1000/N);
+t=performance.now();
+for (let i=0;i<N;i++) tf.tidy(()=>tf.clipByValue(tf.add(.5, tf.mul(.2, a)),0,1));
+console.log('hardSigmoid (3 ops + 2 scalars) us', (performance.now()-t)*1000/N);
+const h = tf.ones([256,128]); const U = tf.ones([128,512]);
+t=performance.now();
+for (let i=0;i<2000;i++) tf.matMul(h,U).dispose();
+console.log('matMul 256x128x512 us', (performance.now()-t)*1000/2000);
