@@ -19,7 +19,13 @@ import { createLogger, type Logger } from './observability/logger.js';
 import { trainingProgress } from './observability/progress.js';
 import { Scorer } from './score/scorer.js';
 import { simulate } from './simulate/simulator.js';
-import type { Sink } from './sink/sink.js';
+import type { DeadLetterSink, Sink } from './sink/sink.js';
+import { KafkaDeadLetterSink, KafkaFlagSink, KafkaProducerLink } from './sink/kafka-sink.js';
+import { KafkaSource } from './source/kafka-source.js';
+import type { Source } from './source/source.js';
+import { createKafka } from './kafka/client.js';
+import { produceReadings } from './kafka/produce.js';
+import { Metrics } from './observability/metrics.js';
 import { FileDeadLetterSink, FileSink, LogDeadLetterSink, StreamSink } from './sink/stream-sink.js';
 import { fileSource } from './source/replay.js';
 import { Scaler } from './window/scaler.js';
@@ -54,6 +60,20 @@ class NoFlagsSink implements Sink {
 
 function deadLetterFor(cfg: SeismoConfig, log: Logger) {
   return cfg.sink.deadLetterPath ? new FileDeadLetterSink(cfg.sink.deadLetterPath) : new LogDeadLetterSink(log);
+}
+
+function sinksFor(cfg: SeismoConfig, log: Logger, metrics: Metrics): { sink: Sink; deadLetter: DeadLetterSink } {
+  if (cfg.sink.kind === 'kafka') {
+    const link = new KafkaProducerLink(createKafka(cfg.kafka, log), metrics);
+    return { sink: new KafkaFlagSink(link, cfg.sink.topic), deadLetter: new KafkaDeadLetterSink(link, cfg.sink.deadLetterTopic) };
+  }
+  return { sink: cfg.sink.kind === 'file' ? new FileSink(cfg.sink.path ?? 'flags.ndjson') : new StreamSink(process.stdout), deadLetter: deadLetterFor(cfg, log) };
+}
+
+function sourceFor(cfg: SeismoConfig, log: Logger, metrics: Metrics): Source {
+  if (cfg.source.kind === 'kafka') return new KafkaSource(createKafka(cfg.kafka, log), cfg.source, log, metrics);
+  if (cfg.source.path === undefined) throw new SeismoError('SEISMO_CONFIG_INVALID', 'source.path: required for source.kind "file"');
+  return fileSource(cfg.source.path, cfg.input, cfg.source.speed, cfg.scoring.maxBatch);
 }
 
 const program = new Command();
@@ -184,18 +204,35 @@ program
   .action(async (opts: { config?: string }) => {
     const cfg = configFrom(opts.config);
     const log = createLogger(cfg.log.level, cfg.sink.kind === 'stdout');
-    if (cfg.source.path === undefined) throw new SeismoError('SEISMO_CONFIG_INVALID', 'source.path: required for source.kind "file"');
-    const daemon = new Daemon({
-      config: cfg,
-      log,
-      source: fileSource(cfg.source.path, cfg.input, cfg.source.speed, cfg.scoring.maxBatch),
-      sink: cfg.sink.kind === 'file' ? new FileSink(cfg.sink.path ?? 'flags.ndjson') : new StreamSink(process.stdout),
-      deadLetter: deadLetterFor(cfg, log),
-    });
+    const metrics = new Metrics();
+    const { sink, deadLetter } = sinksFor(cfg, log, metrics);
+    const daemon = new Daemon({ config: cfg, log, metrics, source: sourceFor(cfg, log, metrics), sink, deadLetter });
     handleSignals(daemon, log, cfg.daemon.shutdownDeadlineSeconds * 1000);
     await daemon.start();
     await daemon.finished();
     await daemon.stop();
+  });
+
+program
+  .command('produce')
+  .addOption(configOption())
+  .option('--data <path>', 'CSV/NDJSON file or directory to replay (default: the seeded simulator)')
+  .option('--topic <name>', 'topic to write (default: the first of source.topics)')
+  .option('--rate <n>', 'readings per second (0 = as fast as possible)', (v) => Number(v), 0)
+  .option('--entities <n>', 'simulator entities', (v) => Number(v), DEFAULT_DEMO.entities)
+  .option('--steps <n>', 'simulator readings per entity', (v) => Number(v), DEFAULT_DEMO.trainSteps + DEFAULT_DEMO.testSteps)
+  .option('--seed <n>', 'simulator seed', (v) => Number(v), DEFAULT_DEMO.seed)
+  .option('--now', 'stamp readings with the current time instead of their own (for latency runs)')
+  .description('write readings to a Kafka topic (key = entity id, value = a JSON reading), from a file or the simulator')
+  .action(async (opts: { config?: string; data?: string; topic?: string; rate: number; entities: number; steps: number; seed: number; now?: boolean }) => {
+    const cfg = configFrom(opts.config);
+    const log = createLogger(cfg.log.level, true);
+    const topic = opts.topic ?? cfg.source.topics[0] ?? 'seismo.readings';
+    const readings = opts.data
+      ? [...loadReadings(opts.data, cfg).byEntity.values()].flat().sort((a, b) => a.ts - b.ts)
+      : simulate({ seed: opts.seed, entities: opts.entities, periodSeconds: DEFAULT_DEMO.periodSeconds, steps: opts.steps, eventsPerEntity: DEFAULT_DEMO.eventsPerEntity, eventFrom: Math.min(DEFAULT_DEMO.trainSteps, opts.steps), startTs: Date.UTC(2026, 10, 1) }).readings;
+    const result = await produceReadings(createKafka(cfg.kafka, log), topic, readings, { rate: opts.rate, restamp: opts.now === true });
+    process.stdout.write(`${result.sent} readings -> ${topic} in ${result.seconds.toFixed(2)} s (${Math.round(result.sent / result.seconds)}/s)\n`);
   });
 
 program

@@ -8,6 +8,7 @@ import type { Logger } from './observability/logger.js';
 import { Metrics, type LifecycleState } from './observability/metrics.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import type { Flag, WindowScore } from './pipeline/types.js';
+import { MicroBatcher } from './score/batcher.js';
 import { Scorer } from './score/scorer.js';
 import type { DeadLetterSink, Sink } from './sink/sink.js';
 import type { Source } from './source/source.js';
@@ -45,7 +46,10 @@ export class Daemon {
 
   constructor(private readonly parts: DaemonParts) {
     this.metrics = parts.metrics ?? new Metrics();
-    this.http = new HttpServer(this.metrics, () => ({ ready: this.state === 'ready', detail: this.readinessDetail() }));
+    this.http = new HttpServer(this.metrics, () => {
+      const source = this.parts.source.health?.();
+      return { ready: this.state === 'ready' && (source?.ready ?? true), detail: { ...this.readinessDetail(), ...(source?.detail ?? {}) } };
+    });
   }
 
   get lifecycle(): LifecycleState {
@@ -93,19 +97,31 @@ export class Daemon {
       log.info({ url: `http://${config.http.host}:${this.httpPort}/metrics` }, 'http listening');
     }
 
+    const batcher = new MicroBatcher(scorer, {
+      maxBatch: config.scoring.maxBatch,
+      maxDelayMs: config.scoring.maxDelayMs,
+      onBatch: (windows, seconds) => {
+        this.metrics.batchSize.observe(windows);
+        this.metrics.scoringDuration.observe(seconds);
+      },
+    });
+    const scalerForLanes = new Scaler(scalerState);
     const pipeline = new Pipeline({
-      windower: new Windower({ ...config.window, lookback: manifest.lookback }, new Scaler(scalerState)),
-      scorer,
-      alerts: new AlertTracker(config.alerts, threshold.value, manifest.features, manifest.version),
+      newWindower: () => new Windower({ ...config.window, lookback: manifest.lookback }, scalerForLanes),
+      newAlerts: () => new AlertTracker(config.alerts, threshold.value, manifest.features, manifest.version),
+      scorer: batcher,
       threshold: threshold.value,
       sink: this.parts.sink,
       deadLetter: this.parts.deadLetter,
       metrics: this.metrics,
       maxMessageBytes: config.input.maxMessageBytes,
+      maxGapMs: config.window.maxGapSeconds * 1000,
       ...(this.parts.onScore ? { onScore: this.parts.onScore } : {}),
       ...(this.parts.onFlag ? { onFlag: this.parts.onFlag } : {}),
     });
-    this.sourceDone = this.parts.source.start((records) => pipeline.process(records));
+    await this.parts.sink.open?.();
+    await this.parts.deadLetter.open?.();
+    this.sourceDone = this.parts.source.start(pipeline);
     this.setState('ready');
   }
 

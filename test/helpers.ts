@@ -3,6 +3,7 @@ import type { SeismoConfig } from '../src/config/schema.js';
 import type { Reading } from '../src/pipeline/types.js';
 import type { LoadedReadings } from '../src/jobs/data.js';
 import { simulate } from '../src/simulate/simulator.js';
+import type { RecordProcessor, SourceRecord } from '../src/source/source.js';
 
 export const SMALL_CONFIG_YAML = `window:\n  lookback: 6\nmodel:\n  encoderUnits: [8, 4]\n  epochs: 3\n  batchSize: 128\n  learningRate: 0.01\nhttp:\n  enabled: false\nlog:\n  level: silent\n`;
 
@@ -19,4 +20,9 @@ export function simulatedReadings(steps = 300, entities = 2, seed = 1): LoadedRe
     byEntity.get(r.entity)?.push(r);
   }
   return { byEntity, features: sim.features, poison: [], all: sim.readings };
+}
+
+/** A RecordProcessor around a plain function, for sources under test (lanes unused). */
+export function processorOf(fn: (records: SourceRecord[]) => Promise<void>): RecordProcessor {
+  return { process: fn, dropLane: () => {}, restoreLane: () => {}, checkpoint: () => ({ replayFrom: undefined, alerts: {} }), queuedWindows: () => 0, drained: async () => {} };
 }

@@ -90,17 +90,53 @@ const scoringSchema = z
 
 const sourceSchema = z
   .object({
-    kind: z.enum(['file']).default('file').describe('Where readings come from.'),
+    kind: z.enum(['file', 'kafka']).default('file').describe('Where readings come from: `file` replay, or `kafka` (a consumer group on `topics`).'),
     path: z.string().min(1).optional().describe('File or directory (of CSV/NDJSON files) to replay for `file`.'),
     speed: z.number().min(0).default(0).describe('File replay pace: 0 as fast as possible, N = N x real time by the readings\' timestamps.'),
+    topics: z.array(z.string().min(1)).default(['seismo.readings']).describe('`kafka`: input topics (message key = entity id, value = a DESIGN.md JSON reading).'),
+    groupId: z.string().min(1).default('seismo').describe('`kafka`: consumer group; instances with the same group split the partitions.'),
+    fromBeginning: z.boolean().default(true).describe('`kafka`: a new group starts at the earliest offset (true) or only reads new messages (false).'),
+    partitionsConsumedConcurrently: z.number().int().min(1).max(64).default(2).describe('`kafka`: partitions processed at once; their windows share scoring batches.'),
+    maxQueuedWindows: z.number().int().min(1).default(8192).describe('`kafka`: backpressure; above this many windows waiting for the scorer, partitions are paused until it drains.'),
+    commitMetadataMaxBytes: z.number().int().min(256).default(4096).describe('`kafka`: room for open-alert state in each committed offset\'s metadata (the broker\'s offset.metadata.max.bytes, 4096 by default).'),
   })
   .strict();
 
 const sinkSchema = z
   .object({
-    kind: z.enum(['stdout', 'file']).default('stdout').describe('Where flags go.'),
+    kind: z.enum(['stdout', 'file', 'kafka']).default('stdout').describe('Where flags go: `stdout`, `file` (NDJSON), or `kafka` (acks=all, idempotent producer).'),
     path: z.string().min(1).optional().describe('NDJSON file for `file`.'),
     deadLetterPath: z.string().min(1).optional().describe('NDJSON file for poison records (file and stdout sinks); without it they are logged at warn level.'),
+    topic: z.string().min(1).default('seismo.flags').describe('`kafka`: flags topic (key = entity id).'),
+    deadLetterTopic: z.string().min(1).default('seismo.dead-letter').describe('`kafka`: poison records, original bytes and headers plus seismo-reason, -detail, -topic, -partition, -offset.'),
+  })
+  .strict();
+
+const kafkaSchema = z
+  .object({
+    brokers: z.array(z.string().min(1)).min(1).default(['127.0.0.1:9092']).describe('Bootstrap brokers, host:port.'),
+    clientId: z.string().min(1).default('seismo').describe('Client id sent to the brokers.'),
+    connectionTimeoutMs: z.number().int().positive().default(3000).describe('TCP connect timeout.'),
+    requestTimeoutMs: z.number().int().positive().default(30000).describe('Request timeout.'),
+    retryMaxMs: z.number().int().positive().default(30000).describe('Longest backoff between reconnect/produce retries; retries never give up while the daemon runs.'),
+    ssl: z
+      .object({
+        enabled: z.boolean().default(false).describe('Use TLS.'),
+        caFile: z.string().min(1).optional().describe('PEM CA bundle to trust (default: the system store).'),
+        certFile: z.string().min(1).optional().describe('PEM client certificate (mutual TLS).'),
+        keyFile: z.string().min(1).optional().describe('PEM client key (mutual TLS).'),
+        rejectUnauthorized: z.boolean().default(true).describe('Verify the broker certificate.'),
+      })
+      .strict()
+      .default({}),
+    sasl: z
+      .object({
+        mechanism: z.enum(['none', 'plain', 'scram-sha-256', 'scram-sha-512']).default('none').describe('SASL mechanism.'),
+        username: z.string().optional().describe('SASL user.'),
+        password: z.string().optional().describe('SASL password (prefer SEISMO_KAFKA_SASL_PASSWORD; never logged).'),
+      })
+      .strict()
+      .default({}),
   })
   .strict();
 
@@ -145,6 +181,7 @@ export const configSchema = z
     scoring: scoringSchema.default({}),
     source: sourceSchema.default({}),
     sink: sinkSchema.default({}),
+    kafka: kafkaSchema.default({}),
     http: httpSchema.default({}),
     daemon: daemonSchema.default({}),
     log: logSchema.default({}),
@@ -158,6 +195,9 @@ export type InputConfig = SeismoConfig['input'];
 export type AlertsConfig = SeismoConfig['alerts'];
 export type ThresholdConfig = SeismoConfig['threshold'];
 export type ScoringConfig = SeismoConfig['scoring'];
+export type KafkaConfig = SeismoConfig['kafka'];
+export type SourceConfig = SeismoConfig['source'];
+export type SinkConfig = SeismoConfig['sink'];
 
 /** A leaf of the schema: its dotted path, doc, default and the zod type to parse overrides with. */
 export interface ConfigField {

@@ -10,9 +10,12 @@ interface EntityAlert {
   calmRun: number;
   cooldownLeft: number;
   lastEmittedSeverity: number;
-  peak: WindowScore | undefined;
+  peakScore: number;
   updates: number;
 }
+
+/** [recent bits, recent length, open, openedAt, calmRun, cooldownLeft, lastEmittedSeverity, peakScore, updates]. */
+export type AlertSnapshot = [number, number, number, number, number, number, number, number, number];
 
 /**
  * The per-entity alert lifecycle: quiet -> open -> (update)* -> resolved -> cooldown -> quiet.
@@ -22,6 +25,8 @@ interface EntityAlert {
  */
 export class AlertTracker {
   private readonly states = new Map<string, EntityAlert>();
+  /** Kept incrementally: the daemon exports it after every batch. */
+  private open = 0;
 
   constructor(
     private readonly cfg: AlertsConfig,
@@ -34,7 +39,7 @@ export class AlertTracker {
   observe(s: WindowScore): Flag | undefined {
     let st = this.states.get(s.entity);
     if (st === undefined) {
-      st = { recent: [], open: false, openedAt: 0, calmRun: 0, cooldownLeft: 0, lastEmittedSeverity: 0, peak: undefined, updates: 0 };
+      st = { recent: [], open: false, openedAt: 0, calmRun: 0, cooldownLeft: 0, lastEmittedSeverity: 0, peakScore: 0, updates: 0 };
       this.states.set(s.entity, st);
     }
     const above = s.score > this.threshold;
@@ -49,9 +54,10 @@ export class AlertTracker {
       const hits = st.recent.reduce((n, b) => n + (b ? 1 : 0), 0);
       if (hits < this.cfg.openK) return undefined;
       st.open = true;
+      this.open++;
       st.openedAt = s.endTs;
       st.calmRun = 0;
-      st.peak = s;
+      st.peakScore = s.score;
       st.updates = 0;
       st.lastEmittedSeverity = s.score / this.threshold;
       return this.flag(s, 'open', st);
@@ -59,10 +65,11 @@ export class AlertTracker {
 
     if (s.score < this.threshold * this.cfg.resolveRatio) st.calmRun++;
     else st.calmRun = 0;
-    if (st.peak === undefined || s.score > st.peak.score) st.peak = s;
+    if (s.score > st.peakScore) st.peakScore = s.score;
 
     if (st.calmRun >= this.cfg.resolveAfter) {
       st.open = false;
+      this.open--;
       st.recent = [];
       st.cooldownLeft = this.cfg.cooldownWindows;
       return this.flag(s, 'resolved', st);
@@ -76,13 +83,40 @@ export class AlertTracker {
     return undefined;
   }
 
+  /**
+   * True when the entity's state is indistinguishable from a fresh one (no open alert, no
+   * cooldown, no recent exceedance): such state need not be checkpointed.
+   */
+  atRest(entity: string): boolean {
+    const st = this.states.get(entity);
+    return st === undefined || (!st.open && st.cooldownLeft === 0 && !st.recent.includes(true));
+  }
+
+  /** Compact state of every entity not at rest, for a checkpoint (e.g. Kafka commit metadata). */
+  snapshot(): Record<string, AlertSnapshot> {
+    const out: Record<string, AlertSnapshot> = {};
+    for (const [entity, st] of this.states) {
+      if (this.atRest(entity)) continue;
+      const recent = st.recent.reduce((bits, b, i) => bits | ((b ? 1 : 0) << i), 0);
+      out[entity] = [recent, st.recent.length, st.open ? 1 : 0, st.openedAt, st.calmRun, st.cooldownLeft, st.lastEmittedSeverity, st.peakScore, st.updates];
+    }
+    return out;
+  }
+
+  restore(entity: string, snap: AlertSnapshot): void {
+    const [recentBits, recentLength, open, openedAt, calmRun, cooldownLeft, lastEmittedSeverity, peakScore, updates] = snap;
+    const recent = Array.from({ length: Math.min(recentLength, this.cfg.openN) }, (_, i) => ((recentBits >> i) & 1) === 1);
+    this.drop(entity);
+    this.states.set(entity, { recent, open: open === 1, openedAt, calmRun, cooldownLeft, lastEmittedSeverity, peakScore, updates });
+    if (open === 1) this.open++;
+  }
+
   openCount(): number {
-    let n = 0;
-    for (const st of this.states.values()) if (st.open) n++;
-    return n;
+    return this.open;
   }
 
   drop(entity: string): void {
+    if (this.states.get(entity)?.open) this.open--;
     this.states.delete(entity);
   }
 

@@ -44,6 +44,30 @@ export class Metrics {
   readonly backendInfo = new Gauge({ name: 'seismo_backend_info', help: 'TensorFlow backend in use (1) and whether it is a fallback.', labelNames: ['backend', 'requested', 'fallback'] as const, registers: [this.registry] });
   readonly modelInfo = new Gauge({ name: 'seismo_model_info', help: 'Loaded model artifact.', labelNames: ['model', 'lookback', 'features'] as const, registers: [this.registry] });
   readonly modelCreated = new Gauge({ name: 'seismo_model_created_timestamp_seconds', help: 'When the loaded model was trained.', registers: [this.registry] });
+  readonly replayedReadings = new Counter({ name: 'seismo_replayed_readings_total', help: 'Readings re-read after a restart or rebalance only to rebuild window state (not scored again).', registers: [this.registry] });
+  // Kafka: labels are topic and partition (bounded by the topics' partition counts), never entity.
+  readonly kafkaMessagesIn = new Counter({ name: 'seismo_kafka_messages_in_total', help: 'Messages fetched from the input topics.', labelNames: ['topic'] as const, registers: [this.registry] });
+  readonly kafkaLag = new Gauge({ name: 'seismo_kafka_consumer_lag_messages', help: 'High watermark minus the next offset to process, per partition, as of the last batch.', labelNames: ['topic', 'partition'] as const, registers: [this.registry] });
+  readonly kafkaBatchSize = new Histogram({ name: 'seismo_kafka_batch_messages', help: 'Messages per fetched batch.', buckets: [1, 10, 100, 500, 1000, 5000, 20000], registers: [this.registry] });
+  readonly kafkaCommits = new Counter({ name: 'seismo_kafka_commits_total', help: 'Offset commits, by result.', labelNames: ['result'] as const, registers: [this.registry] });
+  readonly kafkaRebalances = new Counter({ name: 'seismo_kafka_rebalances_total', help: 'Consumer group joins (each drops and rebuilds partition state).', registers: [this.registry] });
+  readonly kafkaPaused = new Gauge({ name: 'seismo_kafka_paused_partitions', help: 'Partitions paused for backpressure (scoring queue full).', registers: [this.registry] });
+  readonly kafkaConnected = new Gauge({ name: 'seismo_kafka_connected', help: '1 when the consumer is joined to its group and the producer is connected.', registers: [this.registry] });
+  readonly kafkaCrashes = new Counter({ name: 'seismo_kafka_consumer_restarts_total', help: 'Consumer crashes followed by a restart (broker outage, failed produce).', registers: [this.registry] });
+  readonly kafkaCheckpointOverflow = new Counter({ name: 'seismo_kafka_checkpoint_overflow_total', help: 'Open alerts whose state did not fit in the commit metadata (after a restart they start fresh).', registers: [this.registry] });
+  readonly produceDuration = new Histogram({
+    name: 'seismo_kafka_produce_duration_seconds',
+    help: 'Time from send to broker acknowledgement (acks=all), per send, by topic kind.',
+    labelNames: ['kind'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+    registers: [this.registry],
+  });
+  readonly endToEnd = new Histogram({
+    name: 'seismo_end_to_end_latency_seconds',
+    help: 'From a message\'s Kafka timestamp to the broker acknowledging every flag of its batch.',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [this.registry],
+  });
   readonly lifecycle = new Gauge({ name: 'seismo_lifecycle_state', help: 'Daemon lifecycle state (1 for the current one).', labelNames: ['state'] as const, registers: [this.registry] });
 
   constructor() {
@@ -52,6 +76,8 @@ export class Metrics {
     for (const reason of POISON_REASONS) this.poison.inc({ reason }, 0);
     for (const state of ['open', 'update', 'resolved']) this.flags.inc({ state }, 0);
     for (const cause of ['gap', 'out_of_order']) this.windowResets.inc({ cause }, 0);
+    for (const result of ['ok', 'failed']) this.kafkaCommits.inc({ result }, 0);
+    for (const kind of ['flags', 'dead_letter']) this.produceDuration.zero({ kind });
     this.setLifecycle('created');
   }
 

@@ -1,65 +1,89 @@
 import type { Metrics } from '../observability/metrics.js';
-import type { AlertTracker } from '../detect/alerts.js';
-import type { Scorer } from '../score/scorer.js';
+import type { AlertSnapshot, AlertTracker } from '../detect/alerts.js';
 import type { DeadLetterSink, Sink } from '../sink/sink.js';
-import { recordToReading, type SourceRecord } from '../source/source.js';
+import { recordToReading, type LaneCheckpoint, type ProcessOptions, type RecordProcessor, type SourceRecord } from '../source/source.js';
 import type { Windower } from '../window/windower.js';
 import type { Flag, PoisonRecord, Window, WindowScore } from './types.js';
 
 export interface PipelineParts {
-  windower: Windower;
-  scorer: Scorer;
-  alerts: AlertTracker;
+  /** Each lane (a Kafka partition, or the one lane of a file replay) owns its own state. */
+  newWindower: () => Windower;
+  newAlerts: () => AlertTracker;
+  /** Scores windows; concurrent lanes may share one model call (MicroBatcher). */
+  scorer: { score(windows: Window[]): Promise<WindowScore[]>; readonly queued: number; drained(): Promise<void> };
   threshold: number;
   sink: Sink;
   deadLetter: DeadLetterSink;
   metrics: Metrics;
   maxMessageBytes: number;
+  /** An entity silent this long (by its lane's event clock) restarts its window anyway, so a checkpoint need not replay it. */
+  maxGapMs: number;
   /** Sees every window score (the `score` command and evaluation use it). */
   onScore?: (score: WindowScore) => void;
   onFlag?: (flag: Flag) => void;
 }
 
+/** Per-partition state: window rings and alert state of the entities the partition carries. */
+interface Lane {
+  windower: Windower;
+  alerts: AlertTracker;
+  /** Newest reading timestamp seen in the lane: the lane's event clock. */
+  clock: number;
+  resets: { gap: number; outOfOrder: number };
+}
+
+const DEFAULT_LANE = 'default';
+
 /**
- * decode -> windower -> scorer (batched) -> alert tracker -> sink, for one chunk of records.
- * process() resolves only when the chunk's flags and dead letters are durable, which is what
- * lets a source commit after it.
+ * decode -> windower -> scorer (batched) -> alert tracker -> sink, for one chunk of records of
+ * one lane. process() resolves only when the chunk's flags and dead letters are durable, which
+ * is what lets a source commit after it.
  */
-export class Pipeline {
-  private resetsSeen = { gap: 0, outOfOrder: 0 };
+export class Pipeline implements RecordProcessor {
+  private readonly lanes = new Map<string, Lane>();
 
   constructor(private readonly parts: PipelineParts) {}
 
-  async process(records: SourceRecord[]): Promise<void> {
-    const { windower, scorer, alerts, metrics } = this.parts;
+  async process(records: SourceRecord[], opts: ProcessOptions = {}): Promise<void> {
+    const { metrics } = this.parts;
+    const lane = this.lane(opts.lane ?? DEFAULT_LANE);
     const windows: Window[] = [];
     const poison: PoisonRecord[] = [];
+    let replayed = 0;
     for (const record of records) {
+      const position = record.kind === 'poison' ? record.poison.position : record.position;
+      // Below replayBelow the records were processed before a restart: they only rebuild the
+      // window rings; their windows were scored and their poison dead-lettered already.
+      const replay = opts.replayBelow !== undefined && position.offset !== undefined && Number(position.offset) < opts.replayBelow;
       const decoded = recordToReading(record, this.parts.maxMessageBytes);
       if (!decoded.ok) {
-        poison.push(decoded.poison);
+        if (!replay) poison.push(decoded.poison);
         continue;
       }
-      const position = record.kind === 'poison' ? record.poison.position : record.position;
-      const pushed = windower.push(decoded.reading, position);
-      if (pushed.kind === 'poison') poison.push(pushed.poison);
-      else {
-        metrics.readings.inc();
-        if (pushed.kind === 'window') windows.push(pushed.window);
+      const pushed = lane.windower.push(decoded.reading, position);
+      if (pushed.kind === 'poison') {
+        if (record.kind === 'raw' && record.original) pushed.poison.original = record.original;
+        if (!replay) poison.push(pushed.poison);
+        continue;
       }
+      if (decoded.reading.ts > lane.clock) lane.clock = decoded.reading.ts;
+      if (replay) {
+        replayed++;
+        continue;
+      }
+      metrics.readings.inc();
+      if (pushed.kind === 'window') windows.push(pushed.window);
     }
+    if (replayed > 0) metrics.replayedReadings.inc(replayed);
 
     const flags: Flag[] = [];
     if (windows.length > 0) {
-      const stopTimer = metrics.scoringDuration.startTimer();
-      const scores = scorer.score(windows);
-      stopTimer();
-      metrics.batchSize.observe(windows.length);
+      const scores = await this.parts.scorer.score(windows);
       metrics.windowsScored.inc(windows.length);
       for (const s of scores) {
         metrics.score.observe(s.score / this.parts.threshold);
         this.parts.onScore?.(s);
-        const flag = alerts.observe(s);
+        const flag = lane.alerts.observe(s);
         if (flag) {
           flags.push(flag);
           metrics.flags.inc({ state: flag.state });
@@ -68,16 +92,68 @@ export class Pipeline {
       }
     }
     for (const p of poison) metrics.poison.inc({ reason: p.reason });
-    this.exportWindowerStats();
+    this.exportLaneStats(lane);
     await Promise.all([this.parts.sink.send(flags), this.parts.deadLetter.send(poison)]);
   }
 
-  private exportWindowerStats(): void {
-    const { windower, metrics, alerts } = this.parts;
-    metrics.windowResets.inc({ cause: 'gap' }, windower.stats.resetsGap - this.resetsSeen.gap);
-    metrics.windowResets.inc({ cause: 'out_of_order' }, windower.stats.resetsOutOfOrder - this.resetsSeen.outOfOrder);
-    this.resetsSeen = { gap: windower.stats.resetsGap, outOfOrder: windower.stats.resetsOutOfOrder };
-    metrics.entities.set(windower.entityCount);
-    metrics.alertsOpen.set(alerts.openCount());
+  queuedWindows(): number {
+    return this.parts.scorer.queued;
+  }
+
+  drained(): Promise<void> {
+    return this.parts.scorer.drained();
+  }
+
+  /** Forgets a lane's state (its partition was revoked, or must be rebuilt from a checkpoint). */
+  dropLane(lane: string): void {
+    this.lanes.delete(lane);
+  }
+
+  restoreLane(lane: string, alerts: Record<string, AlertSnapshot>): void {
+    const state = this.lane(lane);
+    for (const [entity, snap] of Object.entries(alerts)) state.alerts.restore(entity, snap);
+  }
+
+  /**
+   * Where a replay must start to rebuild this lane's window rings (the oldest position any
+   * live entity's next window needs), and the alert state that a fresh lane would not have.
+   * Entities silent for longer than maxGap are left out: their next reading restarts the ring.
+   */
+  checkpoint(lane: string): LaneCheckpoint {
+    const state = this.lanes.get(lane);
+    if (state === undefined) return { replayFrom: undefined, alerts: {} };
+    let replayFrom: number | undefined;
+    for (const entity of state.windower.entities()) {
+      const last = state.windower.lastTs(entity) ?? -Infinity;
+      if (state.clock - last > this.parts.maxGapMs) continue;
+      const seq = state.windower.oldestNeededSeq(entity);
+      if (seq !== undefined && (replayFrom === undefined || seq < replayFrom)) replayFrom = seq;
+    }
+    return { replayFrom, alerts: state.alerts.snapshot() };
+  }
+
+  private lane(name: string): Lane {
+    let lane = this.lanes.get(name);
+    if (lane === undefined) {
+      lane = { windower: this.parts.newWindower(), alerts: this.parts.newAlerts(), clock: -Infinity, resets: { gap: 0, outOfOrder: 0 } };
+      this.lanes.set(name, lane);
+    }
+    return lane;
+  }
+
+  private exportLaneStats(lane: Lane): void {
+    const { metrics } = this.parts;
+    const { stats } = lane.windower;
+    metrics.windowResets.inc({ cause: 'gap' }, stats.resetsGap - lane.resets.gap);
+    metrics.windowResets.inc({ cause: 'out_of_order' }, stats.resetsOutOfOrder - lane.resets.outOfOrder);
+    lane.resets = { gap: stats.resetsGap, outOfOrder: stats.resetsOutOfOrder };
+    let entities = 0;
+    let open = 0;
+    for (const l of this.lanes.values()) {
+      entities += l.windower.entityCount;
+      open += l.alerts.openCount();
+    }
+    metrics.entities.set(entities);
+    metrics.alertsOpen.set(open);
   }
 }

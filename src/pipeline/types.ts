@@ -15,6 +15,8 @@ export interface Position {
   line?: number;
   partition?: number;
   offset?: string;
+  /** When the record entered the system (Kafka message timestamp, epoch ms), for end-to-end latency. */
+  timestamp?: number;
 }
 
 /** A record that could not become a Reading: kept, counted and routed, never dropped silently. */
@@ -23,6 +25,14 @@ export interface PoisonRecord {
   detail: string;
   position: Position;
   raw: string;
+  /** The message exactly as it arrived (Kafka), so the dead-letter topic can carry the original bytes. */
+  original?: OriginalMessage;
+}
+
+export interface OriginalMessage {
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  headers: Record<string, Uint8Array | string>;
 }
 
 export const POISON_REASONS = [

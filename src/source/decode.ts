@@ -33,6 +33,8 @@ export function decodeReading(raw: string, position: Position, maxBytes: number,
   const msg = body as Record<string, unknown>;
   const entity = msg.entity ?? fallbackEntity;
   if (typeof entity !== 'string' || entity.length === 0) return poison('invalid_shape', '"entity" must be a non-empty string', position, raw);
+  // The key decides the partition, and a partition owns its entities' state: they must agree.
+  if (fallbackEntity !== undefined && fallbackEntity !== '' && entity !== fallbackEntity) return poison('invalid_shape', `"entity" ${JSON.stringify(entity)} does not match the message key ${JSON.stringify(fallbackEntity)}`, position, raw);
   if (typeof msg.ts !== 'string' && typeof msg.ts !== 'number') return poison('invalid_timestamp', '"ts" must be an ISO 8601 string or epoch milliseconds', position, raw);
   const ts = parseTimestamp(msg.ts);
   if (!Number.isFinite(ts)) return poison('invalid_timestamp', `cannot parse "ts": ${JSON.stringify(msg.ts)}`, position, raw);

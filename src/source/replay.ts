@@ -4,7 +4,7 @@ import type { InputConfig } from '../config/schema.js';
 import { SeismoError } from '../errors.js';
 import { parseCsv } from './csv.js';
 import { parseTimestamp } from './decode.js';
-import type { RecordHandler, Source, SourceRecord } from './source.js';
+import type { RecordProcessor, Source, SourceRecord } from './source.js';
 import type { Reading } from '../pipeline/types.js';
 
 /** Lists the data files of a path: the file itself, or a directory's .csv/.ndjson/.jsonl files, sorted. */
@@ -64,7 +64,8 @@ export class ReplaySource implements Source {
     private readonly chunkSize: number,
   ) {}
 
-  async start(handler: RecordHandler): Promise<void> {
+  async start(processor: RecordProcessor): Promise<void> {
+    const handler = (records: SourceRecord[]) => processor.process(records);
     for (const records of this.lists()) {
       if (this.speed > 0) await this.paced(records, handler);
       else {
@@ -77,7 +78,7 @@ export class ReplaySource implements Source {
     }
   }
 
-  private async paced(records: SourceRecord[], handler: RecordHandler): Promise<void> {
+  private async paced(records: SourceRecord[], handler: (records: SourceRecord[]) => Promise<void>): Promise<void> {
     const tsOf = (r: SourceRecord) => (r.kind === 'reading' ? r.reading.ts : r.kind === 'raw' ? rawTimestamp(r.text) : undefined);
     const first = records.map(tsOf).find((t) => t !== undefined) ?? 0;
     const started = performance.now();

@@ -1,30 +1,60 @@
-import type { PoisonRecord, Position, Reading } from '../pipeline/types.js';
+import type { AlertSnapshot } from '../detect/alerts.js';
+import type { OriginalMessage, PoisonRecord, Position, Reading } from '../pipeline/types.js';
 import { decodeReading, type Decoded } from './decode.js';
 
 /** What a source hands the pipeline: raw bytes to decode, an already parsed reading (CSV), or a row that failed to parse. */
 export type SourceRecord =
-  | { kind: 'raw'; text: string; position: Position; key?: string }
+  | { kind: 'raw'; text: string; position: Position; key?: string; original?: OriginalMessage }
   | { kind: 'reading'; reading: Reading; position: Position }
   | { kind: 'poison'; poison: PoisonRecord };
 
-/**
- * Resolving means "processed, and every flag it produced is durable downstream": only then may
- * a source commit past these records. Rejecting means nothing in the batch may be committed.
- */
-export type RecordHandler = (records: SourceRecord[]) => Promise<void>;
+export interface ProcessOptions {
+  /** State is kept per lane (a Kafka topic-partition); a file replay uses one default lane. */
+  lane?: string;
+  /** Records at offsets below this were processed before a restart: rebuild state only. */
+  replayBelow?: number;
+}
+
+export interface LaneCheckpoint {
+  /** Oldest offset a replay must start at to rebuild the lane's windows; undefined when nothing is buffered. */
+  replayFrom: number | undefined;
+  /** Alert state of entities that are not at rest. */
+  alerts: Record<string, AlertSnapshot>;
+}
+
+/** What a source feeds. */
+export interface RecordProcessor {
+  /**
+   * Resolving means "processed, and every flag it produced is durable downstream": only then
+   * may a source commit past these records. Rejecting means nothing in the batch may be committed.
+   */
+  process(records: SourceRecord[], opts?: ProcessOptions): Promise<void>;
+  dropLane(lane: string): void;
+  /** Windows waiting for the scorer, and a promise for when none are: backpressure. */
+  queuedWindows(): number;
+  drained(): Promise<void>;
+  restoreLane(lane: string, alerts: Record<string, AlertSnapshot>): void;
+  checkpoint(lane: string): LaneCheckpoint;
+}
 
 export interface Source {
   /** Starts delivering; resolves when the source is exhausted (file) or stopped. */
-  start(handler: RecordHandler): Promise<void>;
+  start(processor: RecordProcessor): Promise<void>;
   pause(): void;
   resume(): void;
   /** Stops fetching; in-flight handler calls finish first. Safe to call twice. */
   stop(): Promise<void>;
+  /** For /readyz: whether the source is connected and consuming, and why not. */
+  health?(): { ready: boolean; detail: Record<string, unknown> };
 }
 
 /** Turns any source record into a Reading, or the poison record that explains why not. */
 export function recordToReading(record: SourceRecord, maxMessageBytes: number): Decoded {
   if (record.kind === 'poison') return { ok: false, poison: record.poison };
-  if (record.kind === 'raw') return decodeReading(record.text, record.position, maxMessageBytes, record.key);
+  if (record.kind === 'raw') {
+    const decoded = decodeReading(record.text, record.position, maxMessageBytes, record.key);
+    if (!decoded.ok && record.original) decoded.poison.original = record.original;
+    return decoded;
+  }
   return { ok: true, reading: record.reading };
 }

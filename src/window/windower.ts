@@ -13,6 +13,8 @@ interface EntityState {
   /** Scaled rows, ring of `lookback` slots of `features` values. */
   rows: Float32Array;
   timestamps: Float64Array;
+  /** Source position of each slot (a Kafka offset), so a source knows how far back to replay to rebuild the ring. */
+  seqs: Float64Array;
   head: number;
   count: number;
   lastTs: number;
@@ -58,7 +60,7 @@ export class Windower {
     const T = this.policy.lookback;
     let state = this.states.get(reading.entity);
     if (state === undefined) {
-      state = { rows: new Float32Array(T * f), timestamps: new Float64Array(T), head: 0, count: 0, lastTs: -Infinity, lastRaw: new Float64Array(f), hasLastRaw: new Uint8Array(f) };
+      state = { rows: new Float32Array(T * f), timestamps: new Float64Array(T), seqs: new Float64Array(T), head: 0, count: 0, lastTs: -Infinity, lastRaw: new Float64Array(f), hasLastRaw: new Uint8Array(f) };
       this.states.set(reading.entity, state);
     }
     const reject = (reason: PoisonRecord['reason'], detail: string): PushResult => ({
@@ -105,6 +107,7 @@ export class Windower {
     state.hasLastRaw.fill(1);
     this.scaler.transformInto(this.row, state.rows, state.head * f);
     state.timestamps[state.head] = reading.ts;
+    state.seqs[state.head] = position.offset === undefined ? NaN : Number(position.offset);
     state.head = (state.head + 1) % T;
     if (state.count < T) state.count++;
     if (state.count < T) return { kind: 'filling' };
@@ -124,6 +127,26 @@ export class Windower {
 
   entities(): IterableIterator<string> {
     return this.states.keys();
+  }
+
+  /** Timestamp of the entity's last accepted reading. */
+  lastTs(entity: string): number | undefined {
+    return this.states.get(entity)?.lastTs;
+  }
+
+  /**
+   * Source position (offset) of the oldest reading the entity's next window still needs: the
+   * last lookback-1 accepted readings. Replaying from there rebuilds this ring exactly.
+   * Undefined when the ring is empty or positions are unknown.
+   */
+  oldestNeededSeq(entity: string): number | undefined {
+    const state = this.states.get(entity);
+    if (state === undefined || state.count === 0) return undefined;
+    const T = this.policy.lookback;
+    const keep = Math.min(state.count, T - 1);
+    if (keep === 0) return undefined;
+    const seq = state.seqs[(state.head - keep + T) % T] as number;
+    return Number.isNaN(seq) ? undefined : seq;
   }
 }
 

@@ -74,4 +74,35 @@ describe('topFeatures', () => {
       ['z', 0],
     ]);
   });
+
+  it('a snapshot restored into a fresh tracker continues exactly like the original (checkpoint across a restart)', () => {
+    const scores = [2, 2, 2.5, 3.1, 0.5, 4.6, 0.5, 0.9, 0.5, 0.5, 2, 2, 0.1, 2, 2, 2];
+    for (let cut = 0; cut < scores.length; cut++) {
+      t = 0;
+      const whole = new AlertTracker(cfg, 1, features, 'm1');
+      const expected = scores.map((s) => whole.observe(win(s)));
+      t = 0;
+      const before = new AlertTracker(cfg, 1, features, 'm1');
+      const head = scores.slice(0, cut).map((s) => before.observe(win(s)));
+      const snap = JSON.parse(JSON.stringify(before.snapshot())) as ReturnType<AlertTracker['snapshot']>;
+      const after = new AlertTracker(cfg, 1, features, 'm1');
+      for (const [entity, st] of Object.entries(snap)) after.restore(entity, st);
+      const tail = scores.slice(cut).map((s) => after.observe(win(s)));
+      expect([...head, ...tail]).toEqual(expected);
+    }
+  });
+
+  it('is at rest (nothing to checkpoint) only with no open alert, no cooldown and no recent exceedance', () => {
+    const tr = new AlertTracker(cfg, 1, features, 'm1');
+    expect(tr.atRest('e1')).toBe(true);
+    run(tr, [2]);
+    expect(tr.atRest('e1')).toBe(false);
+    expect(Object.keys(tr.snapshot())).toEqual(['e1']);
+    run(tr, [0.1, 0.1, 0.1]);
+    expect(tr.atRest('e1')).toBe(true);
+    expect(tr.snapshot()).toEqual({});
+    expect(run(tr, [2, 2])).toEqual(['-', 'open']);
+    expect(tr.openCount()).toBe(1);
+    expect(tr.atRest('e1')).toBe(false);
+  });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ReplaySource } from '../../src/source/replay.js';
 import type { SourceRecord } from '../../src/source/source.js';
+import { processorOf } from '../helpers.js';
 
 const raw = (s: number): SourceRecord => ({ kind: 'raw', text: JSON.stringify({ entity: 'e', ts: s * 1000, values: { a: s } }), position: { source: 'm', line: s } });
 
@@ -8,13 +9,13 @@ describe('ReplaySource', () => {
   it('as fast as possible: chunks of chunkSize, each after the previous one is acknowledged', async () => {
     const chunks: number[] = [];
     let inFlight = 0;
-    await new ReplaySource(() => [[1, 2, 3, 4, 5].map(raw)], 0, 2).start(async (records) => {
+    await new ReplaySource(() => [[1, 2, 3, 4, 5].map(raw)], 0, 2).start(processorOf(async (records) => {
       expect(inFlight).toBe(0);
       inFlight++;
       await new Promise((r) => setTimeout(r, 5));
       chunks.push(records.length);
       inFlight--;
-    });
+    }));
     expect(chunks).toEqual([2, 2, 1]);
   });
 
@@ -22,9 +23,9 @@ describe('ReplaySource', () => {
     const started = performance.now();
     const seen: number[] = [];
     // Readings 1 s apart at 10x: the last one cannot be delivered before ~200 ms.
-    await new ReplaySource(() => [[1, 2, 3].map(raw)], 10, 100).start(async (records) => {
+    await new ReplaySource(() => [[1, 2, 3].map(raw)], 10, 100).start(processorOf(async (records) => {
       seen.push(records.length);
-    });
+    }));
     expect(performance.now() - started).toBeGreaterThanOrEqual(190);
     expect(seen.reduce((a, b) => a + b, 0)).toBe(3);
     expect(seen.length).toBeGreaterThan(1);
@@ -32,7 +33,7 @@ describe('ReplaySource', () => {
 
   it('stop() ends a paced replay without waiting for the next reading', async () => {
     const source = new ReplaySource(() => [[1, 1000].map(raw)], 1, 100);
-    const done = source.start(async () => {});
+    const done = source.start(processorOf(async () => {}));
     await new Promise((r) => setTimeout(r, 20));
     const t = performance.now();
     await source.stop();

@@ -93,4 +93,25 @@ describe('Windower', () => {
     w.drop('x');
     expect(windowsOf(w, [r('x', 3, 3)])).toEqual([]);
   });
+
+  it('knows the oldest source offset the next window needs (lookback-1 readings back), through gaps', () => {
+    const w = make();
+    const at = (x: Reading, offset: number) => w.push(x, { source: 't', offset: String(offset) });
+    expect(w.oldestNeededSeq('x')).toBeUndefined();
+    at(r('x', 1, 1), 100);
+    expect(w.oldestNeededSeq('x')).toBe(100);
+    at(r('y', 1, 1), 101);
+    at(r('x', 2, 2), 102);
+    expect(w.oldestNeededSeq('x')).toBe(100);
+    at(r('x', 3, 3), 105);
+    // lookback 3: the next window is [102, 105, next]
+    expect(w.oldestNeededSeq('x')).toBe(102);
+    at(r('x', 4, 4), 109);
+    expect(w.oldestNeededSeq('x')).toBe(105);
+    // A gap resets the ring: only the reading after it is needed.
+    at(r('x', 100, 5), 120);
+    expect(w.oldestNeededSeq('x')).toBe(120);
+    expect(w.oldestNeededSeq('y')).toBe(101);
+    expect(w.lastTs('x')).toBe(100_000);
+  });
 });
