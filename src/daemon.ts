@@ -125,6 +125,13 @@ export class Daemon {
     this.setState('ready');
   }
 
+  /** Lifetime counters, logged at stop so a run's work can be accounted for after the process is gone. */
+  async totals(): Promise<Record<string, number>> {
+    const sum = async (m: { get(): Promise<{ values: { value: number }[] }> }) => (await m.get()).values.reduce((a, v) => a + v.value, 0);
+    const m = this.metrics;
+    return { readings: await sum(m.readings), replayed: await sum(m.replayedReadings), windowsScored: await sum(m.windowsScored), flags: await sum(m.flags), poison: await sum(m.poison) };
+  }
+
   /** Resolves when the source is exhausted (file replay) or stopped; rejects if it failed. */
   async finished(): Promise<void> {
     await this.sourceDone;
@@ -157,6 +164,7 @@ export class Daemon {
     await step('dead-letter close', () => this.parts.deadLetter.close());
     await step('http', () => this.http.close());
     this.setState('stopped');
+    this.parts.log.info({ totals: await this.totals() }, 'stopped');
     const first = failures[0];
     if (first !== undefined) throw isSeismoError(first) ? first : new SeismoError('SEISMO_INTERNAL', `shutdown failed: ${String(first)}`, { cause: first });
   }

@@ -97,6 +97,8 @@ const sourceSchema = z
     groupId: z.string().min(1).default('seismo').describe('`kafka`: consumer group; instances with the same group split the partitions.'),
     fromBeginning: z.boolean().default(true).describe('`kafka`: a new group starts at the earliest offset (true) or only reads new messages (false).'),
     partitionsConsumedConcurrently: z.number().int().min(1).max(64).default(2).describe('`kafka`: partitions processed at once; their windows share scoring batches.'),
+    sessionTimeoutMs: z.number().int().min(6000).default(30000).describe('`kafka`: a member silent this long (crashed, SIGKILLed) is removed and its partitions reassigned.'),
+    maxBatchMessages: z.number().int().min(1).default(1000).describe('`kafka`: messages processed and committed together; a drain or rebalance waits for at most one such chunk per partition.'),
     maxQueuedWindows: z.number().int().min(1).default(8192).describe('`kafka`: backpressure; above this many windows waiting for the scorer, partitions are paused until it drains.'),
     commitMetadataMaxBytes: z.number().int().min(256).default(4096).describe('`kafka`: room for open-alert state in each committed offset\'s metadata (the broker\'s offset.metadata.max.bytes, 4096 by default).'),
   })

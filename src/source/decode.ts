@@ -18,7 +18,7 @@ export function parseTimestamp(text: string | number): number {
 
 /**
  * Decodes one DESIGN.md reading message: {"entity", "ts", "values": {name: number|null}}.
- * A null value means "missing" and is carried as NaN so the windower's policy decides.
+ * A null value means "missing": it is left out, so the windower's missing-value policy decides.
  * `fallbackEntity` is the Kafka key, used when the body has no entity.
  */
 export function decodeReading(raw: string, position: Position, maxBytes: number, fallbackEntity?: string): Decoded {
@@ -41,7 +41,7 @@ export function decodeReading(raw: string, position: Position, maxBytes: number,
   if (typeof msg.values !== 'object' || msg.values === null || Array.isArray(msg.values)) return poison('invalid_shape', '"values" must be an object of numbers', position, raw);
   const values: Record<string, number> = {};
   for (const [name, v] of Object.entries(msg.values as Record<string, unknown>)) {
-    if (v === null) values[name] = NaN;
+    if (v === null) continue; // an explicit null is a missing value: the windower's policy decides
     else if (typeof v === 'number') values[name] = v;
     else return poison('invalid_shape', `"values.${name}" must be a number or null, got ${typeof v}`, position, raw);
   }

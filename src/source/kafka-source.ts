@@ -7,7 +7,7 @@ import type { OriginalMessage } from '../pipeline/types.js';
 import { decodeCheckpoint, encodeCheckpoint } from './kafka-checkpoint.js';
 import type { RecordProcessor, Source, SourceRecord } from './source.js';
 
-type KafkaSourceConfig = Pick<SourceConfig, 'topics' | 'groupId' | 'fromBeginning' | 'partitionsConsumedConcurrently' | 'maxQueuedWindows' | 'commitMetadataMaxBytes'>;
+type KafkaSourceConfig = Pick<SourceConfig, 'topics' | 'groupId' | 'fromBeginning' | 'partitionsConsumedConcurrently' | 'maxQueuedWindows' | 'maxBatchMessages' | 'commitMetadataMaxBytes' | 'sessionTimeoutMs'>;
 
 interface LaneState {
   /** Pipeline lane name: topic/partition@generation, so a batch left over from before a rebalance never touches the new state. */
@@ -31,6 +31,8 @@ export class KafkaSource implements Source {
   private joined = false;
   private lastError: string | undefined;
   private paused = 0;
+  private stopping = false;
+  private readonly inFlight = new Set<Promise<void>>();
   private stopped: Promise<void> | undefined;
   private finish: (() => void) | undefined;
 
@@ -42,6 +44,8 @@ export class KafkaSource implements Source {
   ) {
     this.consumer = kafka.consumer({
       groupId: cfg.groupId,
+      sessionTimeout: cfg.sessionTimeoutMs,
+      heartbeatInterval: Math.max(500, Math.floor(cfg.sessionTimeoutMs / 10)),
       allowAutoTopicCreation: false,
       retry: {
         // Never give up: after the retries of one attempt run out, the consumer restarts and rejoins.
@@ -121,7 +125,15 @@ export class KafkaSource implements Source {
 
   stop(): Promise<void> {
     this.stopped ??= (async () => {
-      // consumer.stop() waits for the batches in flight: they finish, produce, and commit.
+      // Stop fetching and let the chunks in flight finish, produce and commit while the consumer
+      // still runs: kafkajs skips commits once its runner is stopping.
+      this.stopping = true;
+      try {
+        this.pause();
+      } catch {
+        // not running yet
+      }
+      await Promise.allSettled([...this.inFlight]);
       try {
         await this.consumer.disconnect();
       } finally {
@@ -140,13 +152,22 @@ export class KafkaSource implements Source {
     this.lanes.clear();
   }
 
-  private async eachBatch({ batch, resolveOffset, heartbeat, pause, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async eachBatch(payload: EachBatchPayload): Promise<void> {
+    if (this.stopping) return;
+    const done = this.runBatch(payload);
+    this.inFlight.add(done);
+    try {
+      await done;
+    } finally {
+      this.inFlight.delete(done);
+    }
+  }
+
+  private async runBatch({ batch, resolveOffset, heartbeat, pause, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const processor = this.processor;
     if (processor === undefined || batch.messages.length === 0 || !isRunning() || isStale()) return;
     const { topic, partition } = batch;
     const key = `${topic}/${partition}`;
-    this.metrics.kafkaMessagesIn.inc({ topic }, batch.messages.length);
-    this.metrics.kafkaBatchSize.observe(batch.messages.length);
 
     let lane = this.lanes.get(key);
     if (lane === undefined) {
@@ -165,35 +186,47 @@ export class KafkaSource implements Source {
       this.lanes.set(key, lane);
     }
 
-    if (processor.queuedWindows() > this.cfg.maxQueuedWindows) {
-      const resume = pause();
-      this.paused++;
-      this.metrics.kafkaPaused.set(this.paused);
-      await processor.drained();
-      this.paused--;
-      this.metrics.kafkaPaused.set(this.paused);
-      resume();
+    // A fetch can carry thousands of messages: work (and commit) in chunks, so a drain or a
+    // rebalance waits for one chunk, not for the whole fetch.
+    const chunkSize = this.cfg.maxBatchMessages;
+    for (let from = 0; from < batch.messages.length; from += chunkSize) {
+      if (this.stopping || !isRunning() || isStale() || lane.generation !== this.generation) break;
+      if (processor.queuedWindows() > this.cfg.maxQueuedWindows) {
+        const resume = pause();
+        this.setPaused(+1);
+        await processor.drained();
+        this.setPaused(-1);
+        resume();
+      }
+      const chunk = batch.messages.slice(from, from + chunkSize);
+      this.metrics.kafkaMessagesIn.inc({ topic }, chunk.length);
+      this.metrics.kafkaBatchSize.observe(chunk.length);
+      try {
+        await processor.process(chunk.map((m) => toRecord(topic, partition, m)), { lane: lane.name, ...(lane.replayBelow !== undefined ? { replayBelow: lane.replayBelow } : {}) });
+      } catch (err) {
+        // Nothing of this chunk may be committed; its state is suspect. Rebuild from the last commit.
+        this.lanes.delete(key);
+        processor.dropLane(lane.name);
+        throw err;
+      }
+      const now = Date.now();
+      for (const m of chunk) this.metrics.endToEnd.observe(Math.max(0, now - Number(m.timestamp)) / 1000);
+      const lastOffset = (chunk[chunk.length - 1] as KafkaMessage).offset;
+      resolveOffset(lastOffset);
+      const next = Number(lastOffset) + 1;
+      this.metrics.kafkaLag.set({ topic, partition: String(partition) }, Math.max(0, Number(batch.highWatermark) - next));
+      if (!(await this.commit(lane, topic, partition, next))) return;
+      await heartbeat();
     }
+  }
 
-    const records = batch.messages.map((m) => toRecord(topic, partition, m));
-    try {
-      await processor.process(records, { lane: lane.name, ...(lane.replayBelow !== undefined ? { replayBelow: lane.replayBelow } : {}) });
-    } catch (err) {
-      // Nothing of this batch may be committed; its state is suspect. Rebuild from the last commit.
-      this.lanes.delete(key);
-      processor.dropLane(lane.name);
-      throw err;
-    }
-    const now = Date.now();
-    for (const m of batch.messages) this.metrics.endToEnd.observe(Math.max(0, now - Number(m.timestamp)) / 1000);
-    const lastOffset = batch.lastOffset();
-    resolveOffset(lastOffset);
-    const next = Number(lastOffset) + 1;
-    this.metrics.kafkaLag.set({ topic, partition: String(partition) }, Math.max(0, Number(batch.highWatermark) - next));
-
+  /** Commits the lane's checkpoint; false (and the lane dropped, to be rebuilt) when the commit failed. */
+  private async commit(lane: LaneState, topic: string, partition: number, next: number): Promise<boolean> {
+    const processor = this.processor as RecordProcessor;
+    const key = `${topic}/${partition}`;
     if (lane.generation !== this.generation) {
       processor.dropLane(lane.name);
-      return;
+      return false;
     }
     const cp = processor.checkpoint(lane.name);
     const { metadata, dropped } = encodeCheckpoint({ next, alerts: cp.alerts }, this.cfg.commitMetadataMaxBytes);
@@ -205,19 +238,33 @@ export class KafkaSource implements Source {
     try {
       await this.consumer.commitOffsets([{ topic, partition, offset: String(offset), metadata }]);
       this.metrics.kafkaCommits.inc({ result: 'ok' });
+      return true;
     } catch (err) {
       // Typically a rebalance: the new owner rebuilds from the previous commit (same flags, same ids).
       this.metrics.kafkaCommits.inc({ result: 'failed' });
       this.log.warn({ err, topic, partition }, 'offset commit failed; partition state will be rebuilt from the previous commit');
       this.lanes.delete(key);
       processor.dropLane(lane.name);
-      return;
+      return false;
     }
-    await heartbeat();
+  }
+
+  private setPaused(delta: number): void {
+    this.paused += delta;
+    this.metrics.kafkaPaused.set(this.paused);
   }
 
   private async committed(topic: string, partition: number): Promise<{ offset: number | undefined; checkpoint: ReturnType<typeof decodeCheckpoint> }> {
-    const result = await this.admin.fetchOffsets({ groupId: this.cfg.groupId, topics: [topic] });
+    let result: Awaited<ReturnType<Admin['fetchOffsets']>> | undefined;
+    for (let attempt = 0; result === undefined; attempt++) {
+      try {
+        result = await this.admin.fetchOffsets({ groupId: this.cfg.groupId, topics: [topic] });
+      } catch (err) {
+        // A coordinator that is still loading answers with a retriable error; anything else, or too many, fails the batch.
+        if (attempt >= 10 || (err as { retriable?: boolean }).retriable !== true) throw err;
+        await new Promise((r) => setTimeout(r, 100 * 2 ** Math.min(attempt, 5)));
+      }
+    }
     const p = result.find((t) => t.topic === topic)?.partitions.find((x) => x.partition === partition);
     const offset = p && Number(p.offset) >= 0 ? Number(p.offset) : undefined;
     return { offset, checkpoint: offset === undefined ? undefined : decodeCheckpoint(p?.metadata) };

@@ -12,7 +12,7 @@ describe('decodeReading', () => {
       expect(d.reading.entity).toBe('pump-7');
       expect(d.reading.ts).toBe(Date.parse('2026-11-23T10:15:02.125Z'));
       expect(d.reading.values.pressure).toBe(0.38);
-      expect(d.reading.values.flow).toBeNaN();
+      expect(d.reading.values.flow).toBeUndefined();
     }
   });
 

@@ -1,0 +1,31 @@
+import { execFileSync } from 'node:child_process';
+import type { TestProject } from 'vitest/node';
+
+// Integration tests talk to a real single-node Kafka broker (KRaft) that this setup starts from
+// the repo's own scripts, on its own port and directory so a developer's broker is left alone.
+// SEISMO_SKIP_KAFKA=1 skips them (visibly); CI never sets it.
+export const TEST_KAFKA_PORT = Number(process.env.SEISMO_TEST_KAFKA_PORT ?? 29092);
+export const TEST_KAFKA_DIR = process.env.SEISMO_TEST_KAFKA_DIR ?? '/tmp/seismo-kafka-test';
+const scripts = new URL('../scripts/kafka/', import.meta.url).pathname;
+
+let started = false;
+
+export async function setup(project: TestProject): Promise<void> {
+  if (process.env.SEISMO_SKIP_KAFKA === '1') {
+    project.provide('kafkaBootstrap', '');
+    return;
+  }
+  const bootstrap = execFileSync('bash', [`${scripts}start.sh`, '--port', String(TEST_KAFKA_PORT), '--dir', TEST_KAFKA_DIR, '--fresh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  started = true;
+  project.provide('kafkaBootstrap', bootstrap);
+}
+
+export async function teardown(): Promise<void> {
+  if (started) execFileSync('bash', [`${scripts}stop.sh`, '--dir', TEST_KAFKA_DIR, '--clean'], { stdio: 'inherit' });
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    kafkaBootstrap: string;
+  }
+}
