@@ -208,7 +208,13 @@ program
     const { sink, deadLetter } = sinksFor(cfg, log, metrics);
     const daemon = new Daemon({ config: cfg, log, metrics, source: sourceFor(cfg, log, metrics), sink, deadLetter });
     handleSignals(daemon, log, cfg.daemon.shutdownDeadlineSeconds * 1000);
-    await daemon.start();
+    try {
+      await daemon.start();
+    } catch (err) {
+      // Close whatever did start (HTTP, connections) so the process can exit with the error's code.
+      await daemon.stop().catch(() => {});
+      throw err;
+    }
     await daemon.finished();
     await daemon.stop();
   });

@@ -19,7 +19,7 @@ const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => spawnSync('node', [
 
 describe('seismo CLI', () => {
   it('validate-config accepts the shipped configs', () => {
-    for (const f of ['config/seismo.example.yaml', 'config/demo.yaml']) {
+    for (const f of ['config/seismo.example.yaml', 'config/demo.yaml', 'config/kafka.yaml', 'config/skab.yaml']) {
       const r = cli(['validate-config', new URL(`../${f}`, import.meta.url).pathname]);
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).toContain('OK');

@@ -10,8 +10,10 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 WANT_KCAT=1
+QUIET=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
+    --quiet-if-present) QUIET=1; shift ;;
     --version) export KAFKA_VERSION="$2"; shift 2 ;;
     --no-kcat) WANT_KCAT=0; shift ;;
     -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
@@ -21,18 +23,37 @@ done
 # shellcheck source=common.sh
 source "$HERE/common.sh"
 
-need() { command -v "$1" >/dev/null 2>&1 || { echo "install.sh: '$1' not found (need $2)" >&2; exit 1; }; }
+if [[ "${SEISMO_SKIP_KAFKA:-0}" == "1" ]]; then
+  echo "install.sh: SEISMO_SKIP_KAFKA=1, skipping the broker install (Kafka tests will be skipped)" >&2
+  exit 0
+fi
+
+APT_UPDATED=0
+# Debian packages: Java and Maven to resolve and run the broker, kcat as the third-party client.
+apt_install() {
+  local SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  if [[ $APT_UPDATED -eq 0 ]]; then
+    $SUDO apt-get update -qq
+    APT_UPDATED=1
+  fi
+  echo "install.sh: apt-get install $*" >&2
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+need() {
+  command -v "$1" >/dev/null 2>&1 && return 0
+  apt_install "$3"
+  command -v "$1" >/dev/null 2>&1 || { echo "install.sh: '$1' still not found after installing $3 (need $2)" >&2; exit 1; }
+}
 
 install_kcat() {
   if command -v kcat >/dev/null 2>&1; then
-    echo "kcat: already installed ($(command -v kcat))"
+    [[ $QUIET -eq 1 ]] || echo "kcat: already installed ($(command -v kcat))"
     return 0
   fi
-  local SUDO=""
-  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
   echo "kcat: installing from Debian packages"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq kcat >/dev/null
+  apt_install kcat
   command -v kcat >/dev/null
   echo "kcat: installed ($(command -v kcat))"
 }
@@ -40,11 +61,11 @@ install_kcat() {
 install_jars() {
   local marker="$KAFKA_LIBS/.complete"
   if [[ -f "$marker" ]]; then
-    echo "kafka $KAFKA_VERSION: already installed in $KAFKA_LIBS ($(ls "$KAFKA_LIBS"/*.jar | wc -l) jars)"
+    [[ $QUIET -eq 1 ]] || echo "kafka $KAFKA_VERSION: already installed in $KAFKA_LIBS ($(ls "$KAFKA_LIBS"/*.jar | wc -l) jars)"
     return 0
   fi
-  need java "Java 17+"
-  need mvn "Maven 3"
+  need java "Java 17+" default-jre-headless
+  need mvn "Maven 3" maven
 
   # Logging binding: Kafka 4.x logs through log4j2, Kafka 3.x through reload4j (log4j 1 API).
   local logdeps

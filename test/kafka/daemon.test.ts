@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { TEST_KAFKA_PORT } from '../global-kafka.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Flag } from '../../src/pipeline/types.js';
 import {
@@ -13,6 +15,7 @@ import {
   produce,
   readTopic,
   SKAB,
+  sleep,
   skabSubset,
   sortFlags,
   trainWorkspace,
@@ -184,6 +187,41 @@ describeKafka('seismo run against a real Kafka broker', () => {
     expect(await b.stop()).toBe(0);
     const flags = dedupe(await readTopic(t.flags, (m) => dedupe(m).length >= largeOffline.length));
     expect(sortFlags(flags)).toEqual(sortFlags(largeOffline));
+  });
+
+  it('survives its broker stopping and coming back mid-run: not ready meanwhile, then recovers and loses nothing', async () => {
+    // A broker of its own, so the other tests' broker is never disturbed.
+    const dir = '/tmp/seismo-kafka-outage-test';
+    const port = String(TEST_KAFKA_PORT + 100);
+    const scripts = new URL('../../scripts/kafka/', import.meta.url).pathname;
+    const broker = spawnSync('bash', [`${scripts}start.sh`, '--port', port, '--dir', dir, '--fresh'], { encoding: 'utf8' });
+    expect(broker.status, broker.stderr).toBe(0);
+    const brokers = broker.stdout.trim();
+    try {
+      const t = { topic: unique('readings'), group: unique('group'), flags: unique('flags'), dlq: unique('dlq') };
+      await createTopics([{ topic: t.topic, partitions: 3 }, { topic: t.flags, partitions: 1 }, { topic: t.dlq, partitions: 1 }], brokers);
+      const config = ws.kafkaConfig({ ...t, brokers });
+      produce(config, large, t.topic);
+      const d = daemon(config);
+      await waitFor(async () => (await d.metric('seismo_readings_total')) >= readingsIn(large) * 0.2, `progress\n${d.log()}`);
+
+      expect(spawnSync('bash', [`${scripts}stop.sh`, '--dir', dir], { encoding: 'utf8' }).status).toBe(0);
+      await waitFor(async () => !(await d.ready()), `/readyz to report the outage\n${d.log()}`, 60_000);
+      expect(await d.metric('seismo_kafka_connected')).toBe(0);
+      await sleep(3_000);
+      expect(d.exitCode).toBeUndefined();
+
+      const again = spawnSync('bash', [`${scripts}start.sh`, '--port', port, '--dir', dir], { encoding: 'utf8' });
+      expect(again.status, again.stderr).toBe(0);
+      await waitFor(() => caughtUp(t.group, t.topic, brokers), `recovery after the broker restart\n${d.log()}`, 240_000);
+      expect(await d.ready()).toBe(true);
+      expect(await d.stop()).toBe(0);
+      const flags = dedupe(await readTopic(t.flags, (m) => dedupe(m).length >= largeOffline.length, 5_000, brokers));
+      if (process.env.DUMP) { (await import('node:fs')).writeFileSync('/tmp/dump-a.json', JSON.stringify(sortFlags(flags), null, 1)); (await import('node:fs')).writeFileSync('/tmp/dump-b.json', JSON.stringify(sortFlags(largeOffline), null, 1)); (await import('node:fs')).writeFileSync('/tmp/dump-log.txt', d.log()); }
+      expect(sortFlags(flags)).toEqual(sortFlags(largeOffline));
+    } finally {
+      spawnSync('bash', [`${scripts}stop.sh`, '--dir', dir, '--clean']);
+    }
   });
 });
 

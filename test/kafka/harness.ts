@@ -219,4 +219,15 @@ export function dedupe(messages: KafkaMessage[]): Flag[] {
   return [...byId.values()];
 }
 
-export const sortFlags = (flags: Flag[]) => [...flags].sort((a, b) => (a.entity === b.entity ? a.windowEnd.localeCompare(b.windowEnd) || a.state.localeCompare(b.state) : a.entity.localeCompare(b.entity)));
+/**
+ * Flags in a canonical order, with measured floats at 5 significant digits: TensorFlow's kernels
+ * sum in a batch-size-dependent order, so the same window scored in a different batch can differ
+ * in the 7th digit (measured: 1e-7 relative). Ids, states and windows must match exactly.
+ */
+export const sortFlags = (flags: Flag[]) =>
+  [...flags].map(roundFlag).sort((a, b) => (a.entity === b.entity ? a.windowEnd.localeCompare(b.windowEnd) || a.state.localeCompare(b.state) : a.entity.localeCompare(b.entity)));
+
+const sig = (x: number) => Number(x.toPrecision(5));
+function roundFlag(f: Flag): Flag {
+  return { ...f, score: sig(f.score), severity: sig(f.severity), threshold: sig(f.threshold), topFeatures: f.topFeatures.map((t) => ({ ...t, error: sig(t.error), share: sig(t.share) })) };
+}
