@@ -65,7 +65,7 @@ export class Metrics {
   readonly endToEnd = new Histogram({
     name: 'seismo_end_to_end_latency_seconds',
     help: 'From a message\'s Kafka timestamp to the broker acknowledging every flag of its batch.',
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    buckets: [0.002, 0.005, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 10],
     registers: [this.registry],
   });
   readonly lifecycle = new Gauge({ name: 'seismo_lifecycle_state', help: 'Daemon lifecycle state (1 for the current one).', labelNames: ['state'] as const, registers: [this.registry] });

@@ -217,7 +217,6 @@ describeKafka('seismo run against a real Kafka broker', () => {
       expect(await d.ready()).toBe(true);
       expect(await d.stop()).toBe(0);
       const flags = dedupe(await readTopic(t.flags, (m) => dedupe(m).length >= largeOffline.length, 5_000, brokers));
-      if (process.env.DUMP) { (await import('node:fs')).writeFileSync('/tmp/dump-a.json', JSON.stringify(sortFlags(flags), null, 1)); (await import('node:fs')).writeFileSync('/tmp/dump-b.json', JSON.stringify(sortFlags(largeOffline), null, 1)); (await import('node:fs')).writeFileSync('/tmp/dump-log.txt', d.log()); }
       expect(sortFlags(flags)).toEqual(sortFlags(largeOffline));
     } finally {
       spawnSync('bash', [`${scripts}stop.sh`, '--dir', dir, '--clean']);
