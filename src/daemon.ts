@@ -116,6 +116,7 @@ export class Daemon {
       metrics: this.metrics,
       maxMessageBytes: config.input.maxMessageBytes,
       maxGapMs: config.window.maxGapSeconds * 1000,
+      ...(config.input.entities ? { knownEntities: new Set(config.input.entities) } : {}),
       ...(this.parts.onScore ? { onScore: this.parts.onScore } : {}),
       ...(this.parts.onFlag ? { onFlag: this.parts.onFlag } : {}),
     });

@@ -17,6 +17,7 @@ const inputSchema = z
     entityColumn: z.string().min(1).optional().describe('CSV column holding the entity id; without it every row belongs to `entity`.'),
     entity: z.string().min(1).default('default').describe('Entity id for CSV rows when there is no entity column (default: the file name without extension).'),
     ignoreColumns: z.array(z.string()).default(['anomaly', 'changepoint']).describe('CSV columns that are neither timestamp, entity nor feature (e.g. labels).'),
+    entities: z.array(z.string().min(1)).optional().describe('If set, the only entity ids accepted; readings of any other entity are poison (`unknown_entity`).'),
     maxMessageBytes: z.number().int().positive().default(65536).describe('Records larger than this are poison (`oversized`).'),
   })
   .strict();

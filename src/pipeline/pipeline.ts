@@ -16,6 +16,8 @@ export interface PipelineParts {
   deadLetter: DeadLetterSink;
   metrics: Metrics;
   maxMessageBytes: number;
+  /** When given, readings of other entities are poison (`unknown_entity`). */
+  knownEntities?: ReadonlySet<string>;
   /** An entity silent this long (by its lane's event clock) restarts its window anyway, so a checkpoint need not replay it. */
   maxGapMs: number;
   /** Sees every window score (the `score` command and evaluation use it). */
@@ -58,6 +60,11 @@ export class Pipeline implements RecordProcessor {
       const decoded = recordToReading(record, this.parts.maxMessageBytes);
       if (!decoded.ok) {
         if (!replay) poison.push(decoded.poison);
+        continue;
+      }
+      const known = this.parts.knownEntities;
+      if (known !== undefined && !known.has(decoded.reading.entity)) {
+        if (!replay) poison.push({ reason: 'unknown_entity', detail: `entity ${JSON.stringify(decoded.reading.entity)} is not in input.entities`, position, raw: record.kind === 'raw' ? record.text : JSON.stringify(decoded.reading), ...(record.kind === 'raw' && record.original ? { original: record.original } : {}) });
         continue;
       }
       const pushed = lane.windower.push(decoded.reading, position);

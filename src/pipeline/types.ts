@@ -42,6 +42,7 @@ export const POISON_REASONS = [
   'non_finite_value',
   'missing_feature',
   'unknown_feature',
+  'unknown_entity',
   'out_of_order',
   'oversized',
   'bad_row',

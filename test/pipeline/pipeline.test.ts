@@ -58,6 +58,32 @@ describe('Pipeline', () => {
   });
 });
 
+describe('Pipeline entity allowlist', () => {
+  it('rejects readings of entities outside input.entities as unknown_entity, with the original message', async () => {
+    const cfg = smallConfig();
+    const dead: PoisonRecord[] = [];
+    const pipeline = new Pipeline({
+      newWindower: () => new Windower({ ...cfg.window, lookback: 3 }, new Scaler(identityScalerState(['a']))),
+      scorer: new MicroBatcher(new Scorer(buildAutoencoder({ ...cfg.model, encoderUnits: [2] }, 3, 1), 3, 1, 8), { maxBatch: 8, maxDelayMs: 0 }),
+      newAlerts: () => new AlertTracker(cfg.alerts, 1, ['a'], 'm'),
+      threshold: 1,
+      sink: { send: async () => {}, flush: async () => {}, close: async () => {} },
+      deadLetter: { send: async (p) => void dead.push(...p), close: async () => {} },
+      metrics: new Metrics(),
+      maxMessageBytes: 1000,
+      maxGapMs: 300_000,
+      knownEntities: new Set(['p1']),
+    });
+    const original = { key: Buffer.from('p2'), value: Buffer.from('x'), headers: {} };
+    await pipeline.process([
+      { kind: 'raw', text: JSON.stringify({ entity: 'p1', ts: 1, values: { a: 1 } }), position: { source: 't', offset: '0' } },
+      { kind: 'raw', text: JSON.stringify({ entity: 'p2', ts: 1, values: { a: 1 } }), position: { source: 't', offset: '1' }, original },
+    ]);
+    expect(dead.map((d) => [d.reason, d.position.offset])).toEqual([['unknown_entity', '1']]);
+    expect(dead[0]?.original).toBe(original);
+  });
+});
+
 describe('Pipeline checkpoint and replay (what a Kafka restart relies on)', () => {
   const features = ['a', 'b'];
   const cfg = smallConfig();
