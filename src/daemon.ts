@@ -6,7 +6,8 @@ import { chooseBackend, liveTensors, type BackendChoice } from './model/backend.
 import { HttpServer } from './observability/http.js';
 import type { Logger } from './observability/logger.js';
 import { Metrics, type LifecycleState } from './observability/metrics.js';
-import { Pipeline } from './pipeline/pipeline.js';
+import { Pipeline, type ModelRuntime } from './pipeline/pipeline.js';
+import { AdminServer } from './observability/admin.js';
 import type { Flag, WindowScore } from './pipeline/types.js';
 import { MicroBatcher } from './score/batcher.js';
 import { Scorer } from './score/scorer.js';
@@ -41,11 +42,18 @@ export class Daemon {
   private backend: BackendChoice | undefined;
   private artifact: Artifact | undefined;
   private stopping: Promise<void> | undefined;
+  private reloading: Promise<void> | undefined;
+  private model: (ModelRuntime & { scorer: Scorer }) | undefined;
+  private pipeline: Pipeline | undefined;
+  private batcher: MicroBatcher | undefined;
+  private readonly admin: AdminServer;
+  adminPort: number | undefined;
   private sourceDone: Promise<void> | undefined;
   httpPort: number | undefined;
 
   constructor(private readonly parts: DaemonParts) {
     this.metrics = parts.metrics ?? new Metrics();
+    this.admin = new AdminServer((dir) => this.reloadModel(dir));
     this.http = new HttpServer(this.metrics, () => {
       const source = this.parts.source.health?.();
       return { ready: this.state === 'ready' && (source?.ready ?? true), detail: { ...this.readinessDetail(), ...(source?.detail ?? {}) } };
@@ -69,6 +77,7 @@ export class Daemon {
       backendRequested: this.backend?.requested,
       ...(this.backend?.fallbackReason ? { backendWarning: `running on the ${this.backend.active} fallback: ${this.backend.fallbackReason}` } : {}),
       model: this.artifact?.manifest.version,
+      modelDir: this.parts.config.artifactDir,
     };
   }
 
@@ -82,22 +91,22 @@ export class Daemon {
     this.metrics.liveTensorsProbe = liveTensors;
 
     this.artifact = this.parts.artifact ?? (await loadArtifact(config.artifactDir, { features: config.features, lookback: config.window.lookback }, config.model.learningRate));
-    const { manifest, scaler: scalerState } = this.artifact;
-    const threshold = this.artifact.threshold;
-    if (!threshold) throw new SeismoError('SEISMO_MODEL_INCOMPATIBLE', `model artifact ${config.artifactDir} has no threshold; run \`seismo calibrate\``);
-    const scorer = new Scorer(this.artifact.model, manifest.lookback, manifest.features.length, config.scoring.maxBatch);
-    scorer.warmUp();
-    this.metrics.modelInfo.set({ model: manifest.version, lookback: String(manifest.lookback), features: String(manifest.features.length) }, 1);
-    this.metrics.modelCreated.set(Date.parse(manifest.created) / 1000);
-    this.metrics.threshold.set(threshold.value);
-    log.info({ model: manifest.version, features: manifest.features, lookback: manifest.lookback, threshold: threshold.value }, 'model loaded and warmed up');
+    const model = this.runtimeOf(this.artifact, config.artifactDir);
+    this.model = model;
+    this.exportModel(this.artifact);
+    const { manifest } = this.artifact;
+    log.info({ model: manifest.version, features: manifest.features, lookback: manifest.lookback, threshold: model.threshold }, 'model loaded and warmed up');
 
     if (config.http.enabled) {
       this.httpPort = await this.http.listen(config.http.host, config.http.port);
       log.info({ url: `http://${config.http.host}:${this.httpPort}/metrics` }, 'http listening');
     }
+    if (config.admin.enabled) {
+      this.adminPort = await this.admin.listen(config.admin.host, config.admin.port);
+      log.info({ url: `http://${config.admin.host}:${this.adminPort}/model/reload` }, 'admin endpoint listening');
+    }
 
-    const batcher = new MicroBatcher(scorer, {
+    this.batcher = new MicroBatcher(model.scorer, {
       maxBatch: config.scoring.maxBatch,
       maxDelayMs: config.scoring.maxDelayMs,
       onBatch: (windows, seconds) => {
@@ -105,12 +114,12 @@ export class Daemon {
         this.metrics.scoringDuration.observe(seconds);
       },
     });
-    const scalerForLanes = new Scaler(scalerState);
-    const pipeline = new Pipeline({
-      newWindower: () => new Windower({ ...config.window, lookback: manifest.lookback }, scalerForLanes),
-      newAlerts: () => new AlertTracker(config.alerts, threshold.value, manifest.features, manifest.version),
-      scorer: batcher,
-      threshold: threshold.value,
+    const windowPolicy = { ...config.window, lookback: manifest.lookback };
+    this.pipeline = new Pipeline({
+      newWindower: (scaler) => new Windower(windowPolicy, scaler),
+      newAlerts: (threshold, version) => new AlertTracker(config.alerts, threshold, manifest.features, version),
+      batcher: this.batcher,
+      model,
       sink: this.parts.sink,
       deadLetter: this.parts.deadLetter,
       metrics: this.metrics,
@@ -122,8 +131,64 @@ export class Daemon {
     });
     await this.parts.sink.open?.();
     await this.parts.deadLetter.open?.();
-    this.sourceDone = this.parts.source.start(pipeline);
+    this.sourceDone = this.parts.source.start(this.pipeline);
     this.setState('ready');
+  }
+
+  /** Scorer (warmed up), scaler and threshold of an artifact: what the pipeline needs to use it. */
+  private runtimeOf(artifact: Artifact, dir: string): ModelRuntime & { scorer: Scorer } {
+    const { manifest, threshold } = artifact;
+    if (!threshold) throw new SeismoError('SEISMO_MODEL_INCOMPATIBLE', `model artifact ${dir} has no threshold; run \`seismo calibrate\``);
+    const scorer = new Scorer(artifact.model, manifest.lookback, manifest.features.length, this.parts.config.scoring.maxBatch);
+    scorer.warmUp();
+    return { scorer, scaler: new Scaler(artifact.scaler), threshold: threshold.value, version: manifest.version };
+  }
+
+  private exportModel(artifact: Artifact): void {
+    const { manifest } = artifact;
+    this.metrics.modelInfo.reset();
+    this.metrics.modelInfo.set({ model: manifest.version, lookback: String(manifest.lookback), features: String(manifest.features.length) }, 1);
+    this.metrics.modelCreated.set(Date.parse(manifest.created) / 1000);
+    this.metrics.threshold.set(artifact.threshold?.value ?? NaN);
+  }
+
+  /**
+   * Hot swap: load the artifact in `dir` (default: the configured artifactDir, e.g. a symlink to
+   * the newest version), check it fits the running one (same features in the same order, same
+   * lookback), warm it up, then switch between chunks. On any failure the running model stays
+   * and the error says why. One reload at a time.
+   */
+  reloadModel(dir: string = this.parts.config.artifactDir): Promise<{ model: string; previous: string }> {
+    const run = async () => {
+      const { config, log } = this.parts;
+      const current = this.artifact;
+      if (this.state !== 'ready' || current === undefined || this.pipeline === undefined || this.batcher === undefined) {
+        throw new SeismoError('SEISMO_MODEL_INCOMPATIBLE', `cannot reload the model while ${this.state}`);
+      }
+      try {
+        const next = await loadArtifact(dir, { features: current.manifest.features, lookback: current.manifest.lookback }, config.model.learningRate);
+        const runtime = this.runtimeOf(next, dir);
+        const retired = this.model;
+        this.pipeline.swapModel(runtime);
+        this.model = runtime;
+        this.artifact = next;
+        this.exportModel(next);
+        this.metrics.modelReloads.inc({ result: 'ok' });
+        log.info({ model: next.manifest.version, previous: current.manifest.version, dir }, 'model hot-swapped');
+        // The old model may still score windows queued before the swap: dispose after they are done.
+        void this.batcher.afterNextFlush().then(() => {
+          if (retired !== undefined && retired !== runtime) current.model.dispose();
+        });
+        return { model: next.manifest.version, previous: current.manifest.version };
+      } catch (err) {
+        this.metrics.modelReloads.inc({ result: 'failed' });
+        log.error({ err, dir, model: current.manifest.version }, 'model reload failed; keeping the running model');
+        throw err;
+      }
+    };
+    const result = (this.reloading ?? Promise.resolve()).then(run, run);
+    this.reloading = result.then(() => undefined, () => undefined);
+    return result;
   }
 
   /** Lifetime counters, logged at stop so a run's work can be accounted for after the process is gone. */
@@ -164,6 +229,7 @@ export class Daemon {
     await step('sink close', () => this.parts.sink.close());
     await step('dead-letter close', () => this.parts.deadLetter.close());
     await step('http', () => this.http.close());
+    await step('admin', () => this.admin.close());
     this.setState('stopped');
     this.parts.log.info({ totals: await this.totals() }, 'stopped');
     const first = failures[0];
@@ -173,6 +239,7 @@ export class Daemon {
 
 /**
  * First SIGTERM/SIGINT drains; a second one, or the watchdog after `deadlineMs`, exits 1.
+ * SIGHUP hot-swaps the model from the configured artifactDir.
  * Returns a function that removes the handlers.
  */
 export function handleSignals(daemon: Daemon, log: Logger, deadlineMs: number, exit: (code: number) => void = process.exit): () => void {
@@ -202,10 +269,17 @@ export function handleSignals(daemon: Daemon, log: Logger, deadlineMs: number, e
       },
     );
   };
+  // SIGHUP: reload the model from the configured artifactDir (a hot swap; failures keep the old one).
+  const onHangup = () => {
+    log.info('SIGHUP: reloading the model');
+    daemon.reloadModel().catch(() => {});
+  };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  process.on('SIGHUP', onHangup);
   return () => {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    process.off('SIGHUP', onHangup);
   };
 }

@@ -151,6 +151,14 @@ const httpSchema = z
   })
   .strict();
 
+const adminSchema = z
+  .object({
+    enabled: z.boolean().default(false).describe('Serve the admin endpoint (POST /model/reload) on its own port, apart from /metrics.'),
+    host: z.string().min(1).default('127.0.0.1').describe('Admin listen address (keep it private).'),
+    port: z.number().int().min(0).max(65535).default(9465).describe('Admin listen port (0 picks a free one).'),
+  })
+  .strict();
+
 const daemonSchema = z
   .object({
     shutdownDeadlineSeconds: z.number().positive().default(30).describe('After the first SIGTERM/SIGINT, drain for at most this long, then exit 1.'),
@@ -186,6 +194,7 @@ export const configSchema = z
     sink: sinkSchema.default({}),
     kafka: kafkaSchema.default({}),
     http: httpSchema.default({}),
+    admin: adminSchema.default({}),
     daemon: daemonSchema.default({}),
     log: logSchema.default({}),
   })

@@ -30,9 +30,9 @@ export class AlertTracker {
 
   constructor(
     private readonly cfg: AlertsConfig,
-    private readonly threshold: number,
+    private threshold: number,
     private readonly features: string[],
-    private readonly modelVersion: string,
+    private modelVersion: string,
   ) {}
 
   /** Feeds one scored window; returns the flag it causes, if any. */
@@ -81,6 +81,12 @@ export class AlertTracker {
       return this.flag(s, 'update', st);
     }
     return undefined;
+  }
+
+  /** A hot-swapped model: open alerts carry on, judged against the new threshold from now on. */
+  setModel(threshold: number, modelVersion: string): void {
+    this.threshold = threshold;
+    this.modelVersion = modelVersion;
   }
 
   /**

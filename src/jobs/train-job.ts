@@ -47,7 +47,9 @@ export async function trainFromData(cfg: SeismoConfig, data: LoadedReadings, onE
   const metrics = await trainAutoencoder(model, train, validation, cfg.model, onEpoch);
   const threshold = calibrate(model, validation, cfg);
   const dataHash = sha256(new Uint8Array(train.data.buffer, train.data.byteOffset, train.data.byteLength)).slice(0, 16);
-  const version = `seismo-${new Date().toISOString().slice(0, 10)}-${dataHash.slice(0, 8)}`;
+  // Same data and same config (seed included) train the same model, so they share a version;
+  // anything else gets a new one.
+  const version = `seismo-${new Date().toISOString().slice(0, 10)}-${sha256(`${dataHash}|${configHash(cfg, scaler.features)}`).slice(0, 8)}`;
   return {
     artifact: {
       model,

@@ -44,6 +44,7 @@ export class Metrics {
   readonly backendInfo = new Gauge({ name: 'seismo_backend_info', help: 'TensorFlow backend in use (1) and whether it is a fallback.', labelNames: ['backend', 'requested', 'fallback'] as const, registers: [this.registry] });
   readonly modelInfo = new Gauge({ name: 'seismo_model_info', help: 'Loaded model artifact.', labelNames: ['model', 'lookback', 'features'] as const, registers: [this.registry] });
   readonly modelCreated = new Gauge({ name: 'seismo_model_created_timestamp_seconds', help: 'When the loaded model was trained.', registers: [this.registry] });
+  readonly modelReloads = new Counter({ name: 'seismo_model_reloads_total', help: 'Model hot-swap attempts, by result (failed ones keep the running model).', labelNames: ['result'] as const, registers: [this.registry] });
   readonly replayedReadings = new Counter({ name: 'seismo_replayed_readings_total', help: 'Readings re-read after a restart or rebalance only to rebuild window state (not scored again).', registers: [this.registry] });
   // Kafka: labels are topic and partition (bounded by the topics' partition counts), never entity.
   readonly kafkaMessagesIn = new Counter({ name: 'seismo_kafka_messages_in_total', help: 'Messages fetched from the input topics.', labelNames: ['topic'] as const, registers: [this.registry] });
@@ -77,6 +78,7 @@ export class Metrics {
     for (const state of ['open', 'update', 'resolved']) this.flags.inc({ state }, 0);
     for (const cause of ['gap', 'out_of_order']) this.windowResets.inc({ cause }, 0);
     for (const result of ['ok', 'failed']) this.kafkaCommits.inc({ result }, 0);
+    for (const result of ['ok', 'failed']) this.modelReloads.inc({ result }, 0);
     for (const kind of ['flags', 'dead_letter']) this.produceDuration.zero({ kind });
     this.setLifecycle('created');
   }

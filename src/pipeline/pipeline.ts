@@ -2,16 +2,26 @@ import type { Metrics } from '../observability/metrics.js';
 import type { AlertSnapshot, AlertTracker } from '../detect/alerts.js';
 import type { DeadLetterSink, Sink } from '../sink/sink.js';
 import { recordToReading, type LaneCheckpoint, type ProcessOptions, type RecordProcessor, type SourceRecord } from '../source/source.js';
+import type { BatchScorer } from '../score/batcher.js';
+import type { Scaler } from '../window/scaler.js';
 import type { Windower } from '../window/windower.js';
 import type { Flag, PoisonRecord, Window, WindowScore } from './types.js';
 
+/** What one loaded model brings: its scorer, the scaler it was trained with, its threshold and version. */
+export interface ModelRuntime {
+  scorer: BatchScorer;
+  scaler: Scaler;
+  threshold: number;
+  version: string;
+}
+
 export interface PipelineParts {
   /** Each lane (a Kafka partition, or the one lane of a file replay) owns its own state. */
-  newWindower: () => Windower;
-  newAlerts: () => AlertTracker;
-  /** Scores windows; concurrent lanes may share one model call (MicroBatcher). */
-  scorer: { score(windows: Window[]): Promise<WindowScore[]>; readonly queued: number; drained(): Promise<void> };
-  threshold: number;
+  newWindower: (scaler: Scaler) => Windower;
+  newAlerts: (threshold: number, version: string) => AlertTracker;
+  /** Scores windows; concurrent lanes share model calls. */
+  batcher: { score(windows: Window[], scorer: BatchScorer): Promise<WindowScore[]>; readonly queued: number; drained(): Promise<void> };
+  model: ModelRuntime;
   sink: Sink;
   deadLetter: DeadLetterSink;
   metrics: Metrics;
@@ -29,6 +39,8 @@ export interface PipelineParts {
 interface Lane {
   windower: Windower;
   alerts: AlertTracker;
+  /** The model generation the lane's scaler and alert threshold belong to. */
+  model: number;
   /** Newest reading timestamp seen in the lane: the lane's event clock. */
   clock: number;
   resets: { gap: number; outOfOrder: number };
@@ -44,11 +56,32 @@ const DEFAULT_LANE = 'default';
 export class Pipeline implements RecordProcessor {
   private readonly lanes = new Map<string, Lane>();
 
-  constructor(private readonly parts: PipelineParts) {}
+  private model: ModelRuntime;
+  private generation = 0;
+
+  constructor(private readonly parts: PipelineParts) {
+    this.model = parts.model;
+  }
+
+  /**
+   * Hot swap: chunks that start from now on use the new model. A lane switches at the start of
+   * its next chunk (rescaling its buffered rows, keeping its alert state), so a chunk is built,
+   * scored and judged by one model from start to end.
+   */
+  swapModel(model: ModelRuntime): void {
+    this.model = model;
+    this.generation++;
+  }
 
   async process(records: SourceRecord[], opts: ProcessOptions = {}): Promise<void> {
     const { metrics } = this.parts;
     const lane = this.lane(opts.lane ?? DEFAULT_LANE);
+    const model = this.model;
+    if (lane.model !== this.generation) {
+      lane.windower.setScaler(model.scaler);
+      lane.alerts.setModel(model.threshold, model.version);
+      lane.model = this.generation;
+    }
     const windows: Window[] = [];
     const poison: PoisonRecord[] = [];
     let replayed = 0;
@@ -85,10 +118,10 @@ export class Pipeline implements RecordProcessor {
 
     const flags: Flag[] = [];
     if (windows.length > 0) {
-      const scores = await this.parts.scorer.score(windows);
+      const scores = await this.parts.batcher.score(windows, model.scorer);
       metrics.windowsScored.inc(windows.length);
       for (const s of scores) {
-        metrics.score.observe(s.score / this.parts.threshold);
+        metrics.score.observe(s.score / model.threshold);
         this.parts.onScore?.(s);
         const flag = lane.alerts.observe(s);
         if (flag) {
@@ -104,11 +137,11 @@ export class Pipeline implements RecordProcessor {
   }
 
   queuedWindows(): number {
-    return this.parts.scorer.queued;
+    return this.parts.batcher.queued;
   }
 
   drained(): Promise<void> {
-    return this.parts.scorer.drained();
+    return this.parts.batcher.drained();
   }
 
   /** Forgets a lane's state (its partition was revoked, or must be rebuilt from a checkpoint). */
@@ -142,7 +175,8 @@ export class Pipeline implements RecordProcessor {
   private lane(name: string): Lane {
     let lane = this.lanes.get(name);
     if (lane === undefined) {
-      lane = { windower: this.parts.newWindower(), alerts: this.parts.newAlerts(), clock: -Infinity, resets: { gap: 0, outOfOrder: 0 } };
+      const m = this.model;
+      lane = { windower: this.parts.newWindower(m.scaler), alerts: this.parts.newAlerts(m.threshold, m.version), model: this.generation, clock: -Infinity, resets: { gap: 0, outOfOrder: 0 } };
       this.lanes.set(name, lane);
     }
     return lane;

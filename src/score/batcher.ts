@@ -14,6 +14,7 @@ export interface BatcherOptions {
 
 interface Pending {
   windows: Window[];
+  scorer: BatchScorer;
   resolve: (scores: WindowScore[]) => void;
   reject: (err: unknown) => void;
 }
@@ -28,18 +29,23 @@ export class MicroBatcher {
   private queuedWindows = 0;
   private timer: NodeJS.Timeout | undefined;
   private drainWaiters: (() => void)[] = [];
+  private flushWaiters: (() => void)[] = [];
 
-  constructor(private readonly scorer: BatchScorer, private readonly opts: BatcherOptions) {}
+  constructor(private readonly defaultScorer: BatchScorer, private readonly opts: BatcherOptions) {}
 
   /** Windows waiting for a model call. */
   get queued(): number {
     return this.queuedWindows;
   }
 
-  score(windows: Window[]): Promise<WindowScore[]> {
+  /**
+   * Scores `windows` with `scorer` (the model they were built for: after a hot swap, windows
+   * queued before it still go to the old model), sharing model calls with other callers.
+   */
+  score(windows: Window[], scorer: BatchScorer = this.defaultScorer): Promise<WindowScore[]> {
     if (windows.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
-      this.queue.push({ windows, resolve, reject });
+      this.queue.push({ windows, scorer, resolve, reject });
       this.queuedWindows += windows.length;
       if (this.queuedWindows >= this.opts.maxBatch || this.opts.maxDelayMs === 0) this.flushSoon();
       else this.timer ??= setTimeout(() => this.flush(), this.opts.maxDelayMs);
@@ -50,6 +56,12 @@ export class MicroBatcher {
   drained(): Promise<void> {
     if (this.queuedWindows === 0) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /** Resolves after the next flush: from then on nothing queued before this call is pending (a retired model may be disposed). */
+  afterNextFlush(): Promise<void> {
+    if (this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.flushWaiters.push(resolve));
   }
 
   private flushSoon(): void {
@@ -63,21 +75,24 @@ export class MicroBatcher {
     const taken = this.queue;
     this.queue = [];
     this.queuedWindows = 0;
-    const windows = taken.flatMap((p) => p.windows);
-    try {
-      const started = performance.now();
-      const scores = this.scorer.score(windows);
-      this.opts.onBatch?.(windows.length, (performance.now() - started) / 1000);
-      let from = 0;
-      for (const p of taken) {
-        p.resolve(scores.slice(from, from + p.windows.length));
-        from += p.windows.length;
+    for (const scorer of new Set(taken.map((p) => p.scorer))) {
+      const group = taken.filter((p) => p.scorer === scorer);
+      try {
+        const started = performance.now();
+        const scores = scorer.score(group.flatMap((p) => p.windows));
+        this.opts.onBatch?.(scores.length, (performance.now() - started) / 1000);
+        let from = 0;
+        for (const p of group) {
+          p.resolve(scores.slice(from, from + p.windows.length));
+          from += p.windows.length;
+        }
+      } catch (err) {
+        for (const p of group) p.reject(err);
       }
-    } catch (err) {
-      for (const p of taken) p.reject(err);
     }
-    const waiters = this.drainWaiters;
+    const waiters = [...this.drainWaiters, ...this.flushWaiters];
     this.drainWaiters = [];
+    this.flushWaiters = [];
     for (const w of waiters) w();
   }
 }

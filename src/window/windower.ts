@@ -42,7 +42,7 @@ export class Windower {
   private readonly row: Float64Array;
   readonly stats: WindowerStats = { resetsGap: 0, resetsOutOfOrder: 0, forwardFilled: 0 };
 
-  constructor(private readonly policy: WindowPolicy, private readonly scaler: Scaler) {
+  constructor(private readonly policy: WindowPolicy, private scaler: Scaler) {
     this.featureIndex = new Map(scaler.features.map((name, i) => [name, i]));
     this.row = new Float64Array(scaler.features.length);
   }
@@ -118,6 +118,22 @@ export class Windower {
     data.set(state.rows.subarray(state.head * f), 0);
     data.set(state.rows.subarray(0, state.head * f), tail);
     return { kind: 'window', window: { entity: reading.entity, startTs: state.timestamps[state.head] as number, endTs: reading.ts, data } };
+  }
+
+  /**
+   * Switches to another model's scaler (same features) and rescales every buffered row, so
+   * windows built right after a model swap are on the new model's scale throughout.
+   */
+  setScaler(next: Scaler): void {
+    if (next.features.join('\u0000') !== this.scaler.features.join('\u0000')) throw new Error('setScaler: the feature list differs');
+    const f = this.row.length;
+    for (const state of this.states.values()) {
+      for (let i = 0; i < state.rows.length; i++) {
+        const j = i % f;
+        state.rows[i] = (this.scaler.inverse(state.rows[i] as number, j) - (next.offset[j] as number)) / (next.scale[j] as number);
+      }
+    }
+    this.scaler = next;
   }
 
   /** Forget an entity (its partition was revoked, or it went away). */

@@ -1,11 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { TEST_KAFKA_PORT } from '../global-kafka.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Flag } from '../../src/pipeline/types.js';
 import {
   bootstrap,
   caughtUp,
+  cli,
+  MODEL_YAML,
   createTopics,
   DaemonProcess,
   dedupe,
@@ -189,6 +191,44 @@ describeKafka('seismo run against a real Kafka broker', () => {
     expect(sortFlags(flags)).toEqual(sortFlags(largeOffline));
   });
 
+  it('hot-swaps the model under load through the admin endpoint: nothing lost, new flags carry the new model; a bad model is refused and the old one kept', async () => {
+    const other = `${ws.dir}/model-seed-7`;
+    const incompatible = `${ws.dir}/model-4-features`;
+    trainSeed(ws.dir, other, small);
+    trainFeatures(ws.dir, incompatible, small);
+
+    const t = topics(4);
+    await t.create();
+    const config = ws.kafkaConfig({ ...t, extra: 'admin:\n  enabled: true\n  port: 0\n' });
+    produce(config, large, t.topic);
+    const total = readingsIn(large);
+    const d = daemon(config);
+    await waitFor(async () => (await d.metric('seismo_readings_total')) >= total * 0.25, `progress\n${d.log()}`);
+    const admin = (d.lines.find((l) => l.msg === 'admin endpoint listening')?.url as string | undefined) ?? '';
+    expect(admin).toContain('/model/reload');
+
+    const refused = await fetch(admin, { method: 'POST', body: JSON.stringify({ artifactDir: incompatible }) });
+    expect(refused.status).toBe(409);
+    const why = (await refused.json()) as { error: string; code: string };
+    expect(why.code).toBe('SEISMO_MODEL_INCOMPATIBLE');
+    expect(why.error).toContain('features');
+
+    const swapped = await fetch(admin, { method: 'POST', body: JSON.stringify({ artifactDir: other }) });
+    expect(swapped.status).toBe(200);
+    const versions = (await swapped.json()) as { model: string; previous: string };
+    expect(versions.model).not.toBe(versions.previous);
+
+    await waitFor(() => caughtUp(t.group, t.topic), `the daemon to finish\n${d.log()}`);
+    expect(await d.metric('seismo_readings_total')).toBe(total);
+    expect(await d.metric('seismo_model_reloads_total', 'result="ok"')).toBe(1);
+    expect(await d.metric('seismo_model_reloads_total', 'result="failed"')).toBe(1);
+    expect(await d.metric('seismo_model_info', `model="${versions.model}"`)).toBe(1);
+    expect(await d.metric('seismo_poison_total')).toBe(0);
+    expect(await d.stop()).toBe(0);
+    const flags = dedupe(await readTopic(t.flags, () => false, 3_000));
+    expect(new Set(flags.map((f) => f.model))).toEqual(new Set([versions.previous, versions.model]));
+  });
+
   it('survives its broker stopping and coming back mid-run: not ready meanwhile, then recovers and loses nothing', async () => {
     // A broker of its own, so the other tests' broker is never disturbed.
     const dir = '/tmp/seismo-kafka-outage-test';
@@ -243,4 +283,18 @@ function readingsIn(dir: string): number {
 
 function readFileLines(path: string): number {
   return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim().length > 0).length;
+}
+
+/** The same architecture trained from another seed: a compatible, different model. */
+function trainSeed(dir: string, out: string, data: string): void {
+  const path = `${dir}/train-seed.yaml`;
+  writeFileSync(path, `${MODEL_YAML.replace('  learningRate: 0.01\n', '  learningRate: 0.01\n  seed: 7\n')}artifactDir: ${out}\nhttp:\n  enabled: false\n`);
+  cli(['train', '-c', path, '-d', data]);
+}
+
+/** A model over 4 of the 8 sensors: incompatible with the running one. */
+function trainFeatures(dir: string, out: string, data: string): void {
+  const path = `${dir}/train-features.yaml`;
+  writeFileSync(path, `${MODEL_YAML}artifactDir: ${out}\nfeatures: [Accelerometer1RMS, Accelerometer2RMS, Current, Pressure]\nhttp:\n  enabled: false\n`);
+  cli(['train', '-c', path, '-d', data]);
 }

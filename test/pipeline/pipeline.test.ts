@@ -3,7 +3,7 @@ import { AlertTracker } from '../../src/detect/alerts.js';
 import { buildAutoencoder } from '../../src/model/build.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
-import type { Flag, PoisonRecord } from '../../src/pipeline/types.js';
+import type { Flag, PoisonRecord, Window } from '../../src/pipeline/types.js';
 import { MicroBatcher } from '../../src/score/batcher.js';
 import { Scorer } from '../../src/score/scorer.js';
 import type { SourceRecord } from '../../src/source/source.js';
@@ -20,12 +20,12 @@ describe('Pipeline', () => {
     const flags: Flag[] = [];
     const metrics = new Metrics();
     const pipeline = new Pipeline({
-      newWindower: () => new Windower({ ...cfg.window, lookback: 3 }, new Scaler(identityScalerState(features))),
-      scorer: new MicroBatcher(new Scorer(model, 3, 2, 8), { maxBatch: 8, maxDelayMs: 1 }),
-      // A threshold of 0 makes every window "above", so flags must appear.
-      newAlerts: () => new AlertTracker({ ...cfg.alerts, openK: 1, openN: 1 }, 0, features, 'm'),
+      newWindower: (scaler) => new Windower({ ...cfg.window, lookback: 3 }, scaler),
+      batcher: new MicroBatcher(new Scorer(model, 3, 2, 8), { maxBatch: 8, maxDelayMs: 1 }),
+      // A tiny threshold makes every window "above", so flags must appear.
+      newAlerts: (threshold, version) => new AlertTracker({ ...cfg.alerts, openK: 1, openN: 1 }, threshold, features, version),
+      model: { scorer: new Scorer(model, 3, 2, 8), scaler: new Scaler(identityScalerState(features)), threshold: 1e-9, version: 'm' },
       maxGapMs: 300_000,
-      threshold: 1,
       sink: { send: async (f) => void flags.push(...f), flush: async () => {}, close: async () => {} },
       deadLetter: { send: async (p) => void dead.push(...p), close: async () => {} },
       metrics,
@@ -58,15 +58,52 @@ describe('Pipeline', () => {
   });
 });
 
+describe('Pipeline model hot swap', () => {
+  it('switches every lane at its next chunk: built, scored and judged by one model, alert state kept', async () => {
+    const cfg = smallConfig();
+    const features = ['a'];
+    // Two stand-in models that are told apart by their score (this tests routing, not TensorFlow).
+    const constant = (score: number) => ({ score: (ws: Window[]) => ws.map((w) => ({ entity: w.entity, startTs: w.startTs, endTs: w.endTs, score, featureErrors: Float32Array.of(score) })) });
+    const first = { scorer: constant(5), scaler: new Scaler(identityScalerState(features)), threshold: 1, version: 'v1' };
+    const second = { scorer: constant(7), scaler: new Scaler({ kind: 'standard', features, offset: [100], scale: [1] }), threshold: 1, version: 'v2' };
+    const flags: Flag[] = [];
+    const windows: { data: number[]; score: number }[] = [];
+    const pipeline = new Pipeline({
+      newWindower: (scaler) => new Windower({ ...cfg.window, lookback: 2 }, scaler),
+      newAlerts: (threshold, version) => new AlertTracker({ ...cfg.alerts, openK: 1, openN: 1, updateRatio: 1.01 }, threshold, features, version),
+      batcher: new MicroBatcher(first.scorer, { maxBatch: 64, maxDelayMs: 0 }),
+      model: first,
+      sink: { send: async (f) => void flags.push(...f), flush: async () => {}, close: async () => {} },
+      deadLetter: { send: async () => {}, close: async () => {} },
+      metrics: new Metrics(),
+      maxMessageBytes: 1000,
+      maxGapMs: 300_000,
+      onScore: (s) => windows.push({ data: [], score: s.score }),
+    });
+    const reading = (i: number): SourceRecord => ({ kind: 'raw', text: JSON.stringify({ entity: 'e', ts: i * 1000, values: { a: i } }), position: { source: 't' } });
+    await pipeline.process([reading(1), reading(2), reading(3)]);
+    // A chunk already submitted when the swap happens is still scored by the old model.
+    const inFlight = pipeline.process([reading(4)]);
+    pipeline.swapModel(second);
+    await inFlight;
+    await pipeline.process([reading(5), reading(6)]);
+    expect(windows.map((w) => w.score)).toEqual([5, 5, 5, 7, 7]);
+    expect(flags.map((f) => [f.state, f.model, f.threshold])).toEqual([
+      ['open', 'v1', 1],
+      ['update', 'v2', 1],
+    ]);
+  });
+});
+
 describe('Pipeline entity allowlist', () => {
   it('rejects readings of entities outside input.entities as unknown_entity, with the original message', async () => {
     const cfg = smallConfig();
     const dead: PoisonRecord[] = [];
     const pipeline = new Pipeline({
-      newWindower: () => new Windower({ ...cfg.window, lookback: 3 }, new Scaler(identityScalerState(['a']))),
-      scorer: new MicroBatcher(new Scorer(buildAutoencoder({ ...cfg.model, encoderUnits: [2] }, 3, 1), 3, 1, 8), { maxBatch: 8, maxDelayMs: 0 }),
-      newAlerts: () => new AlertTracker(cfg.alerts, 1, ['a'], 'm'),
-      threshold: 1,
+      newWindower: (scaler) => new Windower({ ...cfg.window, lookback: 3 }, scaler),
+      batcher: new MicroBatcher(new Scorer(buildAutoencoder({ ...cfg.model, encoderUnits: [2] }, 3, 1), 3, 1, 8), { maxBatch: 8, maxDelayMs: 0 }),
+      newAlerts: (threshold, version) => new AlertTracker(cfg.alerts, threshold, ['a'], version),
+      model: { scorer: new Scorer(buildAutoencoder({ ...cfg.model, encoderUnits: [2] }, 3, 1), 3, 1, 8), scaler: new Scaler(identityScalerState(['a'])), threshold: 1, version: 'm' },
       sink: { send: async () => {}, flush: async () => {}, close: async () => {} },
       deadLetter: { send: async (p) => void dead.push(...p), close: async () => {} },
       metrics: new Metrics(),
@@ -89,7 +126,8 @@ describe('Pipeline checkpoint and replay (what a Kafka restart relies on)', () =
   const cfg = smallConfig();
   const lookback = 4;
   const model = buildAutoencoder({ ...cfg.model, encoderUnits: [4] }, lookback, 2);
-  const scorer = new MicroBatcher(new Scorer(model, lookback, 2, 64), { maxBatch: 64, maxDelayMs: 0 });
+  const scorer = new Scorer(model, lookback, 2, 64);
+  const batcher = new MicroBatcher(scorer, { maxBatch: 64, maxDelayMs: 0 });
   // Three entities interleaved like a partition carries them, offsets 0..n-1.
   const records: SourceRecord[] = [];
   for (let i = 0; i < 120; i++) {
@@ -102,10 +140,10 @@ describe('Pipeline checkpoint and replay (what a Kafka restart relies on)', () =
 
   function pipelineWith(threshold: number, flags: Flag[], scored: string[], onScore: (score: number) => void = () => {}) {
     return new Pipeline({
-      newWindower: () => new Windower({ ...cfg.window, lookback }, new Scaler(identityScalerState(features))),
-      newAlerts: () => new AlertTracker({ ...cfg.alerts, openK: 2, openN: 3, resolveAfter: 3, cooldownWindows: 2 }, threshold, features, 'm'),
-      scorer,
-      threshold,
+      newWindower: (scaler) => new Windower({ ...cfg.window, lookback }, scaler),
+      newAlerts: (t, version) => new AlertTracker({ ...cfg.alerts, openK: 2, openN: 3, resolveAfter: 3, cooldownWindows: 2 }, t, features, version),
+      batcher,
+      model: { scorer, scaler: new Scaler(identityScalerState(features)), threshold, version: 'm' },
       sink: { send: async (f) => void flags.push(...f), flush: async () => {}, close: async () => {} },
       deadLetter: { send: async () => {}, close: async () => {} },
       metrics: new Metrics(),

@@ -114,4 +114,20 @@ describe('Windower', () => {
     expect(w.oldestNeededSeq('y')).toBe(101);
     expect(w.lastTs('x')).toBe(100_000);
   });
+
+  it('a new scaler rescales the buffered rows: the next window equals one built from scratch with it', () => {
+    const old = new Scaler({ kind: 'standard', features: ['a', 'b'], offset: [1, 10], scale: [2, 4] });
+    const next = new Scaler({ kind: 'standard', features: ['a', 'b'], offset: [-3, 0.5], scale: [0.5, 8] });
+    const swapped = new Windower(policy, old);
+    const fresh = new Windower(policy, next);
+    const readings = [r('x', 1, 1), r('x', 2, 2), r('x', 3, 3)];
+    readings.slice(0, 2).forEach((x) => swapped.push(x));
+    swapped.setScaler(next);
+    readings.slice(0, 2).forEach((x) => fresh.push(x));
+    const a = swapped.push(readings[2] as Reading);
+    const b = fresh.push(readings[2] as Reading);
+    if (a.kind !== 'window' || b.kind !== 'window') throw new Error('expected windows');
+    expect(Array.from(a.window.data)).toEqual(Array.from(b.window.data).map((v) => expect.closeTo(v, 5)));
+    expect(() => swapped.setScaler(new Scaler(identityScalerState(['a', 'c'])))).toThrow('feature list differs');
+  });
 });
