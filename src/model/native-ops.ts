@@ -64,11 +64,13 @@ export interface BlockLstmInputs {
 }
 
 export class NativeOps {
-  private readonly binding: Binding;
   private readonly int64Handles = new Set<number>();
 
-  private constructor(private readonly backend: NodeBackend) {
-    this.binding = backend.binding;
+  private constructor(private readonly backend: NodeBackend) {}
+
+  // Looked up on every call, not cached: profilers (bench/) count ops by swapping backend.binding.
+  private get binding(): Binding {
+    return this.backend.binding;
   }
 
   /** The ops when the active tfjs backend is tfjs-node's; undefined (with the reason) otherwise. */
