@@ -12,6 +12,7 @@ const wasm = load('seismo-wasm.json');
 const cpu = load('seismo-cpu.json');
 const keras = load('keras.json');
 const fused = load('fused-native.json');
+const old = load('seismo-native-hardsigmoid.json');
 
 const n0 = (v) => (v === undefined ? '–' : Math.round(v).toLocaleString('en-US'));
 const x2 = (a, b) => (a === undefined || b === undefined ? '–' : `${(a / b).toFixed(2)}x`);
@@ -47,6 +48,23 @@ if (native) {
 if (keras) {
   p(`Keras ${keras.tensorflow} (Python ${keras.python}). Output check, same weights, 64 random windows: ` +
     Object.entries(keras.models).map(([m, r]) => `${m} max |Keras - Seismo| = ${r.maxAbsDiffVsSeismo.toExponential(1)} (${r.recurrentActivation ?? 'hard_sigmoid'} gates, ${r.match ? 'match' : 'MISMATCH'})`).join(', ') + '.');
+  p();
+}
+
+if (old) {
+  p(`### Old artifacts (hardSigmoid gates), native: the Scorer's ${Object.values(old.models)[0]?.path} path vs model.predict on the same model`);
+  p();
+  p('| model | batch | path w/s | layers w/s | path / layers | path p50 ms | layers p50 ms |');
+  p('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const [model, r] of Object.entries(old.models)) {
+    for (const [B, c] of Object.entries(r.cells)) {
+      const l = r.layersCells?.[B];
+      p(`| ${model} | ${B} | ${n0(c.windowsPerSec)} | ${n0(l?.windowsPerSec)} | ${x2(c.windowsPerSec, l?.windowsPerSec)} | ${ms(c.p50Ms)} | ${ms(l?.p50Ms)} |`);
+    }
+  }
+  p();
+  p('Native ops per scoreRaw at B=256: ' + Object.entries(old.models).map(([m, r]) => `${m} ${r.path} ${r.nativeCalls256?.path?.executeOps}+${r.nativeCalls256?.path?.uploads}, layers ${r.nativeCalls256?.layers?.executeOps}+${r.nativeCalls256?.layers?.uploads}`).join('; ') +
+    '. Max |fused − layers|: ' + Object.entries(old.models).map(([m, r]) => `${m} ${r.maxAbsDiffPaths?.toExponential(1)}`).join(', ') + '.');
   p();
 }
 

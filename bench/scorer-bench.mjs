@@ -35,6 +35,8 @@ const { values: args } = parseArgs({
     export: { type: 'boolean', default: false },
     'train-csv': { type: 'string' }, // a SKAB CSV (';', datetime first): its first 400 rows instead of the simulator
     threads: { type: 'string', default: '0' },
+    // hardSigmoid = an artifact trained before sigmoid became the default (Scorer path fused on native)
+    gates: { type: 'string', default: 'sigmoid' },
     out: { type: 'string' },
   },
 });
@@ -52,7 +54,7 @@ export const MODELS = {
   skab: { lookback: 10, features: 8 },
   'rare-event': { lookback: 5, features: 59 },
 };
-export const ARCH = { encoderUnits: [128, 64], bottleneck: 'repeat-vector', activation: 'tanh', learningRate: 0.001, seed: 42, recurrentActivation: 'sigmoid' };
+export const ARCH = { encoderUnits: [128, 64], bottleneck: 'repeat-vector', activation: 'tanh', learningRate: 0.001, seed: 42, recurrentActivation: args.gates };
 
 const log = (...m) => console.error(`[seismo-bench ${choice.active}]`, ...m);
 const outDir = join(here, 'out');
@@ -112,6 +114,7 @@ const budget = Number(args.budget);
 const batchSizes = args.batches.split(',').map(Number);
 const result = {
   backend: choice.active,
+  gates: args.gates,
   tfjs: tf.version.tfjs,
   node: process.version,
   env: { TF_NUM_INTRAOP_THREADS: process.env.TF_NUM_INTRAOP_THREADS, TF_ENABLE_ONEDNN_OPTS: process.env.TF_ENABLE_ONEDNN_OPTS },
@@ -136,7 +139,7 @@ for (const name of args.models.split(',')) {
   m.nativeCalls256 = { path: nativeCalls(() => scorer.scoreRaw(data, B256)), layers: layers && nativeCalls(() => layers.scoreRaw(data, B256)) };
   if (layers) {
     m.maxAbsDiffPaths = maxAbsDiff(scorer.scoreRaw(data, B256), layers.scoreRaw(data, B256));
-    log(`${name}: max |block-lstm - layers| of the per-feature errors at B=${B256}: ${m.maxAbsDiffPaths.toExponential(2)}; native ops per call: ${m.nativeCalls256.path?.executeOps} vs ${m.nativeCalls256.layers?.executeOps}`);
+    log(`${name}: max |${scorer.path} - layers| of the per-feature errors at B=${B256}: ${m.maxAbsDiffPaths.toExponential(2)}; native ops per call: ${m.nativeCalls256.path?.executeOps} vs ${m.nativeCalls256.layers?.executeOps}`);
   }
 
   if (args.export) {
@@ -179,7 +182,7 @@ for (const name of args.models.split(',')) {
       const lc = timeCell(() => layers.scoreRaw(data, B), { budget });
       lc.windowsPerSec = (B * lc.iters) / (lc.totalMs / 1000);
       m.layersCells[B] = lc;
-      log(`${name} B=${B}: layers ${lc.windowsPerSec.toFixed(0)} windows/s, p50 ${lc.p50Ms.toFixed(2)} ms -> block-lstm x${(cell.windowsPerSec / lc.windowsPerSec).toFixed(2)}`);
+      log(`${name} B=${B}: layers ${lc.windowsPerSec.toFixed(0)} windows/s, p50 ${lc.p50Ms.toFixed(2)} ms -> ${scorer.path} x${(cell.windowsPerSec / lc.windowsPerSec).toFixed(2)}`);
     }
   }
   scorer.dispose();

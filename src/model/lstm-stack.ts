@@ -3,8 +3,11 @@ import type * as tf from '@tensorflow/tfjs';
 type Layer = tf.LayersModel['layers'][number];
 
 /** One step of the autoencoder as a plain chain of layers, in execution order. */
+export type LstmActivation = 'tanh' | 'relu';
+export type LstmGates = 'sigmoid' | 'hardSigmoid';
+
 export type StackStep =
-  | { kind: 'lstm'; layer: Layer; units: number; returnSequences: boolean }
+  | { kind: 'lstm'; layer: Layer; units: number; returnSequences: boolean; activation: LstmActivation; gates: LstmGates }
   | { kind: 'repeat'; n: number }
   | { kind: 'dense'; layer: Layer; units: number; useBias: boolean };
 
@@ -17,10 +20,10 @@ export interface LstmStack {
 export type StackAnalysis = { ok: true; stack: LstmStack } | { ok: false; reason: string };
 
 /**
- * Recognises the only topology the fused native paths know how to run: a single-input chain
+ * Recognises the only topology the fast paths know how to run: a single-input chain
  * [LSTM..., optional RepeatVector, LSTM..., TimeDistributed(Dense linear)] whose LSTMs use tanh
- * cells and logistic-sigmoid gates (what TensorFlow's BlockLSTMV2 computes; it has no activation
- * attributes). Anything else gets a reason, so callers fall back to model.predict and can say why.
+ * or relu cells and sigmoid or hardSigmoid gates. Anything else gets a reason, so callers fall
+ * back to model.predict and can say why. blockLstmUnsupported() narrows it to BlockLSTMV2.
  */
 export function analyseLstmStack(model: tf.LayersModel): StackAnalysis {
   const fail = (reason: string): StackAnalysis => ({ ok: false, reason });
@@ -47,13 +50,15 @@ export function analyseLstmStack(model: tf.LayersModel): StackAnalysis {
     const cfg = layer.getConfig();
     if (kind === 'LSTM') {
       if (flowing !== 'sequence') return fail(`LSTM ${layer.name} gets a vector, not a sequence`);
-      if (cfg.activation !== 'tanh') return fail(`LSTM ${layer.name} has activation ${String(cfg.activation)}; BlockLSTMV2 computes tanh only`);
-      if (cfg.recurrentActivation !== 'sigmoid') return fail(`LSTM ${layer.name} has recurrentActivation ${String(cfg.recurrentActivation)}; BlockLSTMV2 computes sigmoid gates only`);
+      const activation = cfg.activation;
+      const gates = cfg.recurrentActivation;
+      if (activation !== 'tanh' && activation !== 'relu') return fail(`LSTM ${layer.name} has activation ${String(activation)}`);
+      if (gates !== 'sigmoid' && gates !== 'hardSigmoid') return fail(`LSTM ${layer.name} has recurrentActivation ${String(gates)}`);
       if (cfg.useBias !== true || cfg.goBackwards === true || cfg.stateful === true || cfg.returnState === true) {
         return fail(`LSTM ${layer.name} uses an option the native path does not implement (no bias, goBackwards, stateful or returnState)`);
       }
       const returnSequences = cfg.returnSequences === true;
-      steps.push({ kind: 'lstm', layer, units: Number(cfg.units), returnSequences });
+      steps.push({ kind: 'lstm', layer, units: Number(cfg.units), returnSequences, activation, gates });
       flowing = returnSequences ? 'sequence' : 'vector';
     } else if (kind === 'RepeatVector') {
       if (flowing !== 'vector') return fail(`RepeatVector ${layer.name} gets a sequence`);
@@ -76,4 +81,17 @@ export function analyseLstmStack(model: tf.LayersModel): StackAnalysis {
   if (last?.kind !== 'dense' || last.units !== features) return fail('the model does not end in a TimeDistributed Dense that rebuilds every feature');
   if (model.outputs[0] !== undefined && model.outputs[0].sourceLayer !== previous) return fail('the model output is not the last layer of the chain');
   return { ok: true, stack: { steps, lookback, features } };
+}
+
+/**
+ * Why TensorFlow's BlockLSTMV2 cannot compute this stack, or undefined when it can: the op has
+ * no activation attributes, it always uses tanh cells and logistic-sigmoid gates.
+ */
+export function blockLstmUnsupported(stack: LstmStack): string | undefined {
+  for (const step of stack.steps) {
+    if (step.kind !== 'lstm') continue;
+    if (step.activation !== 'tanh') return `LSTM ${step.layer.name} has activation ${step.activation}; BlockLSTMV2 computes tanh only`;
+    if (step.gates !== 'sigmoid') return `LSTM ${step.layer.name} has recurrentActivation ${step.gates}; BlockLSTMV2 computes sigmoid gates only`;
+  }
+  return undefined;
 }

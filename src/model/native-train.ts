@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { disposeParams, inferenceRunner, paramsFromModel, reconstructTimeMajor, trainingRunner, writeParamsToModel, type StackParams } from './block-lstm.js';
-import { analyseLstmStack, type LstmStack } from './lstm-stack.js';
+import { analyseLstmStack, blockLstmUnsupported, type LstmStack } from './lstm-stack.js';
 import { NativeOps } from './native-ops.js';
 
 /**
@@ -25,6 +25,8 @@ export class NativeTrainer {
     if (typeof ops === 'string') return ops;
     const analysis = analyseLstmStack(model);
     if (!analysis.ok) return analysis.reason;
+    const unsupported = blockLstmUnsupported(analysis.stack);
+    if (unsupported !== undefined) return unsupported;
     const toVariable = (t: tf.Tensor): tf.Tensor => {
       const v = tf.variable(t, true);
       t.dispose();

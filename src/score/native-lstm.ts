@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { disposeParams, inferenceRunner, paramsFromModel, reconstructTimeMajor, type LstmRunner, type StackParams } from '../model/block-lstm.js';
-import { analyseLstmStack } from '../model/lstm-stack.js';
+import { analyseLstmStack, blockLstmUnsupported } from '../model/lstm-stack.js';
 import { NativeOps } from '../model/native-ops.js';
 
 /**
@@ -27,6 +27,8 @@ export class BlockLstmForward {
     if (typeof ops === 'string') return ops;
     const analysis = analyseLstmStack(model);
     if (!analysis.ok) return analysis.reason;
+    const unsupported = blockLstmUnsupported(analysis.stack);
+    if (unsupported !== undefined) return unsupported;
     if (analysis.stack.lookback !== lookback || analysis.stack.features !== features) {
       return `model input [${analysis.stack.lookback}, ${analysis.stack.features}] differs from the scorer's [${lookback}, ${features}]`;
     }

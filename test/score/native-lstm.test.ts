@@ -43,32 +43,55 @@ describe.runIf(native)('Scorer block-lstm path (native backend)', () => {
     });
   }
 
-  it('takes the layers path, with the reason, for models BlockLSTMV2 cannot compute', () => {
+  it('takes the fused path, with the reason, for models BlockLSTMV2 cannot compute', () => {
     const hard = buildAutoencoder(arch({ recurrentActivation: 'hardSigmoid' }), 4, 3);
     const relu = buildAutoencoder(arch({ activation: 'relu' }), 4, 3);
     const hs = new Scorer(hard, 4, 3, 8);
     const rl = new Scorer(relu, 4, 3, 8);
-    expect([hs.path, rl.path]).toEqual(['layers', 'layers']);
+    expect([hs.path, rl.path]).toEqual(['fused', 'fused']);
     expect(hs.pathReason).toContain('recurrentActivation hardSigmoid');
     expect(rl.pathReason).toContain('activation relu');
-    expect(hs.scoreRaw(windows(2, 4, 3), 2).every(Number.isFinite)).toBe(true);
+    hs.dispose();
+    rl.dispose();
     hard.dispose();
     relu.dispose();
   });
 
-  it('leaks no tensors or native handles over many batches, and dispose() frees its weight copies', () => {
-    const model = buildAutoencoder(arch(), 10, 8);
+  const fusedShapes: [string, ArchitectureConfig, number, number, number[]][] = [
+    ['hardSigmoid artifact, SKAB size', arch({ encoderUnits: [128, 64], recurrentActivation: 'hardSigmoid' }), 10, 8, [1, 256]],
+    ['hardSigmoid, no bottleneck', arch({ bottleneck: 'none', recurrentActivation: 'hardSigmoid' }), 6, 5, [1, 33]],
+    ['relu cells, sigmoid gates', arch({ activation: 'relu' }), 5, 7, [1, 40]],
+    ['relu cells, hardSigmoid gates', arch({ activation: 'relu', recurrentActivation: 'hardSigmoid' }), 5, 7, [3]],
+  ];
+  for (const [name, cfg, T, F, batches] of fusedShapes) {
+    it(`fused path matches model.predict within 1e-5: ${name}`, () => {
+      const model = buildAutoencoder(cfg, T, F);
+      const fast = new Scorer(model, T, F, 256);
+      const slow = new Scorer(model, T, F, 256, { path: 'layers' });
+      expect(fast.path).toBe('fused');
+      for (const B of batches) {
+        const data = windows(B, T, F, B + 1);
+        expect(maxAbsDiff(fast.scoreRaw(data, B), slow.scoreRaw(data, B))).toBeLessThan(1e-5);
+      }
+      fast.dispose();
+      model.dispose();
+    });
+  }
+
+  it.each([['block-lstm', 'sigmoid'], ['fused', 'hardSigmoid']] as const)('%s: leaks no tensors or native handles over many batches, and dispose() frees its weight copies', (path, gates) => {
+    const model = buildAutoencoder(arch({ recurrentActivation: gates }), 10, 8);
     // tfjs-node uploads a variable's values to TensorFlow on first use: do that before counting.
     new Scorer(model, 10, 8, 1, { path: 'layers' }).scoreRaw(windows(1, 10, 8), 1);
     const tensorsBefore = tf.memory().numTensors;
     const handlesBefore = nativeHandles();
     const scorer = new Scorer(model, 10, 8, 64);
-    expect(scorer.keptTensors).toBe(3 * 4 + 2);
+    expect(scorer.path).toBe(path);
+    expect(scorer.keptTensors).toBe(3 * 4 + 2 + (path === 'fused' ? 2 : 0));
     expect(tf.memory().numTensors).toBe(tensorsBefore + scorer.keptTensors);
     const data = windows(64, 10, 8);
     scorer.scoreRaw(data, 64);
     const during = [tf.memory().numTensors, nativeHandles()];
-    for (let i = 0; i < 400; i++) scorer.scoreRaw(data, 1 + (i % 64));
+    for (let i = 0; i < (path === 'fused' ? 100 : 400); i++) scorer.scoreRaw(data, 1 + (i % 64));
     scorer.scoreAll(windows(300, 10, 8), 300);
     expect([tf.memory().numTensors, nativeHandles()]).toEqual(during);
     scorer.dispose();
@@ -91,6 +114,6 @@ describe('recurrentActivation in artifacts', () => {
     const gates = loaded.model.layers.filter((l) => l.getClassName() === 'LSTM').map((l) => l.getConfig().recurrentActivation);
     expect(gates).toEqual(['hardSigmoid', 'hardSigmoid', 'hardSigmoid', 'hardSigmoid']);
     const data = windows(9, 4, 3);
-    expect(Array.from(new Scorer(loaded.model, 4, 3, 16).scoreRaw(data, 9))).toEqual(Array.from(new Scorer(old, 4, 3, 16).scoreRaw(data, 9)));
+    expect(Array.from(new Scorer(loaded.model, 4, 3, 16, { path: 'layers' }).scoreRaw(data, 9))).toEqual(Array.from(new Scorer(old, 4, 3, 16, { path: 'layers' }).scoreRaw(data, 9)));
   });
 });
