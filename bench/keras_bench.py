@@ -87,7 +87,7 @@ def main():
     ap.add_argument("--batches", default="1,64,256,1024")
     ap.add_argument("--models", default="skab,rare-event")
     ap.add_argument("--train", action="store_true")
-    ap.add_argument("--train-batches", default="64:50,256:100:0.01", help="batch[:maxEpochs[:learningRate]],...")
+    ap.add_argument("--train-batches", default="64:100,64:100:0.003,256:100:0.01", help="batch[:maxEpochs[:learningRate]],...")
     ap.add_argument("--out", default=os.path.join(OUT, "keras.json"))
     a = ap.parse_args()
     batches = [int(b) for b in a.batches.split(",")]

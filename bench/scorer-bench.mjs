@@ -29,9 +29,9 @@ const { values: args } = parseArgs({
     'leak-batch': { type: 'string', default: '1' },
     train: { type: 'boolean', default: false },
     // batch[:maxEpochs[:path[:learningRate]]] list; path auto (block-lstm on native) or layers (model.fit).
-    // 64:50 = the config defaults (batch 64, lr 0.001, <= 50 epochs); 64:5:layers = model.fit for 5
-    // epochs, for the per-epoch ratio; 256:100:auto:0.01 = batch 256, lr 0.01 to convergence.
-    'train-batches': { type: 'string', default: '64:50,64:5:layers,256:100:auto:0.01' },
+    // 64:100 = the config defaults (batch 64, lr 0.001) to convergence; 64:5:layers = model.fit for
+    // 5 epochs, for the per-epoch ratio; 64:100:auto:0.003 = lr 0.003 to convergence; etc.
+    'train-batches': { type: 'string', default: '64:100,64:5:layers,64:100:auto:0.003,256:100:auto:0.01' },
     export: { type: 'boolean', default: false },
     'train-csv': { type: 'string' }, // a SKAB CSV (';', datetime first): its first 400 rows instead of the simulator
     threads: { type: 'string', default: '0' },
@@ -220,7 +220,7 @@ if (args.train) {
   let rows;
   if (args['train-csv']) {
     const { readFileSync } = await import('node:fs');
-    const lines = readFileSync(args['train-csv'], 'utf8').trim().split('\n');
+    const lines = readFileSync(args['train-csv'], 'utf8').trim().split(/\r?\n/); // SKAB files end lines with CRLF
     const header = lines[0].split(';');
     const cols = header.map((h, j) => j).filter((j) => !['datetime', 'anomaly', 'changepoint'].includes(header[j]));
     rows = lines.slice(1, 401).map((l) => { const v = l.split(';'); return cols.map((j) => Number(v[j])); });
