@@ -212,7 +212,8 @@ for (const name of args.models.split(',')) {
   const { lookback: T, features: F } = MODELS[name];
   const model = buildAutoencoder(ARCH, T, F);
   const maxB = Math.max(...batches, 256);
-  const scorer = new Scorer(model, T, F, maxB);
+  // The tfjs-layers path: the Scorer would otherwise pick its own fused path (src/score/fused-lstm.ts) for this model.
+  const scorer = new Scorer(model, T, F, maxB, { path: 'layers' });
   const fused = new FusedScorer(model, T, F);
   const data = randomWindows(maxB, T * F, 1234);
   const r = { cells: {} };
