@@ -73,7 +73,7 @@ export class NativeOps {
     return this.backend.binding;
   }
 
-  /** The ops when the active tfjs backend is tfjs-node's; undefined (with the reason) otherwise. */
+  /** The ops when the active tfjs backend is tfjs-node's, otherwise the reason they are unavailable. */
   static forActiveBackend(): NativeOps | string {
     if (tf.getBackend() !== 'tensorflow') return `backend is ${tf.getBackend()}, not tensorflow`;
     const backend = tf.backend() as unknown as Partial<NodeBackend>;

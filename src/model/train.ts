@@ -170,15 +170,21 @@ async function fitNative(
     while (epoch < cfg.epochs) {
       const epochStart = performance.now();
       epoch++;
-      const weighted = batches.map((xb) => {
-        const cost = optimizer.minimize(() => trainer.loss(xb), true, variables) as tf.Scalar;
-        const scaled = tf.mul(cost, xb.shape[1]);
-        cost.dispose();
-        return scaled;
-      });
-      // One download per epoch: the batch losses stay on the device until here.
-      const loss = tf.tidy(() => tf.div(tf.addN(weighted), train.count).dataSync()[0] as number);
-      tf.dispose(weighted);
+      const weighted: tf.Tensor[] = [];
+      let loss: number;
+      try {
+        for (const xb of batches) {
+          const cost = optimizer.minimize(() => trainer.loss(xb), true, variables) as tf.Scalar;
+          weighted.push(tf.mul(cost, xb.shape[1]));
+          cost.dispose();
+          // Let timers and signal handlers run between batches, as model.fit does.
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        // One download per epoch: the batch losses stay on the device until here.
+        loss = tf.tidy(() => tf.div(tf.addN(weighted), train.count).dataSync()[0] as number);
+      } finally {
+        tf.dispose(weighted);
+      }
       const valLoss = tf.tidy(() => trainer.evaluate(xv).dataSync()[0] as number);
       if (!Number.isFinite(loss)) throw new SeismoError('SEISMO_TRAINING_FAILED', `training loss became ${loss} at epoch ${epoch}`);
       if (valLoss < best.valLoss) {
@@ -187,8 +193,6 @@ async function fitNative(
       }
       onEpoch({ epoch, epochs: cfg.epochs, loss, valLoss, seconds: (performance.now() - epochStart) / 1000 });
       if (epoch - best.epoch >= cfg.patience) break;
-      // Let timers and signal handlers run between epochs, as model.fit does.
-      await new Promise((resolve) => setImmediate(resolve));
     }
   } finally {
     optimizer.dispose();
