@@ -30,7 +30,6 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
   },
 });
-globalThis.__bench_require = await import('node:module');
 const { chooseBackend } = await import(join(dist, 'model/backend.js'));
 const choice = await chooseBackend(args.backend);
 const tf = await import('@tensorflow/tfjs');
@@ -39,7 +38,9 @@ const { Scorer } = await import(join(dist, 'score/scorer.js'));
 const { mulberry32, gaussian } = await import(join(dist, 'random.js'));
 
 const MODELS = { skab: { lookback: 10, features: 8 }, 'rare-event': { lookback: 5, features: 59 } };
-const ARCH = { encoderUnits: [128, 64], bottleneck: 'repeat-vector', activation: 'tanh', learningRate: 0.001, seed: 42 };
+// hardSigmoid: the prototype is about artifacts trained before Seismo switched new models to
+// sigmoid gates (those run on the Scorer's block-lstm path, timed by scorer-bench.mjs).
+const ARCH = { encoderUnits: [128, 64], bottleneck: 'repeat-vector', activation: 'tanh', learningRate: 0.001, seed: 42, recurrentActivation: 'hardSigmoid' };
 const log = (...m) => console.error(`[fused-proto ${choice.active}]`, ...m);
 
 /** One LSTM layer's weights, gate columns reordered i,f,c,o -> i,f,o,c; i/f/o pre-scaled for hard sigmoid. */
@@ -143,85 +144,6 @@ export class FusedScorer {
   }
 }
 
-/**
- * Native-only: each LSTM layer as ONE libtensorflow op, BlockLSTMV2 (gate layout i,f,c,o and
- * weights [kernel; recurrent_kernel], i.e. exactly Keras/tfjs's layout). It computes gates with the
- * logistic sigmoid, so it can only run a model whose recurrentActivation is 'sigmoid' (Keras 2's
- * default), not Seismo's current hard_sigmoid one.
- */
-export class BlockLstmScorer {
-  constructor(model, lookback, features) {
-    const { createRequire } = globalThis.__bench_require;
-    const require = createRequire(import.meta.url);
-    this.Int64Scalar = require('@tensorflow/tfjs-node/dist/int64_tensors.js').Int64Scalar;
-    this.typeAttr = require('@tensorflow/tfjs-node/dist/nodejs_kernel_backend.js').createTensorsTypeOpAttr('T', 'float32');
-    this.lookback = lookback;
-    this.features = features;
-    this.layers = [];
-    for (const layer of model.layers) {
-      const cls = layer.getClassName();
-      if (cls === 'InputLayer') continue;
-      if (cls === 'LSTM') {
-        if (layer.cell.recurrentActivation.getClassName() !== 'sigmoid') throw new Error('BlockLSTMV2 needs recurrentActivation sigmoid');
-        const [k, r, b] = layer.getWeights();
-        const u = layer.cell.units;
-        this.layers.push({ kind: 'lstm', units: u, returnSequences: layer.returnSequences, W: tf.keep(tf.concat([k, r], 0)), b: tf.keep(b.clone()), peep: tf.keep(tf.zeros([u])) });
-      } else if (cls === 'RepeatVector') this.layers.push({ kind: 'repeat' });
-      else if (cls === 'TimeDistributed') {
-        const [k, b] = layer.getWeights();
-        this.layers.push({ kind: 'dense', K: tf.keep(k.clone()), b: tf.keep(b.clone()) });
-      } else throw new Error(`unsupported layer ${cls}`);
-    }
-  }
-
-  blockLstm(L, x) {
-    const backend = tf.backend();
-    const B = x.shape[1];
-    const zero = tf.zeros([B, L.units]);
-    const attrs = [this.typeAttr, { name: 'cell_clip', type: backend.binding.TF_ATTR_FLOAT, value: 0 }, { name: 'use_peephole', type: backend.binding.TF_ATTR_BOOL, value: false }];
-    const outs = backend.executeMultipleOutputs('BlockLSTMV2', attrs, [new this.Int64Scalar(this.lookback), x, zero, zero, L.W, L.peep, L.peep, L.peep, L.b], 7);
-    return outs[6]; // h for every step, [T, B, u]
-  }
-
-  forward(xt) {
-    let x = xt;
-    for (const L of this.layers) {
-      if (L.kind === 'lstm') {
-        x = this.blockLstm(L, x);
-        if (!L.returnSequences) x = tf.squeeze(tf.slice(x, [this.lookback - 1, 0, 0], [1, -1, -1]), [0]);
-      } else if (L.kind === 'repeat') x = tf.broadcastTo(tf.expandDims(x, 0), [this.lookback, ...x.shape]);
-      else {
-        const [t, B, inDim] = x.shape;
-        x = tf.reshape(tf.add(tf.matMul(tf.reshape(x, [t * B, inDim]), L.K), L.b), [t, B, -1]);
-      }
-    }
-    return x;
-  }
-
-  scoreRaw(data, count) {
-    return tf.tidy(() => {
-      const x = tf.tensor3d(data.subarray(0, count * this.lookback * this.features), [count, this.lookback, this.features]);
-      const xt = tf.transpose(x, [1, 0, 2]);
-      return tf.mean(tf.squaredDifference(this.forward(xt), xt), 0).dataSync();
-    });
-  }
-}
-
-/** The same model (same weights) with recurrentActivation 'sigmoid' instead of tfjs' hardSigmoid. */
-async function sigmoidVariant(model) {
-  const json = model.toJSON(null, false);
-  for (const l of json.config.layers) if (l.class_name === 'LSTM') l.config.recurrent_activation = 'sigmoid';
-  const m = await tf.models.modelFromJSON({ modelTopology: json });
-  m.setWeights(model.getWeights());
-  return m;
-}
-
-function maxAbsDiff(a, b) {
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
-  return d;
-}
-
 function randomWindows(n, size, seed) {
   const rng = mulberry32(seed);
   const a = new Float32Array(n * size);
@@ -290,7 +212,8 @@ for (const name of args.models.split(',')) {
   const { lookback: T, features: F } = MODELS[name];
   const model = buildAutoencoder(ARCH, T, F);
   const maxB = Math.max(...batches, 256);
-  const scorer = new Scorer(model, T, F, maxB);
+  // The tfjs-layers path: the Scorer would otherwise pick its own fused path (src/score/fused-lstm.ts) for this model.
+  const scorer = new Scorer(model, T, F, maxB, { path: 'layers' });
   const fused = new FusedScorer(model, T, F);
   const data = randomWindows(maxB, T * F, 1234);
   const r = { cells: {} };
@@ -359,25 +282,6 @@ for (const name of args.models.split(',')) {
     log(`skab B=256 breakdown: ${JSON.stringify(r.breakdown256)}`);
     tf.dispose([x256, hB, U, s]);
     one.dispose();
-  }
-  if (choice.active === 'tensorflow') {
-    // Sigmoid variant: the tfjs-layers model itself, and BlockLSTMV2 (one op per LSTM layer).
-    const sig = await sigmoidVariant(model);
-    const sigScorer = new Scorer(sig, T, F, maxB);
-    const block = new BlockLstmScorer(sig, T, F);
-    r.sigmoid = { maxAbsDiffBlockVsLayers: maxAbsDiff(sigScorer.scoreRaw(data, 256), block.scoreRaw(data, 256)), cells: {} };
-    const nb = nativeCalls(() => block.scoreRaw(data, 256));
-    const ns = nativeCalls(() => sigScorer.scoreRaw(data, 256));
-    r.sigmoid.nativeCalls256 = { layers: ns, block: nb };
-    log(`${name} sigmoid variant: BlockLSTMV2 vs layers max |diff| ${r.sigmoid.maxAbsDiffBlockVsLayers.toExponential(2)}; native ops per scoreRaw(256): layers ${ns.executeOps}+${ns.tensorUploads} uploads, block ${nb.executeOps}+${nb.tensorUploads}`);
-    for (const B of batches) {
-      const L = timeCell(() => sigScorer.scoreRaw(data, B), budget);
-      const Bk = timeCell(() => block.scoreRaw(data, B), budget);
-      const cell = { layersWps: (B * 1000) / L.meanMs, blockWps: (B * 1000) / Bk.meanMs, blockP50Ms: Bk.p50Ms, blockP99Ms: Bk.p99Ms };
-      r.sigmoid.cells[B] = cell;
-      log(`${name} sigmoid B=${B}: layers ${cell.layersWps.toFixed(0)} w/s, BlockLSTMV2 ${cell.blockWps.toFixed(0)} w/s (p50 ${Bk.p50Ms.toFixed(2)} ms) -> x${(cell.blockWps / r.cells[B].layersWps).toFixed(2)} vs today's layers model`);
-    }
-    sig.dispose();
   }
   model.dispose();
 }

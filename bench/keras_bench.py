@@ -10,9 +10,9 @@ call (tf.function(model(x, training=False))) at the same batch sizes, and option
 seconds per epoch on the same 400-row series with the same initial weights.
 
 Weight layout: tfjs-layers and Keras store an LSTM as kernel [in, 4u], recurrent_kernel [u, 4u],
-bias [4u], gate order i, f, c, o, so the arrays load unchanged. tfjs' LSTM default
-recurrentActivation is hard_sigmoid (Keras 1's default; Keras 2 changed to sigmoid), so the Keras
-model sets recurrent_activation='hard_sigmoid' (0.2x+0.5 clipped in both) to be the same model.
+bias [4u], gate order i, f, c, o, so the arrays load unchanged. The gate activation is whatever
+the export recorded (weights-<model>.json "recurrentActivation": 'sigmoid' for Seismo's new models,
+'hard_sigmoid' for older ones), so both frameworks run the same model.
 """
 import argparse
 import json
@@ -33,7 +33,7 @@ def log(*m):
     print("[keras-bench]", *m, file=sys.stderr, flush=True)
 
 
-def build(T, F, units=(128, 64), recurrent_activation="hard_sigmoid"):
+def build(T, F, units=(128, 64), recurrent_activation="sigmoid", learning_rate=1e-3):
     inp = tf.keras.Input(shape=(T, F), name="window")
     x = inp
     for i, u in enumerate(units):
@@ -47,8 +47,12 @@ def build(T, F, units=(128, 64), recurrent_activation="hard_sigmoid"):
                                  recurrent_activation=recurrent_activation, name=f"decoder_lstm_{i}")(x)
     out = tf.keras.layers.TimeDistributed(tf.keras.layers.Dense(F), name="reconstruction")(x)
     model = tf.keras.Model(inp, out, name="lstm_autoencoder")
-    model.compile(optimizer=tf.keras.optimizers.Adam(1e-3), loss="mse")
+    model.compile(optimizer=tf.keras.optimizers.Adam(learning_rate), loss="mse")
     return model
+
+
+def gates(name):
+    return json.load(open(os.path.join(OUT, f"weights-{name}.json"))).get("recurrentActivation", "hard_sigmoid")
 
 
 def load_weights(model, name):
@@ -83,7 +87,7 @@ def main():
     ap.add_argument("--batches", default="1,64,256,1024")
     ap.add_argument("--models", default="skab,rare-event")
     ap.add_argument("--train", action="store_true")
-    ap.add_argument("--train-batches", default="64:50,32:5", help="batch[:maxEpochs],...")
+    ap.add_argument("--train-batches", default="64:100,64:100:0.003,256:100:0.01", help="batch[:maxEpochs[:learningRate]],...")
     ap.add_argument("--out", default=os.path.join(OUT, "keras.json"))
     a = ap.parse_args()
     batches = [int(b) for b in a.batches.split(",")]
@@ -93,21 +97,22 @@ def main():
 
     for name in a.models.split(","):
         T, F = MODELS[name]
-        model = build(T, F)
+        model = build(T, F, recurrent_activation=gates(name))
         load_weights(model, name)
         xref = np.fromfile(os.path.join(OUT, f"ref-{name}-x.bin"), dtype="<f4").reshape(-1, T, F)
         yref = np.fromfile(os.path.join(OUT, f"ref-{name}-y.bin"), dtype="<f4").reshape(-1, T, F)
         ypred = model.predict(xref, batch_size=len(xref), verbose=0)
         max_diff = float(np.max(np.abs(ypred - yref)))
-        # Sanity: with Keras 2's default sigmoid the same weights give a different model.
-        sig = build(T, F, recurrent_activation="sigmoid")
-        sig.set_weights(model.get_weights())
-        max_diff_sigmoid = float(np.max(np.abs(sig.predict(xref, verbose=0) - yref)))
-        del sig
-        log(f"{name}: max |keras - seismo| = {max_diff:.2e} (hard_sigmoid; {max_diff_sigmoid:.2e} with sigmoid)"
+        # Sanity: the other gate activation on the same weights is a different model.
+        other = "hard_sigmoid" if gates(name) == "sigmoid" else "sigmoid"
+        alt = build(T, F, recurrent_activation=other)
+        alt.set_weights(model.get_weights())
+        max_diff_other = float(np.max(np.abs(alt.predict(xref, verbose=0) - yref)))
+        del alt
+        log(f"{name}: max |keras - seismo| = {max_diff:.2e} ({gates(name)}; {max_diff_other:.2e} with {other})"
             f" -> {'MATCH' if max_diff <= 1e-4 else 'MISMATCH'}")
-        m = {"lookback": T, "features": F, "params": int(model.count_params()), "maxAbsDiffVsSeismo": max_diff,
-             "maxAbsDiffSigmoidVariant": max_diff_sigmoid, "match": max_diff <= 1e-4, "predict": {}, "compiled": {}}
+        m = {"lookback": T, "features": F, "params": int(model.count_params()), "recurrentActivation": gates(name), "maxAbsDiffVsSeismo": max_diff,
+             "maxAbsDiffOtherGates": max_diff_other, "match": max_diff <= 1e-4, "predict": {}, "compiled": {}}
         result["models"][name] = m
 
         rng = np.random.default_rng(1234)
@@ -137,8 +142,9 @@ def main():
         result["training"] = {"rows": len(series), "windows": count, "trainWindows": len(train),
                               "validationWindows": len(val), "runs": []}
         for spec in a.train_batches.split(","):
-            bs, max_epochs = (int(v) for v in (spec.split(":") + ["50"])[:2])
-            model = build(T, F)
+            parts = spec.split(":") + ["50", "0.001"][len(spec.split(":")) - 1:]
+            bs, max_epochs, lr = int(parts[0]), int(parts[1]), float(parts[2])
+            model = build(T, F, recurrent_activation=gates("skab"), learning_rate=lr)
             load_weights(model, "skab")  # Seismo's initial (seeded) weights
             times = []
 
@@ -156,10 +162,10 @@ def main():
             total = time.perf_counter() - t0
             vl = h.history["val_loss"]
             best = int(np.argmin(vl))
-            run = {"batchSize": bs, "maxEpochs": max_epochs, "converged": len(vl) < max_epochs, "epochsRun": len(vl), "bestEpoch": best + 1, "valLoss": float(vl[best]),
+            run = {"batchSize": bs, "learningRate": lr, "maxEpochs": max_epochs, "converged": len(vl) < max_epochs, "epochsRun": len(vl), "bestEpoch": best + 1, "valLoss": float(vl[best]),
                    "seconds": total, "firstEpochSeconds": times[0], "medianEpochSeconds": float(np.median(times))}
             result["training"]["runs"].append(run)
-            log(f"train batch {bs}: {run['epochsRun']} epochs (best {run['bestEpoch']}, val {run['valLoss']:.4f}), "
+            log(f"train batch {bs} lr {lr}: {run['epochsRun']} epochs (best {run['bestEpoch']}, val {run['valLoss']:.4f}), "
                 f"{total:.1f} s total, {run['medianEpochSeconds']:.3f} s/epoch median")
 
     json.dump(result, open(a.out, "w"), indent=1)

@@ -12,6 +12,7 @@ const wasm = load('seismo-wasm.json');
 const cpu = load('seismo-cpu.json');
 const keras = load('keras.json');
 const fused = load('fused-native.json');
+const old = load('seismo-native-hardsigmoid.json');
 
 const n0 = (v) => (v === undefined ? '–' : Math.round(v).toLocaleString('en-US'));
 const x2 = (a, b) => (a === undefined || b === undefined ? '–' : `${(a / b).toFixed(2)}x`);
@@ -19,26 +20,51 @@ const ms = (v) => (v === undefined ? '–' : v.toFixed(v < 10 ? 2 : 1));
 const lines = [];
 const p = (s = '') => lines.push(s);
 
-p('### Scoring throughput (windows/s; Seismo = Scorer.scoreRaw incl. upload, per-feature MSE, download)');
+const nativePath = Object.values(native?.models ?? {})[0]?.path ?? 'native';
+p(`### Scoring throughput (windows/s; Seismo = Scorer.scoreRaw incl. upload, per-feature MSE, download; native path = ${nativePath}, native layers = the same model on model.predict)`);
 p();
-p('| model | batch | Seismo native | Seismo wasm | Seismo cpu | Keras predict | Keras tf.function | native / Keras predict | native / Keras tf.function | native / wasm | native p50 / p99 ms |');
-p('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+p('| model | batch | Seismo native | Seismo native layers | Seismo wasm | Seismo cpu | Keras predict | Keras tf.function | native / native layers | native / Keras predict | native / Keras tf.function | native / wasm | native p50 / p99 ms |');
+p('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const model of ['skab', 'rare-event']) {
   const batches = Object.keys(native?.models?.[model]?.cells ?? keras?.models?.[model]?.predict ?? {});
   for (const B of batches) {
     const nc = native?.models?.[model]?.cells?.[B];
+    const nl = native?.models?.[model]?.layersCells?.[B]?.windowsPerSec;
     const w = wasm?.models?.[model]?.cells?.[B]?.windowsPerSec;
     const c = cpu?.models?.[model]?.cells?.[B]?.windowsPerSec;
     const kp = keras?.models?.[model]?.predict?.[B]?.windowsPerSec;
     const kc = keras?.models?.[model]?.compiled?.[B]?.windowsPerSec;
     const nw = nc?.windowsPerSec;
-    p(`| ${model} | ${B} | ${n0(nw)} | ${n0(w)} | ${n0(c)} | ${n0(kp)} | ${n0(kc)} | ${x2(nw, kp)} | ${x2(nw, kc)} | ${x2(nw, w)} | ${ms(nc?.p50Ms)} / ${ms(nc?.p99Ms)} |`);
+    p(`| ${model} | ${B} | ${n0(nw)} | ${n0(nl)} | ${n0(w)} | ${n0(c)} | ${n0(kp)} | ${n0(kc)} | ${x2(nw, nl)} | ${x2(nw, kp)} | ${x2(nw, kc)} | ${x2(nw, w)} | ${ms(nc?.p50Ms)} / ${ms(nc?.p99Ms)} |`);
   }
 }
 p();
+if (native) {
+  p('Native ops per scoreRaw at B=256 (TFE_Execute calls + tensor uploads): ' +
+    Object.entries(native.models).map(([m, r]) => `${m} ${r.path} ${r.nativeCalls256?.path?.executeOps}+${r.nativeCalls256?.path?.uploads}` + (r.nativeCalls256?.layers ? `, layers ${r.nativeCalls256.layers.executeOps}+${r.nativeCalls256.layers.uploads}` : '')).join('; ') +
+    '. Max |block-lstm − layers| of the per-feature errors: ' + Object.entries(native.models).map(([m, r]) => `${m} ${r.maxAbsDiffPaths?.toExponential(1) ?? '–'}`).join(', ') + '.');
+  p();
+}
 if (keras) {
   p(`Keras ${keras.tensorflow} (Python ${keras.python}). Output check, same weights, 64 random windows: ` +
-    Object.entries(keras.models).map(([m, r]) => `${m} max |Keras - Seismo| = ${r.maxAbsDiffVsSeismo.toExponential(1)} (${r.match ? 'match' : 'MISMATCH'})`).join(', ') + '.');
+    Object.entries(keras.models).map(([m, r]) => `${m} max |Keras - Seismo| = ${r.maxAbsDiffVsSeismo.toExponential(1)} (${r.recurrentActivation ?? 'hard_sigmoid'} gates, ${r.match ? 'match' : 'MISMATCH'})`).join(', ') + '.');
+  p();
+}
+
+if (old) {
+  p(`### Old artifacts (hardSigmoid gates), native: the Scorer's ${Object.values(old.models)[0]?.path} path vs model.predict on the same model`);
+  p();
+  p('| model | batch | path w/s | layers w/s | path / layers | path p50 ms | layers p50 ms |');
+  p('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const [model, r] of Object.entries(old.models)) {
+    for (const [B, c] of Object.entries(r.cells)) {
+      const l = r.layersCells?.[B];
+      p(`| ${model} | ${B} | ${n0(c.windowsPerSec)} | ${n0(l?.windowsPerSec)} | ${x2(c.windowsPerSec, l?.windowsPerSec)} | ${ms(c.p50Ms)} | ${ms(l?.p50Ms)} |`);
+    }
+  }
+  p();
+  p('Native ops per scoreRaw at B=256: ' + Object.entries(old.models).map(([m, r]) => `${m} ${r.path} ${r.nativeCalls256?.path?.executeOps}+${r.nativeCalls256?.path?.uploads}, layers ${r.nativeCalls256?.layers?.executeOps}+${r.nativeCalls256?.layers?.uploads}`).join('; ') +
+    '. Max |fused − layers|: ' + Object.entries(old.models).map(([m, r]) => `${m} ${r.maxAbsDiffPaths?.toExponential(1)}`).join(', ') + '.');
   p();
 }
 
@@ -48,12 +74,12 @@ if (rss.length) p(`Peak-ish RSS at the end of each Seismo run: ${rss.join(', ')}
 if (native?.leak || wasm?.leak) {
   p('### Tensor leak check (Seismo Scorer, SKAB model)');
   p();
-  p('| backend | batches | batch size | numTensors before | after | growth | RSS MB before → after | seconds |');
-  p('| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |');
+  p('| backend | path | batches | batch size | numTensors before | after | growth | native handles before → after | RSS MB before → after | seconds |');
+  p('| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: |');
   const extra = load('leak-native-10000.json');
   for (const r of [native, wasm, cpu, extra].filter((r) => r?.leak)) {
     const l = r.leak;
-    p(`| ${r.backend} | ${n0(l.batches)} | ${l.batchSize} | ${l.tensorsBefore} | ${l.tensorsAfter} | ${l.growth} | ${l.rssBeforeMb} → ${l.rssAfterMb} | ${l.seconds.toFixed(1)} |`);
+    p(`| ${r.backend} | ${l.path ?? 'layers'} | ${n0(l.batches)} | ${l.batchSize} | ${l.tensorsBefore} | ${l.tensorsAfter} | ${l.growth} | ${l.nativeHandlesBefore ?? '–'} → ${l.nativeHandlesAfter ?? '–'} | ${l.rssBeforeMb} → ${l.rssAfterMb} | ${l.seconds.toFixed(1)} |`);
   }
   p();
 }
@@ -61,18 +87,18 @@ if (native?.leak || wasm?.leak) {
 if (native?.training || keras?.training) {
   p(`### Training (${native?.training?.source ?? ''}: 400 rows x 8 features, T=10 windows, 80/20 chronological split, early stop patience 5, same initial weights)`);
   p();
-  p('| framework | batch | max epochs | epochs run (best) | early-stopped | total s | s / epoch (median) | first epoch s | best val loss |');
-  p('| --- | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: |');
+  p('| framework | path | batch | learning rate | max epochs | epochs run (best) | early-stopped | total s | s / epoch (median) | first epoch s | best val loss |');
+  p('| --- | --- | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: |');
   for (const [label, r] of [[`Seismo ${native?.backend}`, native], ['Keras', keras], [`Seismo ${wasm?.backend}`, wasm]]) {
     for (const run of r?.training?.runs ?? []) {
-      p(`| ${label} | ${run.batchSize} | ${run.maxEpochs ?? 50} | ${run.epochsRun} (${run.bestEpoch}) | ${run.converged ? 'yes' : 'no'} | ${run.seconds.toFixed(1)} | ${run.medianEpochSeconds.toFixed(3)} | ${run.firstEpochSeconds.toFixed(2)} | ${run.valLoss.toFixed(4)} |`);
+      p(`| ${label} | ${run.path ?? 'model.fit'} | ${run.batchSize} | ${run.learningRate ?? 0.001} | ${run.maxEpochs ?? 50} | ${run.epochsRun} (${run.bestEpoch}) | ${run.converged ? 'yes' : 'no'} | ${run.seconds.toFixed(1)} | ${run.medianEpochSeconds.toFixed(3)} | ${run.firstEpochSeconds.toFixed(2)} | ${run.valLoss.toFixed(4)} |`);
     }
   }
   p();
 }
 
 if (fused) {
-  p('### Fused-LSTM prototype (bench/fused-lstm-proto.mjs) vs Seismo Scorer, native backend');
+  p('### Old hardSigmoid artifacts: fused-LSTM prototype (bench/fused-lstm-proto.mjs) vs the Scorer\'s layers path, native backend');
   p();
   p('| model | batch | layers model w/s | fused w/s | speed-up | fused p50 ms | fused / Keras tf.function |');
   p('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
@@ -86,21 +112,6 @@ if (fused) {
     Object.entries(fused.models).map(([m, r]) => (r.nativeCalls256 ? `${m} B=256 layers ${r.nativeCalls256.layers.executeOps}+${r.nativeCalls256.layers.tensorUploads}, fused ${r.nativeCalls256.fused.executeOps}+${r.nativeCalls256.fused.tensorUploads}` : '')).join('; ') +
     '. Max |fused − layers| of the per-feature errors: ' + Object.entries(fused.models).map(([m, r]) => `${m} ${r.maxAbsDiff.toExponential(1)}`).join(', ') + '.');
   p();
-  if (Object.values(fused.models).some((r) => r.sigmoid)) {
-    p('### Same weights with recurrentActivation sigmoid (a different model): tfjs-layers vs BlockLSTMV2 (one native op per LSTM layer)');
-    p();
-    p('| model | batch | today\'s layers model (hard_sigmoid) w/s | layers, sigmoid w/s | BlockLSTMV2 w/s | BlockLSTMV2 p50 ms | BlockLSTMV2 / today | BlockLSTMV2 / Keras tf.function (hard_sigmoid) |');
-    p('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-    for (const [model, r] of Object.entries(fused.models)) {
-      for (const [B, c] of Object.entries(r.sigmoid?.cells ?? {})) {
-        p(`| ${model} | ${B} | ${n0(r.cells[B]?.layersWps)} | ${n0(c.layersWps)} | ${n0(c.blockWps)} | ${ms(c.blockP50Ms)} | ${x2(c.blockWps, r.cells[B]?.layersWps)} | ${x2(c.blockWps, keras?.models?.[model]?.compiled?.[B]?.windowsPerSec)} |`);
-      }
-    }
-    p();
-    p('Max |BlockLSTMV2 − layers (sigmoid)|: ' + Object.entries(fused.models).map(([m, r]) => `${m} ${r.sigmoid?.maxAbsDiffBlockVsLayers?.toExponential(1)}`).join(', ') +
-      '; native ops per scoreRaw(256): ' + Object.entries(fused.models).map(([m, r]) => `${m} ${r.sigmoid?.nativeCalls256?.block?.executeOps}`).join(', ') + '.');
-    p();
-  }
   const bd = fused.models.skab?.breakdown256;
   if (bd) {
     p(`SKAB B=256 breakdown (native): whole scoreRaw p50 ${ms(bd.wholeModelP50Ms)} ms; one LSTM(128) layer alone ${ms(bd.oneLstm128LayerP50Ms)} ms (${bd.oneLstm128LayerKernels} kernels); ` +

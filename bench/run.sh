@@ -6,14 +6,16 @@
 #   BENCH_CPU_BUDGET=1     the same for the slow pure-JS cpu backend (B>=256: one call, ~6-25 s)
 #   BENCH_LEAK_BATCHES=300 scoreRaw calls (batch 1) for the native tensor-leak check (10000 takes ~11 min)
 #   BENCH_TRAIN_CSV=path  train on the first 400 rows of this SKAB CSV instead of the seeded simulator
-#   BENCH_FUSED=1          also run the fused-LSTM prototype (0 to skip); BENCH_FUSED_BUDGET=1.5
+#   BENCH_OLD=1            also time an old hardSigmoid artifact (Scorer path fused vs layers; 0 to skip)
+#   BENCH_FUSED=0          1 = also run the fused-LSTM prototype and its op/time breakdown; BENCH_FUSED_BUDGET=1.5
 # Results: bench/out/*.json, and the tables in bench/out/report.md (also printed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUDGET="${BENCH_BUDGET:-3}"
 CPU_BUDGET="${BENCH_CPU_BUDGET:-1}"
 LEAK="${BENCH_LEAK_BATCHES:-300}"
-FUSED="${BENCH_FUSED:-1}"
+FUSED="${BENCH_FUSED:-0}"
+OLD="${BENCH_OLD:-1}"
 CACHE="${SEISMO_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/seismo}"
 VENV="${SEISMO_KERAS_VENV:-$CACHE/keras-venv}"
 export TF_CPP_MIN_LOG_LEVEL=2
@@ -43,6 +45,10 @@ step "Seismo cpu"; busy
 node bench/scorer-bench.mjs --backend cpu --budget "$CPU_BUDGET" 2> >(quiet)
 step "Keras (same weights)"; busy
 "$VENV/bin/python" bench/keras_bench.py --budget "$BUDGET" --train 2> >(grep -v --line-buffered '^WARNING' >&2 || true)
+if [ "$OLD" != 0 ]; then
+  step "Seismo native, old hardSigmoid artifact (fused vs layers)"; busy
+  node bench/scorer-bench.mjs --backend native --budget "$BUDGET" --gates hardSigmoid --out bench/out/seismo-native-hardsigmoid.json 2> >(quiet)
+fi
 if [ "$FUSED" != 0 ]; then
   step "fused-LSTM prototype (native)"; busy
   node bench/fused-lstm-proto.mjs --budget "${BENCH_FUSED_BUDGET:-1.5}" 2> >(quiet)

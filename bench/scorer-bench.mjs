@@ -5,7 +5,10 @@
 //        [--leak 10000] [--leak-batch 1] [--train] [--export] [--out bench/out/seismo-native.json]
 //
 // Models: "skab" (T=10, F=8) and "rare-event" (T=5, F=59), both encoderUnits [128, 64] with
-// RepeatVector bottleneck, built with seeded weights by Seismo's own buildAutoencoder.
+// RepeatVector bottleneck and sigmoid gates (the default for new models), built with seeded
+// weights by Seismo's own buildAutoencoder. On native, every cell is timed twice, side by side:
+// the Scorer as the daemon builds it (path block-lstm: one BlockLSTMV2 op per LSTM layer) and the
+// same model with `path: 'layers'` (model.predict). On wasm/cpu the Scorer takes the layers path.
 // Every cell is measured with a time budget (so the slow cpu backend stays bounded).
 // --export writes the weights (+ a reference batch and Seismo's output on it, + the training
 // series) to bench/out/ so bench/keras_bench.py can load identical weights and check outputs.
@@ -25,11 +28,15 @@ const { values: args } = parseArgs({
     leak: { type: 'string', default: '0' },
     'leak-batch': { type: 'string', default: '1' },
     train: { type: 'boolean', default: false },
-    // batch[:maxEpochs] list; e.g. 64:50,32:5 = batch 64 to convergence (<= 50 epochs), batch 32 for 5 epochs
-    'train-batches': { type: 'string', default: '64:50,32:5' },
+    // batch[:maxEpochs[:path[:learningRate]]] list; path auto (block-lstm on native) or layers (model.fit).
+    // 64:100 = the config defaults (batch 64, lr 0.001) to convergence; 64:5:layers = model.fit for
+    // 5 epochs, for the per-epoch ratio; 64:100:auto:0.003 = lr 0.003 to convergence; etc.
+    'train-batches': { type: 'string', default: '64:100,64:5:layers,64:100:auto:0.003,256:100:auto:0.01' },
     export: { type: 'boolean', default: false },
     'train-csv': { type: 'string' }, // a SKAB CSV (';', datetime first): its first 400 rows instead of the simulator
     threads: { type: 'string', default: '0' },
+    // hardSigmoid = an artifact trained before sigmoid became the default (Scorer path fused on native)
+    gates: { type: 'string', default: 'sigmoid' },
     out: { type: 'string' },
   },
 });
@@ -47,7 +54,7 @@ export const MODELS = {
   skab: { lookback: 10, features: 8 },
   'rare-event': { lookback: 5, features: 59 },
 };
-export const ARCH = { encoderUnits: [128, 64], bottleneck: 'repeat-vector', activation: 'tanh', learningRate: 0.001, seed: 42 };
+export const ARCH = { encoderUnits: [128, 64], bottleneck: 'repeat-vector', activation: 'tanh', learningRate: 0.001, seed: 42, recurrentActivation: args.gates };
 
 const log = (...m) => console.error(`[seismo-bench ${choice.active}]`, ...m);
 const outDir = join(here, 'out');
@@ -80,10 +87,34 @@ function timeCell(fn, { budget, warmup = 2, minIters = 3, maxIters = 1e6 }) {
 }
 
 const rssMb = () => Math.round(process.memoryUsage().rss / 1048576);
+
+/** Native calls into libtensorflow during fn (binding.executeOp = one TFE_Execute; createTensor = an upload). */
+function nativeCalls(fn) {
+  const backend = tf.backend();
+  const binding = backend.binding;
+  if (!binding) return undefined;
+  let executeOps = 0;
+  let uploads = 0;
+  const byOp = {};
+  // The addon object is frozen: shadow it with an object whose prototype is the addon.
+  backend.binding = Object.create(binding, {
+    executeOp: { value: (name, ...rest) => { executeOps++; byOp[name] = (byOp[name] ?? 0) + 1; return binding.executeOp(name, ...rest); } },
+    createTensor: { value: (...rest) => { uploads++; return binding.createTensor(...rest); } },
+  });
+  try { fn(); } finally { backend.binding = binding; }
+  return { executeOps, uploads, byOp };
+}
+
+function maxAbsDiff(a, b) {
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
+  return d;
+}
 const budget = Number(args.budget);
 const batchSizes = args.batches.split(',').map(Number);
 const result = {
   backend: choice.active,
+  gates: args.gates,
   tfjs: tf.version.tfjs,
   node: process.version,
   env: { TF_NUM_INTRAOP_THREADS: process.env.TF_NUM_INTRAOP_THREADS, TF_ENABLE_ONEDNN_OPTS: process.env.TF_ENABLE_ONEDNN_OPTS },
@@ -97,9 +128,19 @@ for (const name of args.models.split(',')) {
   const maxBatch = Math.max(...batchSizes);
   const scorer = new Scorer(model, T, F, maxBatch);
   scorer.warmUp();
+  // The same model on model.predict, timed beside the daemon's path when that is not already it.
+  const layers = scorer.path === 'layers' ? undefined : new Scorer(model, T, F, maxBatch, { path: 'layers' });
+  layers?.warmUp();
   const data = randomWindows(maxBatch, T * F, 1234);
-  const m = { lookback: T, features: F, params: model.countParams(), cells: {} };
+  const m = { lookback: T, features: F, params: model.countParams(), path: scorer.path, pathReason: scorer.pathReason, cells: {}, layersCells: {} };
   result.models[name] = m;
+  log(`${name}: Scorer path ${scorer.path}${scorer.pathReason ? ` (${scorer.pathReason})` : ''}`);
+  const B256 = Math.min(256, maxBatch);
+  m.nativeCalls256 = { path: nativeCalls(() => scorer.scoreRaw(data, B256)), layers: layers && nativeCalls(() => layers.scoreRaw(data, B256)) };
+  if (layers) {
+    m.maxAbsDiffPaths = maxAbsDiff(scorer.scoreRaw(data, B256), layers.scoreRaw(data, B256));
+    log(`${name}: max |${scorer.path} - layers| of the per-feature errors at B=${B256}: ${m.maxAbsDiffPaths.toExponential(2)}; native ops per call: ${m.nativeCalls256.path?.executeOps} vs ${m.nativeCalls256.layers?.executeOps}`);
+  }
 
   if (args.export) {
     // Weights in layer order (tfjs names, shapes, float32 little-endian, concatenated), the same
@@ -116,7 +157,8 @@ for (const name of args.models.split(',')) {
       }
     }
     writeFileSync(join(outDir, `weights-${name}.bin`), Buffer.concat(chunks));
-    writeFileSync(join(outDir, `weights-${name}.json`), JSON.stringify({ model: name, lookback: T, features: F, arch: ARCH, recurrentActivation: 'hard_sigmoid', weights: specs }, null, 1));
+    const keras = { sigmoid: 'sigmoid', hardSigmoid: 'hard_sigmoid' }[ARCH.recurrentActivation];
+    writeFileSync(join(outDir, `weights-${name}.json`), JSON.stringify({ model: name, lookback: T, features: F, arch: ARCH, recurrentActivation: keras, weights: specs }, null, 1));
     // Reference batch + Seismo's reconstruction of it, for the cross-framework check.
     const nRef = 64;
     const x = data.subarray(0, nRef * T * F);
@@ -135,8 +177,15 @@ for (const name of args.models.split(',')) {
     cell.windowsPerSec = (B * cell.iters) / (cell.totalMs / 1000);
     cell.rssMb = rssMb();
     m.cells[B] = cell;
-    log(`${name} B=${B}: ${cell.windowsPerSec.toFixed(0)} windows/s, p50 ${cell.p50Ms.toFixed(2)} ms, p99 ${cell.p99Ms.toFixed(2)} ms, ${cell.iters} iters, rss ${cell.rssMb} MB`);
+    log(`${name} B=${B}: ${scorer.path} ${cell.windowsPerSec.toFixed(0)} windows/s, p50 ${cell.p50Ms.toFixed(2)} ms, p99 ${cell.p99Ms.toFixed(2)} ms, ${cell.iters} iters, rss ${cell.rssMb} MB`);
+    if (layers) {
+      const lc = timeCell(() => layers.scoreRaw(data, B), { budget });
+      lc.windowsPerSec = (B * lc.iters) / (lc.totalMs / 1000);
+      m.layersCells[B] = lc;
+      log(`${name} B=${B}: layers ${lc.windowsPerSec.toFixed(0)} windows/s, p50 ${lc.p50Ms.toFixed(2)} ms -> ${scorer.path} x${(cell.windowsPerSec / lc.windowsPerSec).toFixed(2)}`);
+    }
   }
+  scorer.dispose();
   model.dispose();
 }
 
@@ -150,24 +199,28 @@ if (leakN > 0) {
   const data = randomWindows(B, T * F, 99);
   scorer.warmUp();
   scorer.scoreRaw(data, B);
+  // tfjs' count, and on native also libtensorflow's own handle count (tensors tfjs cannot see).
+  const handles = () => tf.backend().binding?.getNumOfTensors();
   const before = tf.memory().numTensors;
+  const handlesBefore = handles();
   const rssBefore = rssMb();
   const t0 = performance.now();
   for (let i = 0; i < leakN; i++) scorer.scoreRaw(data, B);
   const seconds = (performance.now() - t0) / 1000;
   const after = tf.memory().numTensors;
-  result.leak = { batches: leakN, batchSize: B, tensorsBefore: before, tensorsAfter: after, growth: after - before, rssBeforeMb: rssBefore, rssAfterMb: rssMb(), seconds };
-  log(`leak check: ${leakN} batches of ${B}: numTensors ${before} -> ${after}, rss ${rssBefore} -> ${rssMb()} MB (${seconds.toFixed(1)} s)`);
+  result.leak = { path: scorer.path, keptTensors: scorer.keptTensors, batches: leakN, batchSize: B, tensorsBefore: before, tensorsAfter: after, growth: after - before, nativeHandlesBefore: handlesBefore, nativeHandlesAfter: handles(), rssBeforeMb: rssBefore, rssAfterMb: rssMb(), seconds };
+  log(`leak check (${scorer.path}): ${leakN} batches of ${B}: numTensors ${before} -> ${after}, native handles ${handlesBefore} -> ${handles()}, rss ${rssBefore} -> ${rssMb()} MB (${seconds.toFixed(1)} s)`);
+  scorer.dispose();
   model.dispose();
 }
 
 // Training: a 400-row, 8-feature series (Seismo's seeded simulator, standardised), T=10 stride-1
-// windows, Seismo's trainAutoencoder with the config defaults (50 epochs max, patience 5, 20 % val).
+// windows, Seismo's trainAutoencoder (patience 5, 20 % val), per run: batch, max epochs, path, learning rate.
 if (args.train) {
   let rows;
   if (args['train-csv']) {
     const { readFileSync } = await import('node:fs');
-    const lines = readFileSync(args['train-csv'], 'utf8').trim().split('\n');
+    const lines = readFileSync(args['train-csv'], 'utf8').trim().split(/\r?\n/); // SKAB files end lines with CRLF
     const header = lines[0].split(';');
     const cols = header.map((h, j) => j).filter((j) => !['datetime', 'anomaly', 'changepoint'].includes(header[j]));
     rows = lines.slice(1, 401).map((l) => { const v = l.split(';'); return cols.map((j) => Number(v[j])); });
@@ -190,14 +243,18 @@ if (args.train) {
   const set = { data: windows, count, lookback: T, features: F };
   const { train, validation } = splitChronological(set, 0.2);
   result.training = { source: args['train-csv'] ?? 'simulator seed 7', rows: rows.length, windows: count, trainWindows: train.count, validationWindows: validation.count, runs: [] };
-  for (const [batchSize, maxEpochs = 50] of args['train-batches'].split(',').map((b) => b.split(':').map(Number))) {
-    const model = buildAutoencoder(ARCH, T, F);
+  for (const spec of args['train-batches'].split(',')) {
+    const [bs, epochs, pathArg, lrArg] = spec.split(':');
+    const batchSize = Number(bs);
+    const maxEpochs = Number(epochs || 50);
+    const learningRate = Number(lrArg || ARCH.learningRate);
+    const model = buildAutoencoder({ ...ARCH, learningRate }, T, F);
     const epochSeconds = [];
-    const metrics = await trainAutoencoder(model, train, validation, { epochs: maxEpochs, batchSize, validationSplit: 0.2, patience: 5, seed: 42 }, (r) => epochSeconds.push(r.seconds));
+    const metrics = await trainAutoencoder(model, train, validation, { epochs: maxEpochs, batchSize, validationSplit: 0.2, patience: 5, seed: 42 }, (r) => epochSeconds.push(r.seconds), { path: pathArg || 'auto' });
     const sortedEpochs = [...epochSeconds].sort((a, b) => a - b);
-    const run = { batchSize, maxEpochs, converged: metrics.epochsRun < maxEpochs, epochsRun: metrics.epochsRun, bestEpoch: metrics.bestEpoch, valLoss: metrics.valLoss, seconds: metrics.seconds, firstEpochSeconds: epochSeconds[0], medianEpochSeconds: quantile(sortedEpochs, 0.5) };
+    const run = { path: metrics.path, batchSize, learningRate, maxEpochs, converged: metrics.epochsRun < maxEpochs, epochsRun: metrics.epochsRun, bestEpoch: metrics.bestEpoch, valLoss: metrics.valLoss, seconds: metrics.seconds, firstEpochSeconds: epochSeconds[0], medianEpochSeconds: quantile(sortedEpochs, 0.5) };
     result.training.runs.push(run);
-    log(`train batch ${batchSize}: ${run.epochsRun} epochs (best ${run.bestEpoch}, val ${run.valLoss.toFixed(4)}), ${run.seconds.toFixed(1)} s total, ${run.medianEpochSeconds.toFixed(3)} s/epoch median`);
+    log(`train ${run.path} batch ${batchSize} lr ${learningRate}: ${run.epochsRun} epochs (best ${run.bestEpoch}, val ${run.valLoss.toFixed(4)}), ${run.seconds.toFixed(1)} s total, ${run.medianEpochSeconds.toFixed(3)} s/epoch median`);
     model.dispose();
   }
 }

@@ -2,7 +2,7 @@ import type { SeismoConfig } from '../config/schema.js';
 import { SeismoError } from '../errors.js';
 import { quantileThreshold } from '../detect/threshold.js';
 import { sha256, type Artifact, type ThresholdState } from '../model/artifact.js';
-import { buildAutoencoder } from '../model/build.js';
+import { buildAutoencoder, DEFAULT_RECURRENT_ACTIVATION, type ArchitectureConfig } from '../model/build.js';
 import { splitChronological, trainAutoencoder, type EpochReport, type WindowSet } from '../model/train.js';
 import { Scorer } from '../score/scorer.js';
 import { activeBackend } from '../model/backend.js';
@@ -43,7 +43,8 @@ export async function trainFromData(cfg: SeismoConfig, data: LoadedReadings, onE
   const validation = concatWindowSets(vals, T, F);
   if (train.count < 1) throw new SeismoError('SEISMO_TRAINING_FAILED', `no training windows: need at least ${T + 1} readings per entity`);
 
-  const model = buildAutoencoder(cfg.model, T, F);
+  const arch: ArchitectureConfig = cfg.model;
+  const model = buildAutoencoder(arch, T, F);
   const metrics = await trainAutoencoder(model, train, validation, cfg.model, onEpoch);
   const threshold = calibrate(model, validation, cfg);
   const dataHash = sha256(new Uint8Array(train.data.buffer, train.data.byteOffset, train.data.byteLength)).slice(0, 16);
@@ -65,7 +66,12 @@ export async function trainFromData(cfg: SeismoConfig, data: LoadedReadings, onE
         dataHash,
         backend: activeBackend()?.active ?? 'unknown',
         training: metrics,
-        architecture: { encoderUnits: cfg.model.encoderUnits, bottleneck: cfg.model.bottleneck, activation: cfg.model.activation },
+        architecture: {
+          encoderUnits: cfg.model.encoderUnits,
+          bottleneck: cfg.model.bottleneck,
+          activation: cfg.model.activation,
+          recurrentActivation: arch.recurrentActivation ?? DEFAULT_RECURRENT_ACTIVATION,
+        },
       },
     },
     validation,
@@ -80,6 +86,10 @@ export async function trainFromPath(cfg: SeismoConfig, path: string, onEpoch?: (
 /** Threshold = multiplier x quantile of the reconstruction errors of held-out normal windows. */
 export function calibrate(model: tf.LayersModel, windows: WindowSet, cfg: SeismoConfig): ThresholdState {
   const scorer = new Scorer(model, windows.lookback, windows.features, cfg.scoring.maxBatch);
-  const errors = scorer.scoreAll(windows.data, windows.count);
-  return quantileThreshold(errors, cfg.threshold.quantile, cfg.threshold.multiplier);
+  try {
+    const errors = scorer.scoreAll(windows.data, windows.count);
+    return quantileThreshold(errors, cfg.threshold.quantile, cfg.threshold.multiplier);
+  } finally {
+    scorer.dispose();
+  }
 }

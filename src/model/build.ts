@@ -1,7 +1,20 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../config/schema.js';
 
-export type ArchitectureConfig = Pick<ModelConfig, 'encoderUnits' | 'bottleneck' | 'activation' | 'learningRate' | 'seed'>;
+export type RecurrentActivation = 'sigmoid' | 'hardSigmoid';
+
+export type ArchitectureConfig = Pick<ModelConfig, 'encoderUnits' | 'bottleneck' | 'activation' | 'learningRate' | 'seed'> & {
+  /**
+   * Gate activation of every LSTM. New models use the logistic 'sigmoid' (Keras 2's default):
+   * TensorFlow's fused BlockLSTMV2 op computes exactly that, so the native backend can run a
+   * whole layer as one op. 'hardSigmoid' (tfjs-layers' default, what Seismo built before) is
+   * still accepted; such models run on the layer-by-layer path. The layers JSON of the artifact
+   * records the value per layer, so old artifacts load unchanged.
+   */
+  recurrentActivation?: RecurrentActivation | undefined;
+};
+
+export const DEFAULT_RECURRENT_ACTIVATION: RecurrentActivation = 'sigmoid';
 
 /** Name of the layer whose output is the code vector; `embed` and extractEncoder find it by name. */
 export const ENCODER_OUTPUT_LAYER = 'encoder_out';
@@ -21,6 +34,7 @@ export function buildAutoencoder(cfg: ArchitectureConfig, lookback: number, feat
       units,
       returnSequences,
       activation: cfg.activation,
+      recurrentActivation: cfg.recurrentActivation ?? DEFAULT_RECURRENT_ACTIVATION,
       kernelInitializer: tf.initializers.glorotUniform({ seed: nextSeed() }),
       recurrentInitializer: tf.initializers.orthogonal({ seed: nextSeed() }),
       name,

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { SeismoError } from '../errors.js';
 import type { ModelConfig } from '../config/schema.js';
 import { mulberry32, shuffleInPlace } from '../random.js';
+import { NativeTrainer } from './native-train.js';
 
 export interface WindowSet {
   /** Row-major [count][lookback][features]. */
@@ -19,7 +20,11 @@ export interface EpochReport {
   seconds: number;
 }
 
+/** `block-lstm`: native BlockLSTMV2 forward + BlockLSTMGradV2 backward. `layers`: tfjs-layers' model.fit. */
+export type TrainingPath = 'block-lstm' | 'layers';
+
 export interface TrainingMetrics {
+  path: TrainingPath;
   epochsRun: number;
   bestEpoch: number;
   loss: number;
@@ -51,9 +56,16 @@ function toTensor(set: WindowSet, order?: number[]): tf.Tensor3D {
   return tf.tensor3d(out, [set.count, set.lookback, set.features]);
 }
 
+export interface TrainOptions {
+  /** `auto` (default): native block-lstm training when the backend and model allow it. */
+  path?: 'auto' | 'layers';
+}
+
 /**
  * Fits the autoencoder to reproduce its input (normal data only). Early stopping on val loss
- * restores the best epoch's weights, which tfjs's own callback does not do.
+ * restores the best epoch's weights, which tfjs's own callback does not do. Both paths see the
+ * same batches in the same order and use Adam with the configured learning rate; the native one
+ * runs each LSTM layer as one TensorFlow op each way, about 20x fewer ops per step.
  */
 export async function trainAutoencoder(
   model: tf.LayersModel,
@@ -61,9 +73,18 @@ export async function trainAutoencoder(
   validation: WindowSet,
   cfg: TrainingConfig,
   onEpoch: (report: EpochReport) => void = () => {},
+  options: TrainOptions = {},
 ): Promise<TrainingMetrics> {
   const started = performance.now();
   const order = shuffleInPlace(Array.from({ length: train.count }, (_, i) => i), mulberry32(cfg.seed));
+  const trainer = options.path === 'layers' ? undefined : NativeTrainer.create(model);
+  if (trainer !== undefined && typeof trainer !== 'string') {
+    try {
+      return { ...(await fitNative(trainer, model, train, validation, order, cfg, onEpoch)), seconds: (performance.now() - started) / 1000 };
+    } finally {
+      trainer.dispose();
+    }
+  }
   const xs = toTensor(train, order);
   const xv = toTensor(validation);
   let best = { valLoss: Infinity, epoch: -1, loss: NaN, weights: [] as tf.Tensor[] };
@@ -102,6 +123,7 @@ export async function trainAutoencoder(
     xv.dispose();
   }
   return {
+    path: 'layers',
     epochsRun: lastEpoch,
     bestEpoch: best.epoch,
     loss: best.loss,
@@ -110,4 +132,71 @@ export async function trainAutoencoder(
     trainWindows: train.count,
     validationWindows: validation.count,
   };
+}
+
+/**
+ * The native training loop: same batches (the seeded order, cut in batchSize slices, last one
+ * partial), same per-epoch loss (batch losses weighted by batch size) and val loss as model.fit,
+ * same early stopping. The layers model receives the weights whenever val loss improves, so it
+ * holds the best epoch's weights at the end without keeping copies.
+ */
+async function fitNative(
+  trainer: NativeTrainer,
+  model: tf.LayersModel,
+  train: WindowSet,
+  validation: WindowSet,
+  order: number[],
+  cfg: TrainingConfig,
+  onEpoch: (report: EpochReport) => void,
+): Promise<Omit<TrainingMetrics, 'seconds'>> {
+  // Time-major once, so each batch is one slice and BlockLSTM needs no transposes.
+  const timeMajor = (set: WindowSet, o?: number[]) => tf.tidy(() => tf.transpose(toTensor(set, o), [1, 0, 2]) as tf.Tensor3D);
+  const xv = timeMajor(validation);
+  const xs = timeMajor(train, order);
+  const batches: tf.Tensor3D[] = [];
+  for (let from = 0; from < train.count; from += cfg.batchSize) {
+    const size = Math.min(cfg.batchSize, train.count - from);
+    batches.push(tf.slice(xs, [0, from, 0], [train.lookback, size, train.features]));
+  }
+  xs.dispose();
+  // A fresh Adam with the compiled optimizer's settings: its moments are keyed by variable
+  // position, so it must not be shared with the layers model's own optimizer.
+  const adam = (model.optimizer?.getConfig() ?? {}) as { learningRate?: number; beta1?: number; beta2?: number; epsilon?: number };
+  const optimizer = tf.train.adam(adam.learningRate ?? 0.001, adam.beta1, adam.beta2, adam.epsilon);
+  const variables = trainer.variables;
+  let best = { valLoss: Infinity, epoch: -1, loss: NaN };
+  let epoch = 0;
+  try {
+    while (epoch < cfg.epochs) {
+      const epochStart = performance.now();
+      epoch++;
+      const weighted: tf.Tensor[] = [];
+      let loss: number;
+      try {
+        for (const xb of batches) {
+          const cost = optimizer.minimize(() => trainer.loss(xb), true, variables) as tf.Scalar;
+          weighted.push(tf.mul(cost, xb.shape[1]));
+          cost.dispose();
+          // Let timers and signal handlers run between batches, as model.fit does.
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        // One download per epoch: the batch losses stay on the device until here.
+        loss = tf.tidy(() => tf.div(tf.addN(weighted), train.count).dataSync()[0] as number);
+      } finally {
+        tf.dispose(weighted);
+      }
+      const valLoss = tf.tidy(() => trainer.evaluate(xv).dataSync()[0] as number);
+      if (!Number.isFinite(loss)) throw new SeismoError('SEISMO_TRAINING_FAILED', `training loss became ${loss} at epoch ${epoch}`);
+      if (valLoss < best.valLoss) {
+        best = { valLoss, epoch, loss };
+        trainer.writeBack();
+      }
+      onEpoch({ epoch, epochs: cfg.epochs, loss, valLoss, seconds: (performance.now() - epochStart) / 1000 });
+      if (epoch - best.epoch >= cfg.patience) break;
+    }
+  } finally {
+    optimizer.dispose();
+    tf.dispose([...batches, xv]);
+  }
+  return { path: 'block-lstm', epochsRun: epoch, bestEpoch: best.epoch, loss: best.loss, valLoss: best.valLoss, trainWindows: train.count, validationWindows: validation.count };
 }

@@ -1,5 +1,26 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Window, WindowScore } from '../pipeline/types.js';
+import { FusedLstmForward } from './fused-lstm.js';
+import { BlockLstmForward } from './native-lstm.js';
+
+/**
+ * How a Scorer runs the model, fastest first. `block-lstm`: tfjs-node, each LSTM layer is one
+ * TensorFlow BlockLSTMV2 op (sigmoid gates, tanh cells: new models). `fused`: tfjs-node, the
+ * other plain LSTM stacks (hardSigmoid artifacts, relu), a hand-fused timestep loop with ~2.5x
+ * fewer ops than tfjs-layers. `layers`: tfjs-layers' model.predict, any backend, any model.
+ */
+export type ScorerPath = 'block-lstm' | 'fused' | 'layers';
+
+export interface ScorerOptions {
+  /** `auto` (default) takes the fastest path that can run this model; the others force one (or fall back to layers). */
+  path?: 'auto' | ScorerPath;
+}
+
+interface FastForward {
+  featureErrors(data: Float32Array, count: number): Float32Array;
+  readonly keptTensors: number;
+  dispose(): void;
+}
 
 /**
  * Batched reconstruction scoring. One Float32Array per batch (reused), one tensor upload, one
@@ -10,15 +31,53 @@ import type { Window, WindowScore } from '../pipeline/types.js';
 export class Scorer {
   private readonly buffer: Float32Array;
   private readonly windowSize: number;
+  private readonly native: FastForward | undefined;
+  /** Which path scores; worth logging and exporting, it changes throughput several-fold. */
+  readonly path: ScorerPath;
+  /** Why a faster path is not used (undefined on block-lstm). */
+  readonly pathReason: string | undefined;
 
+  /**
+   * On the block-lstm and fused paths the model's weights are copied once, here: build a new
+   * Scorer after changing them, and call dispose() when done with this one to free the copies.
+   */
   constructor(
     private readonly model: tf.LayersModel,
     readonly lookback: number,
     readonly features: number,
     readonly maxBatch: number,
+    options: ScorerOptions = {},
   ) {
     this.windowSize = lookback * features;
     this.buffer = new Float32Array(maxBatch * this.windowSize);
+    const want = options.path ?? 'auto';
+    const reasons: string[] = [];
+    let chosen: [ScorerPath, FastForward] | undefined;
+    if (want === 'auto' || want === 'block-lstm') {
+      const block = BlockLstmForward.create(model, lookback, features);
+      if (typeof block === 'string') reasons.push(`block-lstm: ${block}`);
+      else chosen = ['block-lstm', block];
+    }
+    if (chosen === undefined && (want === 'auto' || want === 'fused')) {
+      // Plain tfjs ops, so it would run anywhere; only enabled where it is measured to pay off.
+      const fused = tf.getBackend() !== 'tensorflow' ? `backend is ${tf.getBackend()}, not tensorflow` : FusedLstmForward.create(model, lookback, features);
+      if (typeof fused === 'string') reasons.push(`fused: ${fused}`);
+      else chosen = ['fused', fused];
+    }
+    if (want === 'layers') reasons.push('layers path requested');
+    this.native = chosen?.[1];
+    this.path = chosen?.[0] ?? 'layers';
+    this.pathReason = reasons.length > 0 ? reasons.join('; ') : undefined;
+  }
+
+  /** Tensors this Scorer keeps alive between calls (its weight copies); 0 on the layers path. */
+  get keptTensors(): number {
+    return this.native?.keptTensors ?? 0;
+  }
+
+  /** Frees the weight copies; the Scorer must not be used afterwards. A no-op on the layers path. */
+  dispose(): void {
+    this.native?.dispose();
   }
 
   /** One prediction so the first real batch does not pay for kernel set-up. */
@@ -42,6 +101,7 @@ export class Scorer {
 
   /** Scores `count` windows laid out in `data`; returns per-feature errors [count][features]. */
   scoreRaw(data: Float32Array, count: number): Float32Array {
+    if (this.native !== undefined) return this.native.featureErrors(data, count);
     return tf.tidy(() => {
       const x = tf.tensor3d(data.subarray(0, count * this.windowSize), [count, this.lookback, this.features]);
       const reconstruction = this.model.predict(x, { batchSize: count }) as tf.Tensor;
