@@ -141,6 +141,10 @@ export class Daemon {
     if (!threshold) throw new SeismoError('SEISMO_MODEL_INCOMPATIBLE', `model artifact ${dir} has no threshold; run \`seismo calibrate\``);
     const scorer = new Scorer(artifact.model, manifest.lookback, manifest.features.length, this.parts.config.scoring.maxBatch);
     scorer.warmUp();
+    // The path decides throughput several-fold (block-lstm > fused > layers): say which one runs, and why not a faster one.
+    this.parts.log.info({ model: manifest.version, scorerPath: scorer.path, ...(scorer.pathReason ? { reason: scorer.pathReason } : {}) }, `scoring path ${scorer.path}`);
+    this.metrics.scorerPath.reset();
+    this.metrics.scorerPath.set({ path: scorer.path }, 1);
     return { scorer, scaler: new Scaler(artifact.scaler), threshold: threshold.value, version: manifest.version };
   }
 
@@ -177,7 +181,9 @@ export class Daemon {
         log.info({ model: next.manifest.version, previous: current.manifest.version, dir }, 'model hot-swapped');
         // The old model may still score windows queued before the swap: dispose after they are done.
         void this.batcher.afterNextFlush().then(() => {
-          if (retired !== undefined && retired !== runtime) current.model.dispose();
+          if (retired === undefined || retired === runtime) return;
+          retired.scorer.dispose();
+          current.model.dispose();
         });
         return { model: next.manifest.version, previous: current.manifest.version };
       } catch (err) {

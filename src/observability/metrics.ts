@@ -44,6 +44,7 @@ export class Metrics {
   readonly backendInfo = new Gauge({ name: 'seismo_backend_info', help: 'TensorFlow backend in use (1) and whether it is a fallback.', labelNames: ['backend', 'requested', 'fallback'] as const, registers: [this.registry] });
   readonly modelInfo = new Gauge({ name: 'seismo_model_info', help: 'Loaded model artifact.', labelNames: ['model', 'lookback', 'features'] as const, registers: [this.registry] });
   readonly modelCreated = new Gauge({ name: 'seismo_model_created_timestamp_seconds', help: 'When the loaded model was trained.', registers: [this.registry] });
+  readonly scorerPath = new Gauge({ name: 'seismo_scorer_path_info', help: 'How the model is run (1 for the active path): block-lstm (one native op per LSTM layer), fused (native, old hardSigmoid or relu models), layers (tfjs-layers, wasm/cpu).', labelNames: ['path'] as const, registers: [this.registry] });
   readonly modelReloads = new Counter({ name: 'seismo_model_reloads_total', help: 'Model hot-swap attempts, by result (failed ones keep the running model).', labelNames: ['result'] as const, registers: [this.registry] });
   readonly replayedReadings = new Counter({ name: 'seismo_replayed_readings_total', help: 'Readings re-read after a restart or rebalance only to rebuild window state (not scored again).', registers: [this.registry] });
   // Kafka: labels are topic and partition (bounded by the topics' partition counts), never entity.
