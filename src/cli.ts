@@ -11,7 +11,9 @@ import { quantileThreshold } from './detect/threshold.js';
 import { ERROR_CODES, isSeismoError, SeismoError } from './errors.js';
 import { embedWindows } from './jobs/embed-job.js';
 import { loadReadings, windowize } from './jobs/data.js';
-import { trainFromPath } from './jobs/train-job.js';
+import { trainFromData, trainFromPath } from './jobs/train-job.js';
+import { flaggedIntervals, loadReadingsFromKafka } from './jobs/kafka-data.js';
+import { parseTimestamp } from './source/decode.js';
 import { loadArtifact, saveArtifact, writeThreshold } from './model/artifact.js';
 import { chooseBackend } from './model/backend.js';
 import { splitChronological } from './model/train.js';
@@ -44,6 +46,13 @@ function output(path: string | undefined): NodeJS.WritableStream {
 async function closeOutput(stream: NodeJS.WritableStream): Promise<void> {
   if (stream === process.stdout) return;
   await new Promise<void>((resolve) => stream.end(() => resolve()));
+}
+
+function timeOption(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const t = parseTimestamp(value);
+  if (!Number.isFinite(t)) throw new SeismoError('SEISMO_CONFIG_INVALID', `${name}: cannot parse "${value}" as ISO 8601 or epoch milliseconds`);
+  return t;
 }
 
 function requirePath(value: string | undefined, what: string): string {
@@ -93,20 +102,41 @@ program
   .command('train')
   .addOption(configOption())
   .option('-d, --data <path>', 'normal data: a CSV/NDJSON file or a directory of them (default training.path)')
+  .option('--from-kafka', 'train on readings from source.topics[0] (or --topic) instead of files, leaving out what sink.topic flagged')
+  .option('--topic <name>', 'with --from-kafka: the readings topic')
+  .option('--since <time>', 'with --from-kafka: first message time (ISO 8601 or epoch ms; default: the beginning)')
+  .option('--until <time>', 'with --from-kafka: end of the range, exclusive (default: now)')
+  .option('--flags-topic <name>', 'with --from-kafka: flags whose alert episodes are left out (default sink.topic)')
+  .option('--keep-flagged', 'with --from-kafka: do not leave out flagged episodes')
   .option('-o, --out <dir>', 'artifact directory (default artifactDir)')
   .description('train the autoencoder on normal data, calibrate the threshold on the held-out tail, save the artifact')
-  .action(async (opts: { config?: string; data?: string; out?: string }) => {
+  .action(async (opts: { config?: string; data?: string; out?: string; fromKafka?: boolean; topic?: string; since?: string; until?: string; flagsTopic?: string; keepFlagged?: boolean }) => {
     const cfg = configFrom(opts.config);
     const log = createLogger(cfg.log.level, true);
     const backend = await chooseBackend(cfg.scoring.backend, cfg.scoring.threads);
     if (backend.fallbackReason) log.warn({ reason: backend.fallbackReason }, `training on the ${backend.active} fallback backend`);
-    const progress = trainingProgress();
-    const result = await trainFromPath(cfg, requirePath(opts.data ?? cfg.training.path, 'train'), progress.onEpoch);
-    progress.stop();
+    let result;
+    let excluded: Record<string, number> | undefined;
+    if (opts.fromKafka) {
+      const kafka = createKafka(cfg.kafka, log);
+      const topic = opts.topic ?? cfg.source.topics[0] ?? 'seismo.readings';
+      const range = { since: timeOption(opts.since, '--since'), until: timeOption(opts.until, '--until') };
+      const data = await loadReadingsFromKafka(kafka, topic, range, cfg);
+      const intervals = opts.keepFlagged ? undefined : await flaggedIntervals(kafka, opts.flagsTopic ?? cfg.sink.topic, range.since);
+      excluded = intervals ? Object.fromEntries([...intervals].map(([e, list]) => [e, list.length])) : undefined;
+      log.info({ topic, ...range, entities: data.byEntity.size, flaggedEpisodesLeftOut: excluded }, 'training data read from Kafka');
+      const progress = trainingProgress();
+      result = await trainFromData(cfg, data, progress.onEpoch, intervals);
+      progress.stop();
+    } else {
+      const progress = trainingProgress();
+      result = await trainFromPath(cfg, requirePath(opts.data ?? cfg.training.path, 'train'), progress.onEpoch);
+      progress.stop();
+    }
     const dir = opts.out ?? cfg.artifactDir;
     await saveArtifact(dir, result.artifact);
     const m = result.artifact.manifest;
-    process.stdout.write(`${JSON.stringify({ artifact: dir, model: m.version, features: m.features, lookback: m.lookback, threshold: result.artifact.threshold?.value, backend: backend.active, training: m.training })}\n`);
+    process.stdout.write(`${JSON.stringify({ artifact: dir, model: m.version, features: m.features, lookback: m.lookback, threshold: result.artifact.threshold?.value, backend: backend.active, training: m.training, ...(excluded ? { flaggedEpisodesLeftOut: excluded } : {}) })}\n`);
   });
 
 program

@@ -105,3 +105,32 @@ export function concatWindowSets(sets: WindowSet[], lookback: number, features: 
   }
   return { data, count, lookback, features };
 }
+
+/** Per entity, time intervals [start, end] (epoch ms, inclusive) whose data must not be learned as normal. */
+export type Intervals = Map<string, [number, number][]>;
+
+const overlaps = (list: [number, number][] | undefined, start: number, end: number) => list !== undefined && list.some(([a, b]) => start <= b && end >= a);
+
+/** The readings outside the intervals (for fitting the scaler on normal rows only). */
+export function readingsOutside(data: LoadedReadings, intervals: Intervals): LoadedReadings {
+  const byEntity = new Map<string, Reading[]>();
+  for (const [entity, readings] of data.byEntity) byEntity.set(entity, readings.filter((r) => !overlaps(intervals.get(entity), r.ts, r.ts)));
+  return { ...data, byEntity };
+}
+
+/** Drops every window that touches an interval; the rest keep their order. */
+export function windowsOutside(e: EntityWindows, intervals: Intervals): EntityWindows {
+  const list = intervals.get(e.entity);
+  if (list === undefined || list.length === 0) return e;
+  const size = e.set.lookback * e.set.features;
+  const keep: number[] = [];
+  for (let i = 0; i < e.set.count; i++) if (!overlaps(list, e.startTs[i] as number, e.endTs[i] as number)) keep.push(i);
+  const data = new Float32Array(keep.length * size);
+  keep.forEach((src, dst) => data.set(e.set.data.subarray(src * size, (src + 1) * size), dst * size));
+  return {
+    entity: e.entity,
+    set: { ...e.set, data, count: keep.length },
+    startTs: Float64Array.from(keep, (i) => e.startTs[i] as number),
+    endTs: Float64Array.from(keep, (i) => e.endTs[i] as number),
+  };
+}

@@ -6,7 +6,7 @@ import { buildAutoencoder, DEFAULT_RECURRENT_ACTIVATION, type ArchitectureConfig
 import { splitChronological, trainAutoencoder, type EpochReport, type WindowSet } from '../model/train.js';
 import { Scorer } from '../score/scorer.js';
 import { activeBackend } from '../model/backend.js';
-import { concatWindowSets, fitScaler, loadReadings, windowize, type LoadedReadings } from './data.js';
+import { concatWindowSets, fitScaler, loadReadings, readingsOutside, windowize, windowsOutside, type Intervals, type LoadedReadings } from './data.js';
 import type * as tf from '@tensorflow/tfjs';
 
 export interface TrainResult {
@@ -26,9 +26,11 @@ export function configHash(cfg: SeismoConfig, features: string[]): string {
  * streaming windower, hold out each entity's chronological tail, fit the autoencoder, then
  * calibrate the threshold on the held-out windows.
  */
-export async function trainFromData(cfg: SeismoConfig, data: LoadedReadings, onEpoch?: (r: EpochReport) => void): Promise<TrainResult> {
-  const scaler = fitScaler(data, cfg.training.scaler);
-  const perEntity = windowize(data, scaler, cfg);
+export async function trainFromData(cfg: SeismoConfig, data: LoadedReadings, onEpoch?: (r: EpochReport) => void, exclude?: Intervals): Promise<TrainResult> {
+  // Flagged stretches (e.g. from production flags) are not normal: keep them out of the scaler
+  // and drop every window that touches them, so anomalies do not become the new baseline.
+  const scaler = fitScaler(exclude ? readingsOutside(data, exclude) : data, cfg.training.scaler);
+  const perEntity = windowize(data, scaler, cfg).map((e) => (exclude ? windowsOutside(e, exclude) : e));
   const trains: WindowSet[] = [];
   const vals: WindowSet[] = [];
   for (const e of perEntity) {
