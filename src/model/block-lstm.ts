@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import type { LstmStack } from './lstm-stack.js';
-import type { BlockLstmOutputs, NativeOps } from './native-ops.js';
+import { analyseLstmStack, blockLstmUnsupported, type LstmStack } from './lstm-stack.js';
+import { NativeOps, type BlockLstmOutputs } from './native-ops.js';
 
 /**
  * The autoencoder of an LstmStack as a handful of native ops: each LSTM layer is one
@@ -135,4 +135,13 @@ export function trainingRunner(ops: NativeOps, seqLen: number): LstmRunner {
     });
     return layer(x, p.w, p.b) as tf.Tensor3D;
   };
+}
+
+/** The native ops and the analysed stack when `model` can run as BlockLSTMV2 layers here; otherwise why not. */
+export function blockLstmTarget(model: tf.LayersModel): { ops: NativeOps; stack: LstmStack } | string {
+  const ops = NativeOps.forActiveBackend();
+  if (typeof ops === 'string') return ops;
+  const analysis = analyseLstmStack(model);
+  if (!analysis.ok) return analysis.reason;
+  return blockLstmUnsupported(analysis.stack) ?? { ops, stack: analysis.stack };
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { disposeParams, inferenceRunner, paramsFromModel, reconstructTimeMajor, trainingRunner, writeParamsToModel, type StackParams } from './block-lstm.js';
-import { analyseLstmStack, blockLstmUnsupported, type LstmStack } from './lstm-stack.js';
-import { NativeOps } from './native-ops.js';
+import { blockLstmTarget, disposeParams, inferenceRunner, paramsFromModel, reconstructTimeMajor, trainingRunner, writeParamsToModel, type StackParams } from './block-lstm.js';
+import type { LstmStack } from './lstm-stack.js';
+import type { NativeOps } from './native-ops.js';
 
 /**
  * Native training state for a model the block-lstm path can run: the model's weights as
@@ -21,18 +21,15 @@ export class NativeTrainer {
 
   /** A trainer for this model, or why it cannot train natively. */
   static create(model: tf.LayersModel): NativeTrainer | string {
-    const ops = NativeOps.forActiveBackend();
-    if (typeof ops === 'string') return ops;
-    const analysis = analyseLstmStack(model);
-    if (!analysis.ok) return analysis.reason;
-    const unsupported = blockLstmUnsupported(analysis.stack);
-    if (unsupported !== undefined) return unsupported;
+    const target = blockLstmTarget(model);
+    if (typeof target === 'string') return target;
+    const { ops, stack } = target;
     const toVariable = (t: tf.Tensor): tf.Tensor => {
       const v = tf.variable(t, true);
       t.dispose();
       return v;
     };
-    return new NativeTrainer(ops, analysis.stack, ops.int64Scalar(analysis.stack.lookback), paramsFromModel(analysis.stack, toVariable));
+    return new NativeTrainer(ops, stack, ops.int64Scalar(stack.lookback), paramsFromModel(stack, toVariable));
   }
 
   /** The trainable variables, in a fixed order. */

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { disposeParams, inferenceRunner, paramsFromModel, reconstructTimeMajor, type LstmRunner, type StackParams } from '../model/block-lstm.js';
-import { analyseLstmStack, blockLstmUnsupported } from '../model/lstm-stack.js';
-import { NativeOps } from '../model/native-ops.js';
+import { blockLstmTarget, disposeParams, inferenceRunner, paramsFromModel, reconstructTimeMajor, type LstmRunner, type StackParams } from '../model/block-lstm.js';
+import type { NativeOps } from '../model/native-ops.js';
 
 /**
  * The Scorer's fast path on tfjs-node: the model's weights are copied to native tensors once,
@@ -23,17 +22,14 @@ export class BlockLstmForward {
 
   /** The forward for this model, or the reason it cannot run natively. */
   static create(model: tf.LayersModel, lookback: number, features: number): BlockLstmForward | string {
-    const ops = NativeOps.forActiveBackend();
-    if (typeof ops === 'string') return ops;
-    const analysis = analyseLstmStack(model);
-    if (!analysis.ok) return analysis.reason;
-    const unsupported = blockLstmUnsupported(analysis.stack);
-    if (unsupported !== undefined) return unsupported;
-    if (analysis.stack.lookback !== lookback || analysis.stack.features !== features) {
-      return `model input [${analysis.stack.lookback}, ${analysis.stack.features}] differs from the scorer's [${lookback}, ${features}]`;
+    const target = blockLstmTarget(model);
+    if (typeof target === 'string') return target;
+    const { ops, stack } = target;
+    if (stack.lookback !== lookback || stack.features !== features) {
+      return `model input [${stack.lookback}, ${stack.features}] differs from the scorer's [${lookback}, ${features}]`;
     }
     const seqLen = ops.int64Scalar(lookback);
-    return new BlockLstmForward(ops, seqLen, paramsFromModel(analysis.stack), inferenceRunner(ops, seqLen), lookback, features);
+    return new BlockLstmForward(ops, seqLen, paramsFromModel(stack), inferenceRunner(ops, seqLen), lookback, features);
   }
 
   /** Per-feature squared reconstruction error [count][features] of row-major [count][T][F] windows. */
