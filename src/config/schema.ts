@@ -61,6 +61,17 @@ const thresholdSchema = z
   .object({
     quantile: z.number().gt(0).lt(1).default(0.99).describe('Quantile of held-out normal window errors.'),
     multiplier: z.number().positive().default(1.5).describe('Threshold = multiplier x quantile.'),
+    method: z
+      .enum(['quantile', 'pot'])
+      .default('quantile')
+      .describe('How the threshold is calibrated on held-out normal window errors: `quantile` (multiplier x quantile), or `pot` (peaks over threshold: a generalized Pareto tail fitted to the errors above `potInitialQuantile`, threshold where a normal window exceeds it with probability `potRisk`; needs a few hundred calibration windows).'),
+    potInitialQuantile: z.number().gt(0).lt(1).default(0.98).describe('`pot`: quantile of the calibration errors above which the tail is fitted.'),
+    potRisk: z.number().gt(0).lt(1).default(0.001).describe('`pot`: probability that a normal window scores above the threshold.'),
+    sensitivity: z
+      .number()
+      .positive()
+      .default(1)
+      .describe('One knob for every method: the calibrated threshold is divided by it. 2 halves the threshold (more alerts, earlier), 0.5 doubles it (fewer false alarms).'),
   })
   .strict();
 

@@ -1,6 +1,6 @@
 import type { SeismoConfig } from '../config/schema.js';
 import { SeismoError } from '../errors.js';
-import { quantileThreshold } from '../detect/threshold.js';
+import { calibrateThreshold } from '../detect/calibrate.js';
 import { sha256, type Artifact, type ThresholdState } from '../model/artifact.js';
 import { buildAutoencoder } from '../model/build.js';
 import { splitChronological, trainAutoencoder, type EpochReport, type WindowSet } from '../model/train.js';
@@ -75,9 +75,9 @@ export async function trainFromPath(cfg: SeismoConfig, path: string, onEpoch?: (
   return trainFromData(cfg, loadReadings(path, cfg, cfg.training.maxRows), onEpoch);
 }
 
-/** Threshold = multiplier x quantile of the reconstruction errors of held-out normal windows. */
+/** Threshold from the reconstruction errors of held-out normal windows, by `threshold.method`. */
 export function calibrate(model: tf.LayersModel, windows: WindowSet, cfg: SeismoConfig): ThresholdState {
   const scorer = new Scorer(model, windows.lookback, windows.features, cfg.scoring.maxBatch);
   const errors = scorer.scoreAll(windows.data, windows.count);
-  return quantileThreshold(errors, cfg.threshold.quantile, cfg.threshold.multiplier);
+  return calibrateThreshold(errors, cfg.threshold);
 }

@@ -1,0 +1,48 @@
+import type { SeismoConfig } from '../config/schema.js';
+import { SeismoError } from '../errors.js';
+import { chooseBackend } from '../model/backend.js';
+import { evaluationProgress } from '../observability/eval-progress.js';
+import type { Logger } from '../observability/logger.js';
+import { perFileTable, summaryTable } from './markdown.js';
+import { writeReport } from './report.js';
+import { EVAL_METHODS, evaluateSkab, SKAB_PROTOCOL, type EvalMethod } from './skab.js';
+import { summarise } from './summary.js';
+
+export interface EvaluateOptions {
+  protocol: 'skab';
+  data: string;
+  method: EvalMethod | 'both';
+  seeds: number[];
+  report?: string | undefined;
+}
+
+export function parseSeeds(text: string): number[] {
+  const seeds = text.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
+  if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s))) throw new SeismoError('SEISMO_CONFIG_INVALID', `--seeds: expected comma-separated integers, got "${text}"`);
+  return seeds;
+}
+
+/** `seismo evaluate`: runs the protocol, prints the Markdown tables, optionally writes the report directory. */
+export async function runEvaluate(cfg: SeismoConfig, opts: EvaluateOptions, log: Logger, out: NodeJS.WritableStream): Promise<void> {
+  const backend = await chooseBackend(cfg.scoring.backend, cfg.scoring.threads);
+  if (backend.fallbackReason) log.warn({ reason: backend.fallbackReason }, `evaluating on the ${backend.active} fallback backend`);
+  const methods: EvalMethod[] = opts.method === 'both' ? [...EVAL_METHODS] : [opts.method];
+  const progress = evaluationProgress();
+  const started = performance.now();
+  const runs = await evaluateSkab(cfg, {
+    data: opts.data,
+    seeds: opts.seeds,
+    methods,
+    log,
+    onRun: (done, total, run) => progress.tick(done, total, `${run.file} seed ${run.seed}`),
+  });
+  progress.stop();
+  const summaries = methods.map((m) => summarise(runs, m, SKAB_PROTOCOL.nabWindowMs));
+  const seconds = (performance.now() - started) / 1000;
+  const files = new Set(runs.map((r) => r.file)).size;
+  out.write(`SKAB protocol: ${files} files, seeds ${opts.seeds.join(',')}, ${seconds.toFixed(0)} s on ${backend.active}\n\n${summaryTable(summaries)}\n\n${perFileTable(summaries)}\n`);
+  if (opts.report !== undefined) {
+    await writeReport(opts.report, { cfg, runs, summaries, seeds: opts.seeds, seconds, backend: backend.active, command: process.argv.slice(2).join(' ') });
+    out.write(`\nreport: ${opts.report}/summary.md\n`);
+  }
+}
