@@ -16,7 +16,7 @@ export interface PlotInput {
 
 const W = 960;
 const H = 360;
-const M = { left: 60, right: 110, top: 44, bottom: 40 };
+const M = { left: 60, right: 150, top: 44, bottom: 40 };
 const BAND = 10;
 
 function esc(s: string): string {

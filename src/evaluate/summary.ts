@@ -3,9 +3,15 @@ import { NAB_PROFILES, nabNormalised, nabRaw, rightWindows, type NabRaw } from '
 import { detectionDelays, edges } from './rules.js';
 import type { EvalMethod, FileRun } from './skab.js';
 
-/** Rows the metrics count: after the training rows, as the model has seen those. */
-function evaluated(run: FileRun, values: Uint8Array | Float64Array): Uint8Array | Float64Array {
-  return values.subarray(run.trainRows);
+/**
+ * Which rows the metrics count: `test` only those after the training rows (the model has seen
+ * the others), `all` every row, as SKAB's reference notebooks do (their FAR denominators include
+ * the 400 normal training rows of each file, which lowers FAR).
+ */
+export type RowScope = 'test' | 'all';
+
+function evaluated<T extends Uint8Array | Float64Array>(run: FileRun, values: T, scope: RowScope): T {
+  return (scope === 'all' ? values : values.subarray(run.trainRows)) as T;
 }
 
 export interface RunScores {
@@ -17,14 +23,14 @@ export interface RunScores {
 }
 
 /** One file x seed x method: confusion over evaluated rows, NAB raw score per profile, detection delays. */
-export function scoreRun(run: FileRun, method: EvalMethod, nabWindowMs: number): RunScores {
+export function scoreRun(run: FileRun, method: EvalMethod, nabWindowMs: number, scope: RowScope = 'test'): RunScores {
   const pred = run.predictions[method];
   if (pred === undefined) throw new Error(`no ${method} predictions for ${run.file}`);
-  const p = evaluated(run, pred);
-  const a = evaluated(run, run.anomaly);
-  const ts = evaluated(run, run.ts);
+  const p = evaluated(run, pred, scope);
+  const a = evaluated(run, run.anomaly, scope);
+  const ts = evaluated(run, run.ts, scope);
   const cps: number[] = [];
-  const cpRows = evaluated(run, run.changepoint);
+  const cpRows = evaluated(run, run.changepoint, scope);
   for (let i = 0; i < cpRows.length; i++) if ((cpRows[i] as number) > 0) cps.push(ts[i] as number);
   const windows = rightWindows(cps, nabWindowMs);
   // A changepoint detector's claims are where its labelling switches, on and off.
@@ -69,9 +75,9 @@ export interface FileSummary {
   threshold: MeanStd;
 }
 
-export function summarise(runs: FileRun[], method: EvalMethod, nabWindowMs: number): MethodSummary {
+export function summarise(runs: FileRun[], method: EvalMethod, nabWindowMs: number, scope: RowScope = 'test'): MethodSummary {
   const seeds = [...new Set(runs.map((r) => r.seed))];
-  const scored = runs.map((run) => ({ run, s: scoreRun(run, method, nabWindowMs) }));
+  const scored = runs.map((run) => ({ run, s: scoreRun(run, method, nabWindowMs, scope) }));
   const perSeed: SeedSummary[] = seeds.map((seed) => {
     const mine = scored.filter((x) => x.run.seed === seed);
     const total = mine.reduce((c, x) => addConfusion(c, x.s.confusion), { tp: 0, fp: 0, fn: 0, tn: 0 });
