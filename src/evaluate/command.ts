@@ -3,17 +3,51 @@ import { SeismoError } from '../errors.js';
 import { chooseBackend } from '../model/backend.js';
 import { evaluationProgress } from '../observability/eval-progress.js';
 import type { Logger } from '../observability/logger.js';
-import { perFileTable, summaryTable } from './markdown.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fmt, perFileTable, summaryTable } from './markdown.js';
+import { meanStd } from './metrics.js';
+import { evaluateRareEvent, rareEventMarkdown, type RareEventResult } from './rare-event.js';
 import { writeReport } from './report.js';
 import { EVAL_METHODS, evaluateSkab, SKAB_PROTOCOL, type EvalMethod } from './skab.js';
 import { summarise } from './summary.js';
 
 export interface EvaluateOptions {
-  protocol: 'skab';
+  protocol: 'skab' | 'rare-event';
   data: string;
   method: EvalMethod | 'both';
   seeds: number[];
   report?: string | undefined;
+  /** rare-event only. */
+  labelColumn?: string;
+  shift?: number;
+  drop?: string[];
+  split?: [number, number];
+}
+
+export function parseSplit(text: string): [number, number] {
+  const parts = text.split(',').map(Number);
+  const [train, val] = parts;
+  if (parts.length !== 2 || train === undefined || val === undefined || !(train > 0) || !(val > 0) || train + val >= 1) {
+    throw new SeismoError('SEISMO_CONFIG_INVALID', `--split: expected "train,validation" fractions summing to less than 1, got "${text}"`);
+  }
+  return [train, val];
+}
+
+async function runRareEvent(cfg: SeismoConfig, opts: EvaluateOptions, log: Logger, out: NodeJS.WritableStream): Promise<void> {
+  const [trainFraction, valFraction] = opts.split ?? [0.6, 0.2];
+  const results: RareEventResult[] = [];
+  for (const seed of opts.seeds) {
+    const r = await evaluateRareEvent(cfg, { file: opts.data, labelColumn: opts.labelColumn ?? 'label', shift: opts.shift ?? 2, drop: opts.drop ?? [], trainFraction, valFraction, seed, log });
+    results.push(r);
+    out.write(`## seed ${seed}\n\n${rareEventMarkdown(r)}\n\n`);
+  }
+  const line = (name: string, pick: (r: RareEventResult) => number) => `${name} ${fmt(meanStd(results.map(pick)), 3)}`;
+  out.write(`Over seeds ${opts.seeds.join(',')}: ${[line('ROC AUC', (r) => r.rocAuc), line('PR AUC', (r) => r.prAuc), line('recall at FPR 5%', (r) => r.recallAtFpr5), line('F1', (r) => r.test.f1)].join(', ')}\n`);
+  if (opts.report !== undefined) {
+    mkdirSync(opts.report, { recursive: true });
+    writeFileSync(join(opts.report, 'rare-event.json'), JSON.stringify({ command: process.argv.slice(2).join(' '), seeds: opts.seeds, results }, null, 2));
+  }
 }
 
 export function parseSeeds(text: string): number[] {
@@ -26,6 +60,7 @@ export function parseSeeds(text: string): number[] {
 export async function runEvaluate(cfg: SeismoConfig, opts: EvaluateOptions, log: Logger, out: NodeJS.WritableStream): Promise<void> {
   const backend = await chooseBackend(cfg.scoring.backend, cfg.scoring.threads);
   if (backend.fallbackReason) log.warn({ reason: backend.fallbackReason }, `evaluating on the ${backend.active} fallback backend`);
+  if (opts.protocol === 'rare-event') return runRareEvent(cfg, opts, log, out);
   const methods: EvalMethod[] = opts.method === 'both' ? [...EVAL_METHODS] : [opts.method];
   const progress = evaluationProgress();
   const started = performance.now();
