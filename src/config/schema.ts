@@ -42,6 +42,10 @@ const windowSchema = z
 
 const modelSchema = z
   .object({
+    kind: z
+      .enum(['lstm', 'conv1d'])
+      .default('lstm')
+      .describe('`lstm`: the LSTM autoencoder. `conv1d`: a 1-D convolutional autoencoder (kernel 3, `encoderUnits` filters, mirrored), much faster to train; `bottleneck` and `activation` apply to `lstm` only.'),
     encoderUnits: z.array(z.number().int().positive()).min(1).default([128, 64]).describe('LSTM units of the encoder stack, outermost first; the decoder mirrors it.'),
     bottleneck: z
       .enum(['repeat-vector', 'none'])

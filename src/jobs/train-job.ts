@@ -2,7 +2,7 @@ import type { SeismoConfig } from '../config/schema.js';
 import { SeismoError } from '../errors.js';
 import { calibrateThreshold } from '../detect/calibrate.js';
 import { sha256, type Artifact, type ThresholdState } from '../model/artifact.js';
-import { buildAutoencoder } from '../model/build.js';
+import { buildModel } from '../model/variants.js';
 import { splitChronological, trainAutoencoder, type EpochReport, type WindowSet } from '../model/train.js';
 import { Scorer } from '../score/scorer.js';
 import { activeBackend } from '../model/backend.js';
@@ -43,7 +43,7 @@ export async function trainFromData(cfg: SeismoConfig, data: LoadedReadings, onE
   const validation = concatWindowSets(vals, T, F);
   if (train.count < 1) throw new SeismoError('SEISMO_TRAINING_FAILED', `no training windows: need at least ${T + 1} readings per entity`);
 
-  const model = buildAutoencoder(cfg.model, T, F);
+  const model = buildModel(cfg.model, T, F);
   const metrics = await trainAutoencoder(model, train, validation, cfg.model, onEpoch);
   const threshold = calibrate(model, validation, cfg);
   const dataHash = sha256(new Uint8Array(train.data.buffer, train.data.byteOffset, train.data.byteLength)).slice(0, 16);
@@ -63,7 +63,7 @@ export async function trainFromData(cfg: SeismoConfig, data: LoadedReadings, onE
         dataHash,
         backend: activeBackend()?.active ?? 'unknown',
         training: metrics,
-        architecture: { encoderUnits: cfg.model.encoderUnits, bottleneck: cfg.model.bottleneck, activation: cfg.model.activation },
+        architecture: { kind: cfg.model.kind, encoderUnits: cfg.model.encoderUnits, bottleneck: cfg.model.bottleneck, activation: cfg.model.activation },
       },
     },
     validation,
