@@ -7,9 +7,10 @@ import { loadConfig } from './config/load.js';
 import type { SeismoConfig } from './config/schema.js';
 import { Daemon, handleSignals } from './daemon.js';
 import { DEFAULT_DEMO, runDemo } from './demo/demo.js';
-import { quantileThreshold } from './detect/threshold.js';
+import { calibrateThreshold } from './detect/calibrate.js';
 import { ERROR_CODES, isSeismoError, SeismoError } from './errors.js';
 import { embedWindows } from './jobs/embed-job.js';
+import { parseSeeds, parseSplit, runEvaluate } from './evaluate/command.js';
 import { loadReadings, windowize } from './jobs/data.js';
 import { trainFromData, trainFromPath } from './jobs/train-job.js';
 import { flaggedIntervals, loadReadingsFromKafka } from './jobs/kafka-data.js';
@@ -158,7 +159,7 @@ program
       errors.push(...scorer.scoreAll(held.data, held.count));
     }
     if (errors.length === 0) throw new SeismoError('SEISMO_INPUT_INVALID', 'no windows to calibrate on');
-    const threshold = quantileThreshold(errors, cfg.threshold.quantile, cfg.threshold.multiplier);
+    const threshold = calibrateThreshold(errors, cfg.threshold);
     writeThreshold(cfg.artifactDir, threshold);
     process.stdout.write(`${JSON.stringify(threshold)}\n`);
   });
@@ -307,6 +308,26 @@ program
     const events = createWriteStream(`${opts.out}.events.json`);
     events.end(JSON.stringify(sim.events.map((e) => ({ ...e, startTs: new Date(e.startTs).toISOString(), endTs: new Date(e.endTs).toISOString() })), null, 2));
     process.stdout.write(`${sim.readings.length} readings -> ${opts.out}, ${sim.events.length} events -> ${opts.out}.events.json\n`);
+  });
+
+program
+  .command('evaluate')
+  .addOption(configOption())
+  .addOption(new Option('--protocol <name>', 'skab: per-file SKAB leaderboard protocol; rare-event: one long labelled CSV').choices(['skab', 'rare-event']).default('skab'))
+  .requiredOption('-d, --data <path>', 'labelled data (skab: the SKAB data/ folder or one of its files; rare-event: one CSV)')
+  .option('--label-column <name>', 'rare-event: the 0/1 label column', 'label')
+  .option('--shift <k>', 'rare-event: predict k rows ahead (the k rows before each event become positive)', (v) => Number(v), 2)
+  .option('--drop <columns>', 'rare-event: comma-separated columns to leave out', '')
+  .option('--split <train,val>', 'rare-event: chronological fractions for training and validation (the rest is test)', '0.6,0.2')
+  .addOption(new Option('--method <method>', 'published: the leaderboard rule; seismo: threshold.* and alerts.*; both').choices(['published', 'seismo', 'both']).default('both'))
+  .option('--seeds <list>', 'model seeds, comma-separated; mean and std over them', '1')
+  .option('--report <dir>', 'write summary.md, results.json and per-file plots here')
+  .description('replay labelled data through the streaming path and score detection quality (F1, FAR, MAR, NAB, delay)')
+  .action(async (opts: { config?: string; protocol: 'skab' | 'rare-event'; data: string; method: 'published' | 'seismo' | 'both'; seeds: string; report?: string; labelColumn: string; shift: number; drop: string; split: string }) => {
+    const cfg = configFrom(opts.config);
+    const log = createLogger(cfg.log.level, true);
+    const drop = opts.drop.split(',').map((c) => c.trim()).filter((c) => c !== '');
+    await runEvaluate(cfg, { protocol: opts.protocol, data: opts.data, method: opts.method, seeds: parseSeeds(opts.seeds), report: opts.report, labelColumn: opts.labelColumn, shift: opts.shift, drop, split: parseSplit(opts.split) }, log, process.stdout);
   });
 
 program

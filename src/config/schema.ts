@@ -43,6 +43,10 @@ const windowSchema = z
 
 const modelSchema = z
   .object({
+    kind: z
+      .enum(['lstm', 'conv1d'])
+      .default('lstm')
+      .describe('`lstm`: the LSTM autoencoder. `conv1d`: a 1-D convolutional autoencoder (kernel 3, `encoderUnits` filters, mirrored), much faster to train; `bottleneck` and `activation` apply to `lstm` only.'),
     encoderUnits: z.array(z.number().int().positive()).min(1).default([128, 64]).describe('LSTM units of the encoder stack, outermost first; the decoder mirrors it.'),
     bottleneck: z
       .enum(['repeat-vector', 'none'])
@@ -63,6 +67,17 @@ const thresholdSchema = z
   .object({
     quantile: z.number().gt(0).lt(1).default(0.99).describe('Quantile of held-out normal window errors.'),
     multiplier: z.number().positive().default(1.5).describe('Threshold = multiplier x quantile.'),
+    method: z
+      .enum(['quantile', 'pot'])
+      .default('quantile')
+      .describe('How the threshold is calibrated on held-out normal window errors: `quantile` (multiplier x quantile), or `pot` (peaks over threshold: a generalized Pareto tail fitted to the errors above `potInitialQuantile`, threshold where a normal window exceeds it with probability `potRisk`; needs a few hundred calibration windows).'),
+    potInitialQuantile: z.number().gt(0).lt(1).default(0.98).describe('`pot`: quantile of the calibration errors above which the tail is fitted.'),
+    potRisk: z.number().gt(0).lt(1).default(0.001).describe('`pot`: probability that a normal window scores above the threshold.'),
+    sensitivity: z
+      .number()
+      .positive()
+      .default(1)
+      .describe('One knob for every method: the calibrated threshold is divided by it. 2 halves the threshold (more alerts, earlier), 0.5 doubles it (fewer false alarms).'),
   })
   .strict();
 

@@ -1,8 +1,8 @@
 import type { SeismoConfig } from '../config/schema.js';
 import { SeismoError } from '../errors.js';
-import { quantileThreshold } from '../detect/threshold.js';
+import { calibrateThreshold } from '../detect/calibrate.js';
 import { sha256, type Artifact, type ThresholdState } from '../model/artifact.js';
-import { buildAutoencoder, DEFAULT_RECURRENT_ACTIVATION, type ArchitectureConfig } from '../model/build.js';
+import { buildModel } from '../model/variants.js';
 import { splitChronological, trainAutoencoder, type EpochReport, type WindowSet } from '../model/train.js';
 import { Scorer } from '../score/scorer.js';
 import { activeBackend } from '../model/backend.js';
@@ -45,8 +45,7 @@ export async function trainFromData(cfg: SeismoConfig, data: LoadedReadings, onE
   const validation = concatWindowSets(vals, T, F);
   if (train.count < 1) throw new SeismoError('SEISMO_TRAINING_FAILED', `no training windows: need at least ${T + 1} readings per entity`);
 
-  const arch: ArchitectureConfig = cfg.model;
-  const model = buildAutoencoder(arch, T, F);
+  const model = buildModel(cfg.model, T, F);
   const metrics = await trainAutoencoder(model, train, validation, cfg.model, onEpoch);
   const threshold = calibrate(model, validation, cfg);
   const dataHash = sha256(new Uint8Array(train.data.buffer, train.data.byteOffset, train.data.byteLength)).slice(0, 16);
@@ -69,10 +68,11 @@ export async function trainFromData(cfg: SeismoConfig, data: LoadedReadings, onE
         backend: activeBackend()?.active ?? 'unknown',
         training: metrics,
         architecture: {
+          kind: cfg.model.kind,
           encoderUnits: cfg.model.encoderUnits,
           bottleneck: cfg.model.bottleneck,
           activation: cfg.model.activation,
-          recurrentActivation: arch.recurrentActivation ?? DEFAULT_RECURRENT_ACTIVATION,
+          recurrentActivation: cfg.model.recurrentActivation,
         },
       },
     },
@@ -85,12 +85,11 @@ export async function trainFromPath(cfg: SeismoConfig, path: string, onEpoch?: (
   return trainFromData(cfg, loadReadings(path, cfg, cfg.training.maxRows), onEpoch);
 }
 
-/** Threshold = multiplier x quantile of the reconstruction errors of held-out normal windows. */
+/** Threshold from the reconstruction errors of held-out normal windows, by `threshold.method`. */
 export function calibrate(model: tf.LayersModel, windows: WindowSet, cfg: SeismoConfig): ThresholdState {
   const scorer = new Scorer(model, windows.lookback, windows.features, cfg.scoring.maxBatch);
   try {
-    const errors = scorer.scoreAll(windows.data, windows.count);
-    return quantileThreshold(errors, cfg.threshold.quantile, cfg.threshold.multiplier);
+    return calibrateThreshold(scorer.scoreAll(windows.data, windows.count), cfg.threshold);
   } finally {
     scorer.dispose();
   }

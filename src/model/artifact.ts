@@ -11,12 +11,16 @@ export const ARTIFACT_FORMAT_VERSION = 1;
 
 export interface ThresholdState {
   value: number;
-  method: 'quantile';
+  method: 'quantile' | 'pot';
   quantile: number;
   multiplier: number;
   /** The quantile of held-out errors before the multiplier. */
   base: number;
   calibrationWindows: number;
+  /** `threshold.sensitivity` the value was divided by (absent: 1). */
+  sensitivity?: number;
+  /** `pot`: the fitted tail (initial level, peaks above it, GPD shape and scale, risk). */
+  pot?: { initial: number; peaks: number; xi: number; sigma: number; risk: number };
 }
 
 export interface Manifest {

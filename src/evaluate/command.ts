@@ -1,0 +1,84 @@
+import type { SeismoConfig } from '../config/schema.js';
+import { SeismoError } from '../errors.js';
+import { chooseBackend } from '../model/backend.js';
+import { evaluationProgress } from '../observability/eval-progress.js';
+import type { Logger } from '../observability/logger.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fmt, perFileTable, summaryTable } from './markdown.js';
+import { meanStd } from './metrics.js';
+import { evaluateRareEvent, rareEventMarkdown, type RareEventResult } from './rare-event.js';
+import { writeReport } from './report.js';
+import { EVAL_METHODS, evaluateSkab, SKAB_PROTOCOL, type EvalMethod } from './skab.js';
+import { summarise } from './summary.js';
+
+export interface EvaluateOptions {
+  protocol: 'skab' | 'rare-event';
+  data: string;
+  method: EvalMethod | 'both';
+  seeds: number[];
+  report?: string | undefined;
+  /** rare-event only. */
+  labelColumn?: string;
+  shift?: number;
+  drop?: string[];
+  split?: [number, number];
+}
+
+export function parseSplit(text: string): [number, number] {
+  const parts = text.split(',').map(Number);
+  const [train, val] = parts;
+  if (parts.length !== 2 || train === undefined || val === undefined || !(train > 0) || !(val > 0) || train + val >= 1) {
+    throw new SeismoError('SEISMO_CONFIG_INVALID', `--split: expected "train,validation" fractions summing to less than 1, got "${text}"`);
+  }
+  return [train, val];
+}
+
+async function runRareEvent(cfg: SeismoConfig, opts: EvaluateOptions, log: Logger, out: NodeJS.WritableStream): Promise<void> {
+  const [trainFraction, valFraction] = opts.split ?? [0.6, 0.2];
+  const results: RareEventResult[] = [];
+  for (const seed of opts.seeds) {
+    const r = await evaluateRareEvent(cfg, { file: opts.data, labelColumn: opts.labelColumn ?? 'label', shift: opts.shift ?? 2, drop: opts.drop ?? [], trainFraction, valFraction, seed, log });
+    results.push(r);
+    out.write(`## seed ${seed}\n\n${rareEventMarkdown(r)}\n\n`);
+  }
+  const line = (name: string, pick: (r: RareEventResult) => number) => `${name} ${fmt(meanStd(results.map(pick)), 3)}`;
+  out.write(`Over seeds ${opts.seeds.join(',')}: ${[line('ROC AUC', (r) => r.rocAuc), line('PR AUC', (r) => r.prAuc), line('recall at FPR 5%', (r) => r.recallAtFpr5), line('F1', (r) => r.test.f1)].join(', ')}\n`);
+  if (opts.report !== undefined) {
+    mkdirSync(opts.report, { recursive: true });
+    writeFileSync(join(opts.report, 'rare-event.json'), JSON.stringify({ command: process.argv.slice(2).join(' '), seeds: opts.seeds, results }, null, 2));
+  }
+}
+
+export function parseSeeds(text: string): number[] {
+  const seeds = text.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
+  if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s))) throw new SeismoError('SEISMO_CONFIG_INVALID', `--seeds: expected comma-separated integers, got "${text}"`);
+  return seeds;
+}
+
+/** `seismo evaluate`: runs the protocol, prints the Markdown tables, optionally writes the report directory. */
+export async function runEvaluate(cfg: SeismoConfig, opts: EvaluateOptions, log: Logger, out: NodeJS.WritableStream): Promise<void> {
+  const backend = await chooseBackend(cfg.scoring.backend, cfg.scoring.threads);
+  if (backend.fallbackReason) log.warn({ reason: backend.fallbackReason }, `evaluating on the ${backend.active} fallback backend`);
+  if (opts.protocol === 'rare-event') return runRareEvent(cfg, opts, log, out);
+  const methods: EvalMethod[] = opts.method === 'both' ? [...EVAL_METHODS] : [opts.method];
+  const progress = evaluationProgress();
+  const started = performance.now();
+  const runs = await evaluateSkab(cfg, {
+    data: opts.data,
+    seeds: opts.seeds,
+    methods,
+    log,
+    onRun: (done, total, run) => progress.tick(done, total, `${run.file} seed ${run.seed}`),
+  });
+  progress.stop();
+  const summaries = methods.map((m) => summarise(runs, m, SKAB_PROTOCOL.nabWindowMs));
+  const allRows = methods.map((m) => summarise(runs, m, SKAB_PROTOCOL.nabWindowMs, 'all'));
+  const seconds = (performance.now() - started) / 1000;
+  const files = new Set(runs.map((r) => r.file)).size;
+  out.write(`SKAB protocol: ${files} files, seeds ${opts.seeds.join(',')}, ${seconds.toFixed(0)} s on ${backend.active}\n\nRows after each file's 400 training rows:\n\n${summaryTable(summaries)}\n\nAll rows, training rows included (as SKAB's reference notebooks count):\n\n${summaryTable(allRows)}\n\n${perFileTable(summaries)}\n`);
+  if (opts.report !== undefined) {
+    await writeReport(opts.report, { cfg, runs, summaries, allRows, seeds: opts.seeds, seconds, backend: backend.active, command: process.argv.slice(2).join(' ') });
+    out.write(`\nreport: ${opts.report}/summary.md\n`);
+  }
+}

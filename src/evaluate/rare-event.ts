@@ -1,0 +1,148 @@
+import type { SeismoConfig } from '../config/schema.js';
+import { fbetaThreshold } from '../detect/fbeta.js';
+import { SeismoError } from '../errors.js';
+import { loadLabels } from '../jobs/data.js';
+import { trainFromData } from '../jobs/train-job.js';
+import type { Logger } from '../observability/logger.js';
+import { Metrics } from '../observability/metrics.js';
+import type { Reading } from '../pipeline/types.js';
+import { confusion, pointMetrics, type PointMetrics } from './metrics.js';
+import { averagePrecision, recallAtFpr, rocAuc } from './ranking.js';
+import { replayScores } from './replay.js';
+
+export interface RareEventOptions {
+  file: string;
+  labelColumn: string;
+  /** Predict an event this many rows ahead: the k rows before each positive row become positive. */
+  shift: number;
+  /** Columns that are neither features nor the label (ids, leaky columns). */
+  drop: string[];
+  /** Chronological fractions of rows for training and validation; the rest is the test split. */
+  trainFraction: number;
+  valFraction: number;
+  seed: number;
+  log: Logger;
+}
+
+export interface RareEventResult {
+  rows: { train: number; val: number; test: number };
+  trainingRows: number;
+  positives: { val: number; test: number };
+  threshold: number;
+  thresholdFrom: 'f1-on-validation' | 'calibration';
+  rocAuc: number;
+  prAuc: number;
+  recallAtFpr5: number;
+  test: PointMetrics;
+}
+
+/**
+ * Curve shifting as in the rare-event (paper-break) tutorials: for each positive row t, rows
+ * t-k .. t-1 are labelled positive, and the row t itself is left out of training and of every
+ * metric (once the event happens, predicting it is no longer the question). Returns the shifted
+ * labels and the mask of rows that count.
+ */
+export function shiftLabels(labels: ArrayLike<number>, k: number): { shifted: Uint8Array; counted: Uint8Array } {
+  const shifted = new Uint8Array(labels.length);
+  const counted = new Uint8Array(labels.length).fill(1);
+  for (let t = 0; t < labels.length; t++) {
+    if ((labels[t] as number) <= 0) continue;
+    counted[t] = 0;
+    for (let i = Math.max(0, t - k); i < t; i++) shifted[i] = 1;
+  }
+  for (let t = 0; t < labels.length; t++) if (counted[t] === 0) shifted[t] = 0;
+  return { shifted, counted };
+}
+
+/** Contiguous runs of rows with `keep` set, as separate entities, so no window spans a removed row. */
+function runsAsEntities(readings: Reading[], keep: (i: number) => boolean, to: number): Map<string, Reading[]> {
+  const out = new Map<string, Reading[]>();
+  let current: Reading[] = [];
+  const flush = () => {
+    if (current.length > 0) out.set(`run${out.size}`, current.map((r) => ({ ...r, entity: `run${out.size}` })));
+    current = [];
+  };
+  for (let i = 0; i < to; i++) {
+    if (keep(i)) current.push(readings[i] as Reading);
+    else flush();
+  }
+  flush();
+  return out;
+}
+
+/**
+ * One long labelled CSV: train on the label-0 rows of the first split, replay the whole file
+ * through the daemon, pick the threshold that maximises F1 on the validation split (or keep the
+ * normal-data calibration when validation has no positives), then measure the test split.
+ */
+export async function evaluateRareEvent(base: SeismoConfig, opts: RareEventOptions): Promise<RareEventResult> {
+  const cfg: SeismoConfig = {
+    ...base,
+    input: { ...base.input, format: base.input.format === 'skab' ? 'skab' : 'csv', ignoreColumns: [...new Set([...base.input.ignoreColumns, opts.labelColumn, ...opts.drop])] },
+    model: { ...base.model, seed: opts.seed },
+  };
+  const { readings, labels } = loadLabels(opts.file, cfg);
+  if (readings.length === 0) throw new SeismoError('SEISMO_INPUT_INVALID', `${opts.file}: no rows`);
+  if (labels[0]?.[opts.labelColumn] === undefined) throw new SeismoError('SEISMO_INPUT_INVALID', `${opts.file}: no label column "${opts.labelColumn}"`);
+  const entities = new Set(readings.map((r) => r.entity));
+  if (entities.size > 1) throw new SeismoError('SEISMO_INPUT_INVALID', `${opts.file}: rare-event protocol takes one series, found ${entities.size} entities`);
+  const raw = labels.map((l) => ((l[opts.labelColumn] ?? 0) > 0 ? 1 : 0));
+  const { shifted, counted } = shiftLabels(raw, opts.shift);
+  const n = readings.length;
+  const nTrain = Math.floor(n * opts.trainFraction);
+  const nVal = Math.floor(n * opts.valFraction);
+  const features = cfg.features ?? Object.keys(readings[0]?.values ?? {});
+  const normal = (i: number) => shifted[i] === 0 && counted[i] === 1;
+  const byEntity = runsAsEntities(readings, normal, nTrain);
+  const trainingRows = [...byEntity.values()].reduce((a, r) => a + r.length, 0);
+  const { artifact } = await trainFromData(cfg, { byEntity, features, poison: [] });
+  const replay = await replayScores(cfg, artifact, readings, opts.log, new Metrics());
+
+  const split = (from: number, to: number) => {
+    const scores: number[] = [];
+    const ys: number[] = [];
+    for (let i = from; i < to; i++) {
+      const s = replay.scores[i] as number;
+      if (counted[i] === 1 && Number.isFinite(s)) {
+        scores.push(s);
+        ys.push(shifted[i] as number);
+      }
+    }
+    return { scores, ys };
+  };
+  const val = split(nTrain, nTrain + nVal);
+  const test = split(nTrain + nVal, n);
+  const valPositives = val.ys.reduce((a, b) => a + b, 0);
+  const calibrated = artifact.threshold?.value ?? NaN;
+  const threshold = valPositives > 0 ? fbetaThreshold(val.scores, val.ys, 1).value : calibrated;
+  return {
+    rows: { train: nTrain, val: nVal, test: n - nTrain - nVal },
+    trainingRows,
+    positives: { val: valPositives, test: test.ys.reduce((a, b) => a + b, 0) },
+    threshold,
+    thresholdFrom: valPositives > 0 ? 'f1-on-validation' : 'calibration',
+    rocAuc: rocAuc(test.scores, test.ys),
+    prAuc: averagePrecision(test.scores, test.ys),
+    recallAtFpr5: recallAtFpr(test.scores, test.ys, 0.05),
+    test: pointMetrics(confusion(test.scores.map((s) => (s > threshold ? 1 : 0)), test.ys)),
+  };
+}
+
+export function rareEventMarkdown(r: RareEventResult): string {
+  const m = r.test;
+  return [
+    `Rows: train ${r.rows.train} (${r.trainingRows} label-0 rows used), validation ${r.rows.val} (${r.positives.val} positive), test ${r.rows.test} (${r.positives.test} positive).`,
+    `Threshold ${r.threshold.toPrecision(4)} (${r.thresholdFrom}).`,
+    '',
+    '| ROC AUC | PR AUC | recall at FPR 5% | precision | recall | F1 |',
+    '|---|---|---|---|---|---|',
+    `| ${r.rocAuc.toFixed(3)} | ${r.prAuc.toFixed(3)} | ${r.recallAtFpr5.toFixed(3)} | ${m.precision.toFixed(3)} | ${m.recall.toFixed(3)} | ${m.f1.toFixed(3)} |`,
+    '',
+    'Confusion matrix (test split):',
+    '',
+    '| | predicted 1 | predicted 0 |',
+    '|---|---|---|',
+    `| actual 1 | ${m.tp} | ${m.fn} |`,
+    `| actual 0 | ${m.fp} | ${m.tn} |`,
+  ].join('\n');
+}
