@@ -1,30 +1,26 @@
+import { Resvg } from '@resvg/resvg-js';
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+
 /**
- * One file's evaluation as a self-contained SVG (no plotting dependency): window score over
- * time on a log scale, each method's threshold, labelled anomalies shaded, and each method's
- * predicted rows as a band underneath.
+ * One file's evaluation as a vega-lite chart, rendered to SVG by vega and to PNG by resvg:
+ * window score over time (log scale) against each method's threshold, labelled anomalies and
+ * the training rows shaded; each method's predicted rows as a band underneath; and the
+ * sensors that carried most of the reconstruction error while flagged.
  */
 export interface PlotInput {
   title: string;
-  subtitle: string;
   ts: ArrayLike<number>;
   scores: ArrayLike<number>;
   anomaly: ArrayLike<number>;
   trainRows: number;
   thresholds: Array<{ name: string; value: number; color: string }>;
   predictions: Array<{ name: string; rows: ArrayLike<number>; color: string }>;
-}
-
-const W = 960;
-const H = 360;
-const M = { left: 60, right: 150, top: 44, bottom: 40 };
-const BAND = 10;
-
-function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  topSensors: Array<{ name: string; share: number }>;
 }
 
 /** Runs of consecutive positive rows as [from, to] index pairs. */
-function runs(rows: ArrayLike<number>): Array<[number, number]> {
+export function runs(rows: ArrayLike<number>): Array<[number, number]> {
   const out: Array<[number, number]> = [];
   let start = -1;
   for (let i = 0; i <= rows.length; i++) {
@@ -38,55 +34,77 @@ function runs(rows: ArrayLike<number>): Array<[number, number]> {
   return out;
 }
 
-export function plotSvg(p: PlotInput): string {
-  const n = p.ts.length;
-  const bands = p.predictions.length * (BAND + 4);
-  const plotH = H - M.top - M.bottom - bands;
+export function plotSpec(p: PlotInput): TopLevelSpec {
   const t0 = p.ts[0] as number;
-  const t1 = p.ts[n - 1] as number;
-  const x = (i: number) => M.left + (((p.ts[i] as number) - t0) / Math.max(1, t1 - t0)) * (W - M.left - M.right);
-  const finite = Array.from(p.scores).filter((s) => Number.isFinite(s) && s > 0);
-  const lo = Math.log10(Math.max(1e-9, Math.min(...finite, ...p.thresholds.map((t) => t.value))));
-  const hi = Math.log10(Math.max(...finite, ...p.thresholds.map((t) => t.value)));
-  const yMin = Math.floor(lo);
-  const yMax = Math.max(yMin + 1, Math.ceil(hi));
-  const y = (v: number) => M.top + plotH - ((Math.log10(Math.max(v, 10 ** yMin)) - yMin) / (yMax - yMin)) * plotH;
-  const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`);
-  parts.push(`<rect width="${W}" height="${H}" fill="white"/>`);
-  parts.push(`<text x="${M.left}" y="16" font-size="14" font-weight="bold">${esc(p.title)}</text>`);
-  parts.push(`<text x="${M.left}" y="32" fill="#444">${esc(p.subtitle)}</text>`);
-  for (const [a, b] of runs(p.anomaly)) parts.push(`<rect x="${x(a).toFixed(1)}" y="${M.top}" width="${Math.max(1, x(b) - x(a)).toFixed(1)}" height="${plotH}" fill="#f4a6a6" fill-opacity="0.45"/>`);
-  if (p.trainRows > 0 && p.trainRows < n) parts.push(`<rect x="${M.left}" y="${M.top}" width="${(x(p.trainRows - 1) - M.left).toFixed(1)}" height="${plotH}" fill="#cfe3f7" fill-opacity="0.5"/><text x="${M.left + 4}" y="${M.top + 12}" fill="#2a5d8f">training rows</text>`);
-  for (let e = yMin; e <= yMax; e++) {
-    parts.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${y(10 ** e).toFixed(1)}" y2="${y(10 ** e).toFixed(1)}" stroke="#eee"/>`);
-    parts.push(`<text x="${M.left - 6}" y="${(y(10 ** e) + 4).toFixed(1)}" text-anchor="end">1e${e}</text>`);
-  }
-  let path = '';
-  let pen = false;
-  for (let i = 0; i < n; i++) {
-    const s = p.scores[i] as number;
-    if (!Number.isFinite(s)) {
-      pen = false;
-      continue;
-    }
-    path += `${pen ? 'L' : 'M'}${x(i).toFixed(1)},${y(s).toFixed(1)}`;
-    pen = true;
-  }
-  parts.push(`<path d="${path}" fill="none" stroke="#222" stroke-width="1"/>`);
-  p.thresholds.forEach((t, k) => {
-    const ty = y(t.value).toFixed(1);
-    parts.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${ty}" y2="${ty}" stroke="${t.color}" stroke-width="1.5" stroke-dasharray="6 3"/>`);
-    parts.push(`<text x="${W - M.right + 4}" y="${(Number(ty) + 4 + k * 12).toFixed(1)}" fill="${t.color}">${esc(t.name)}</text>`);
-  });
-  p.predictions.forEach((pred, k) => {
-    const by = M.top + plotH + 8 + k * (BAND + 4);
-    parts.push(`<text x="${W - M.right + 4}" y="${by + BAND - 1}" fill="${pred.color}">${esc(pred.name)}</text>`);
-    for (const [a, b] of runs(pred.rows)) parts.push(`<rect x="${x(a).toFixed(1)}" y="${by}" width="${Math.max(1, x(b) - x(a)).toFixed(1)}" height="${BAND}" fill="${pred.color}"/>`);
-  });
-  const minutes = (t1 - t0) / 60000;
-  parts.push(`<text x="${M.left}" y="${H - 8}" fill="#444">0</text><text x="${W - M.right}" y="${H - 8}" text-anchor="end" fill="#444">${minutes.toFixed(1)} min</text>`);
-  parts.push(`<text x="${(W - M.right + M.left) / 2}" y="${H - 8}" text-anchor="middle" fill="#444">window score (log) · shaded: labelled anomaly · bands: predicted</text>`);
-  parts.push('</svg>');
-  return parts.join('\n');
+  const minutes = (i: number) => ((p.ts[Math.min(i, p.ts.length - 1)] as number) - t0) / 60000;
+  const scores = Array.from(p.scores, (s, i) => ({ t: minutes(i), score: s })).filter((d) => Number.isFinite(d.score) && d.score > 0);
+  const shaded = [
+    ...runs(p.anomaly).map(([a, b]) => ({ from: minutes(a), to: minutes(b), what: 'labelled anomaly' })),
+    ...(p.trainRows > 0 ? [{ from: 0, to: minutes(p.trainRows - 1), what: 'training rows' }] : []),
+  ];
+  const bands = p.predictions.flatMap((pred) => runs(pred.rows).map(([a, b]) => ({ method: pred.name, from: minutes(a), to: minutes(b) })));
+  const colors = { domain: p.thresholds.map((t) => t.name), range: p.thresholds.map((t) => t.color) };
+  // Every panel spans exactly the file, so the prediction bands line up with the scores above.
+  const span = { domain: [0, minutes(p.ts.length - 1)], nice: false };
+  const x = { field: 't', type: 'quantitative', title: 'minutes', scale: span } as const;
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: p.title,
+    config: { font: 'sans-serif', view: { stroke: null } },
+    vconcat: [
+      {
+        width: 820,
+        height: 260,
+        layer: [
+          {
+            data: { values: shaded },
+            mark: { type: 'rect', opacity: 0.35 },
+            encoding: {
+              x: { field: 'from', type: 'quantitative', title: 'minutes', scale: span },
+              x2: { field: 'to' },
+              color: { field: 'what', type: 'nominal', scale: { domain: ['labelled anomaly', 'training rows'], range: ['#f4a6a6', '#cfe3f7'] }, legend: { title: null, orient: 'top' } },
+            },
+          },
+          { data: { values: scores }, mark: { type: 'line', color: '#222', strokeWidth: 1 }, encoding: { x, y: { field: 'score', type: 'quantitative', scale: { type: 'log' }, title: 'window score (MSE, log)' } } },
+          {
+            data: { values: p.thresholds },
+            mark: { type: 'rule', strokeDash: [6, 3], strokeWidth: 1.5 },
+            encoding: { y: { field: 'value', type: 'quantitative' }, stroke: { field: 'name', type: 'nominal', scale: colors, legend: { title: 'threshold', orient: 'right' } } },
+          },
+        ],
+        resolve: { scale: { color: 'independent' } },
+      },
+      {
+        width: 820,
+        height: 18 * Math.max(1, p.predictions.length),
+        data: { values: bands },
+        mark: 'rect',
+        encoding: {
+          x: { field: 'from', type: 'quantitative', title: null, scale: span },
+          x2: { field: 'to' },
+          y: { field: 'method', type: 'nominal', title: 'predicted', sort: p.predictions.map((d) => d.name) },
+          color: { field: 'method', type: 'nominal', scale: { domain: p.predictions.map((d) => d.name), range: p.predictions.map((d) => d.color) }, legend: null },
+        },
+      },
+      {
+        width: 820,
+        height: 16 * Math.max(1, p.topSensors.length),
+        title: 'share of reconstruction error while flagged',
+        data: { values: p.topSensors },
+        mark: { type: 'bar', color: '#7f7f7f' },
+        encoding: {
+          y: { field: 'name', type: 'nominal', sort: '-x', title: null },
+          x: { field: 'share', type: 'quantitative', axis: { format: '%' }, title: null },
+        },
+      },
+    ],
+  } as TopLevelSpec;
+}
+
+export async function renderPlot(p: PlotInput): Promise<{ svg: string; png: Uint8Array }> {
+  const view = new vega.View(vega.parse(compile(plotSpec(p)).spec), { renderer: 'none' });
+  const svg = await view.toSVG();
+  view.finalize();
+  const png = new Resvg(svg, { background: 'white', font: { loadSystemFonts: true } }).render().asPng();
+  return { svg, png };
 }

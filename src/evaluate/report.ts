@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SeismoConfig } from '../config/schema.js';
 import { perFileTable, summaryTable } from './markdown.js';
-import { plotSvg } from './plot.js';
+import { renderPlot } from './plot.js';
 import type { FileRun } from './skab.js';
 import type { MethodSummary } from './summary.js';
 
@@ -63,31 +63,19 @@ export function topSensors(run: FileRun, rows: ArrayLike<number>, k = 3): Array<
 
 const COLORS: Record<string, string> = { published: '#1f77b4', seismo: '#d62728' };
 
-/** PNG through @resvg/resvg-js when it is installed; the SVG is always written. */
-async function svgToPng(svg: string): Promise<Uint8Array | undefined> {
-  const name = '@resvg/resvg-js';
-  try {
-    const mod = (await import(name)) as { Resvg: new (svg: string, opts?: object) => { render(): { asPng(): Uint8Array } } };
-    return new mod.Resvg(svg, { font: { loadSystemFonts: true } }).render().asPng();
-  } catch {
-    return undefined;
-  }
-}
-
 export async function writeReport(dir: string, input: ReportInput): Promise<void> {
   mkdirSync(join(dir, 'plots'), { recursive: true });
   writeFileSync(join(dir, 'results.json'), resultsJson(input));
   const firstSeed = input.seeds[0];
   const lines: string[] = [];
-  let pngs = 0;
   for (const run of input.runs.filter((r) => r.seed === firstSeed)) {
     const methods = Object.keys(run.predictions) as Array<keyof typeof run.predictions>;
     const main = run.predictions.seismo ?? run.predictions.published ?? run.anomaly;
     const top = topSensors(run, main);
     const slug = run.file.replace(/[^A-Za-z0-9]+/g, '_');
-    const svg = plotSvg({
+    const { svg, png } = await renderPlot({
       title: `${run.file} (seed ${run.seed})`,
-      subtitle: `top sensors: ${top.map((t) => `${t.name} ${(t.share * 100).toFixed(0)}%`).join(', ')}`,
+      topSensors: top,
       ts: run.ts,
       scores: run.scores,
       anomaly: run.anomaly,
@@ -96,12 +84,8 @@ export async function writeReport(dir: string, input: ReportInput): Promise<void
       predictions: methods.map((m) => ({ name: m, rows: run.predictions[m] ?? new Uint8Array(0), color: COLORS[m] ?? '#555' })),
     });
     writeFileSync(join(dir, 'plots', `${slug}.svg`), svg);
-    const png = await svgToPng(svg);
-    if (png) {
-      writeFileSync(join(dir, 'plots', `${slug}.png`), png);
-      pngs++;
-    }
-    lines.push(`### ${run.file}\n\nTop sensors: ${top.map((t) => `${t.name} (${(t.share * 100).toFixed(0)}%)`).join(', ')}\n\n![${run.file}](plots/${slug}.${png ? 'png' : 'svg'})\n`);
+    writeFileSync(join(dir, 'plots', `${slug}.png`), png);
+    lines.push(`### ${run.file}\n\nTop sensors: ${top.map((t) => `${t.name} (${(t.share * 100).toFixed(0)}%)`).join(', ')}\n\n![${run.file}](plots/${slug}.png)\n`);
   }
   const md = [
     '# Seismo evaluation: SKAB protocol',
@@ -123,7 +107,7 @@ export async function writeReport(dir: string, input: ReportInput): Promise<void
     '',
     perFileTable(input.summaries),
     '',
-    `## Plots (seed ${firstSeed}${pngs > 0 ? '' : '; SVG, @resvg/resvg-js not installed'})`,
+    `## Plots (seed ${firstSeed}; vega-lite, PNG and SVG)`,
     '',
     ...lines,
   ];

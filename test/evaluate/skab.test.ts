@@ -58,7 +58,14 @@ describe('SKAB protocol evaluation', () => {
     const md = readFileSync(join(report, 'summary.md'), 'utf8');
     expect(md).toMatch(/\| published \| \d\.\d{3} \|/);
     expect(md).toContain('valve/0.csv');
-    expect(existsSync(join(report, 'plots', 'valve_0_csv.svg'))).toBe(true);
+    // The plot: vega-lite rendered by vega (SVG) and resvg (PNG), with the score line, both thresholds and the sensors.
+    const svg = readFileSync(join(report, 'plots', 'valve_0_csv.svg'), 'utf8');
+    expect(svg).toMatch(/^<svg/);
+    for (const text of ['valve/0.csv (seed 1)', 'published threshold', 'seismo threshold', 'labelled anomaly', 'share of reconstruction error']) expect(svg).toContain(text);
+    const png = readFileSync(join(report, 'plots', 'valve_0_csv.png'));
+    expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    expect(png.readUInt32BE(16)).toBeGreaterThan(800); // width from the IHDR chunk
+    expect(md).toContain('](plots/valve_0_csv.png)');
     const results = JSON.parse(readFileSync(join(report, 'results.json'), 'utf8')) as { runs: Array<{ scores: Array<number | null> }> };
     expect(results.runs[0]!.scores).toHaveLength(700);
   });
