@@ -44,9 +44,9 @@ const windowSchema = z
 const modelSchema = z
   .object({
     kind: z
-      .enum(['lstm', 'conv1d'])
+      .enum(['lstm', 'conv1d', 'seq2seq'])
       .default('lstm')
-      .describe('`lstm`: the LSTM autoencoder. `conv1d`: a 1-D convolutional autoencoder (kernel 3, `encoderUnits` filters, mirrored), much faster to train; `bottleneck` and `activation` apply to `lstm` only.'),
+      .describe('`lstm`: the LSTM autoencoder. `conv1d`: a 1-D convolutional autoencoder (kernel 3, `encoderUnits` filters, mirrored), much faster to train. `seq2seq`: encoder LSTM stack, decoder LSTM from its final states, trained with teacher forcing and decoding recursively when scoring. `bottleneck` applies to `lstm` only.'),
     encoderUnits: z.array(z.number().int().positive()).min(1).default([128, 64]).describe('LSTM units of the encoder stack, outermost first; the decoder mirrors it.'),
     bottleneck: z
       .enum(['repeat-vector', 'none'])

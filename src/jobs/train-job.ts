@@ -2,7 +2,7 @@ import type { SeismoConfig } from '../config/schema.js';
 import { SeismoError } from '../errors.js';
 import { calibrateThreshold } from '../detect/calibrate.js';
 import { sha256, type Artifact, type ThresholdState } from '../model/artifact.js';
-import { buildModel } from '../model/variants.js';
+import { buildModel, scoringModel } from '../model/variants.js';
 import { splitChronological, trainAutoencoder, type EpochReport, type WindowSet } from '../model/train.js';
 import { Scorer } from '../score/scorer.js';
 import { activeBackend } from '../model/backend.js';
@@ -45,8 +45,10 @@ export async function trainFromData(cfg: SeismoConfig, data: LoadedReadings, onE
   const validation = concatWindowSets(vals, T, F);
   if (train.count < 1) throw new SeismoError('SEISMO_TRAINING_FAILED', `no training windows: need at least ${T + 1} readings per entity`);
 
-  const model = buildModel(cfg.model, T, F);
-  const metrics = await trainAutoencoder(model, train, validation, cfg.model, onEpoch);
+  const trained = buildModel(cfg.model, T, F);
+  const metrics = await trainAutoencoder(trained, train, validation, cfg.model, onEpoch);
+  // What is saved and scored (and calibrated on) is the model the daemon will run.
+  const model = scoringModel(cfg.model, trained);
   const threshold = calibrate(model, validation, cfg);
   const dataHash = sha256(new Uint8Array(train.data.buffer, train.data.byteOffset, train.data.byteLength)).slice(0, 16);
   // Same data and same config (seed included) train the same model, so they share a version;

@@ -6,6 +6,8 @@ import { SeismoError } from '../errors.js';
 import type { ScalerState } from '../window/scaler.js';
 import type { TrainingMetrics } from './train.js';
 import { compileAutoencoder } from './build.js';
+// Registers the seq2seq variant's custom layers, so its artifacts load wherever artifacts load.
+import './seq2seq.js';
 
 export const ARTIFACT_FORMAT_VERSION = 1;
 

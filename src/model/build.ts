@@ -68,5 +68,7 @@ export function compileAutoencoder(model: tf.LayersModel, learningRate: number):
 /** The standalone encoder: same weights, output = the code vector (or code sequence without a bottleneck). */
 export function extractEncoder(model: tf.LayersModel): tf.LayersModel {
   const code = model.getLayer(ENCODER_OUTPUT_LAYER);
-  return tf.model({ inputs: model.inputs, outputs: code.output as tf.SymbolicTensor, name: 'encoder' });
+  // A seq2seq encoder returns [output, h, c]: its code is the final output (= h).
+  const output = Array.isArray(code.output) ? (code.output[0] as tf.SymbolicTensor) : code.output;
+  return tf.model({ inputs: model.inputs, outputs: output, name: 'encoder' });
 }

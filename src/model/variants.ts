@@ -1,12 +1,20 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../config/schema.js';
 import { buildAutoencoder, compileAutoencoder, ENCODER_OUTPUT_LAYER } from './build.js';
+import { buildSeq2Seq, seq2seqInference } from './seq2seq.js';
 
 export type VariantConfig = Pick<ModelConfig, 'kind' | 'encoderUnits' | 'bottleneck' | 'activation' | 'recurrentActivation' | 'learningRate' | 'seed'>;
 
 /** The autoencoder of `model.kind`; every variant maps [lookback, features] windows to themselves. */
 export function buildModel(cfg: VariantConfig, lookback: number, features: number): tf.LayersModel {
-  return cfg.kind === 'conv1d' ? buildConvAutoencoder(cfg, lookback, features) : buildAutoencoder(cfg, lookback, features);
+  if (cfg.kind === 'conv1d') return buildConvAutoencoder(cfg, lookback, features);
+  if (cfg.kind === 'seq2seq') return buildSeq2Seq(cfg, lookback, features);
+  return buildAutoencoder(cfg, lookback, features);
+}
+
+/** The model that scores: the trained one, except seq2seq, which decodes recursively. */
+export function scoringModel(cfg: Pick<VariantConfig, 'kind'>, trained: tf.LayersModel): tf.LayersModel {
+  return cfg.kind === 'seq2seq' ? seq2seqInference(trained) : trained;
 }
 
 /**
