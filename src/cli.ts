@@ -12,7 +12,7 @@ import { ERROR_CODES, isSeismoError, SeismoError } from './errors.js';
 import { embedWindows } from './jobs/embed-job.js';
 import { parseSeeds, parseSplit, runEvaluate } from './evaluate/command.js';
 import { loadReadings, windowize } from './jobs/data.js';
-import { trainFromData, trainFromPath } from './jobs/train-job.js';
+import { smoothedPerEntity, trainFromData, trainFromPath } from './jobs/train-job.js';
 import { flaggedIntervals, loadReadingsFromKafka } from './jobs/kafka-data.js';
 import { parseTimestamp } from './source/decode.js';
 import { loadArtifact, saveArtifact, writeThreshold } from './model/artifact.js';
@@ -156,8 +156,10 @@ program
     for (const e of windowize(data, new Scaler(artifact.scaler), cfg)) {
       if (e.set.count < 2) continue;
       const held = opts.all ? e.set : splitChronological(e.set, cfg.model.validationSplit).validation;
-      errors.push(...scorer.scoreAll(held.data, held.count));
+      // Smoothed per entity as the alert tracker smooths (alerts.smoothWindows).
+      errors.push(...smoothedPerEntity(scorer.scoreAll(held.data, held.count), [held.count], cfg.alerts.smoothWindows));
     }
+    scorer.dispose();
     if (errors.length === 0) throw new SeismoError('SEISMO_INPUT_INVALID', 'no windows to calibrate on');
     const threshold = calibrateThreshold(errors, cfg.threshold);
     writeThreshold(cfg.artifactDir, threshold);

@@ -115,8 +115,10 @@ export class Daemon {
       },
     });
     const windowPolicy = { ...config.window, lookback: manifest.lookback };
+    const historyWindows = config.alerts.smoothWindows - 1;
     this.pipeline = new Pipeline({
-      newWindower: (scaler) => new Windower(windowPolicy, scaler),
+      newWindower: (scaler) => new Windower(windowPolicy, scaler, historyWindows),
+      historyWindows,
       newAlerts: (threshold, version) => new AlertTracker(config.alerts, threshold, manifest.features, version),
       batcher: this.batcher,
       model,

@@ -68,9 +68,10 @@ const thresholdSchema = z
     quantile: z.number().gt(0).lt(1).default(0.99).describe('Quantile of held-out normal window errors.'),
     multiplier: z.number().positive().default(1.5).describe('Threshold = multiplier x quantile.'),
     method: z
-      .enum(['quantile', 'pot'])
+      .enum(['quantile', 'pot', 'stddev'])
       .default('quantile')
-      .describe('How the threshold is calibrated on held-out normal window errors: `quantile` (multiplier x quantile), or `pot` (peaks over threshold: a generalized Pareto tail fitted to the errors above `potInitialQuantile`, threshold where a normal window exceeds it with probability `potRisk`; needs a few hundred calibration windows).'),
+      .describe('How the threshold is calibrated on held-out normal window errors: `quantile` (multiplier x quantile), `stddev` (mean + `sigmas` x standard deviation: steadier than a high quantile when there are only a few dozen calibration windows, as with smoothed scores of a short training stretch), or `pot` (peaks over threshold: a generalized Pareto tail fitted to the errors above `potInitialQuantile`, threshold where a normal window exceeds it with probability `potRisk`; needs a few hundred calibration windows).'),
+    sigmas: z.number().positive().default(5).describe('`stddev`: how many standard deviations above the mean of the calibration errors.'),
     potInitialQuantile: z.number().gt(0).lt(1).default(0.98).describe('`pot`: quantile of the calibration errors above which the tail is fitted.'),
     potRisk: z.number().gt(0).lt(1).default(0.001).describe('`pot`: probability that a normal window scores above the threshold.'),
     sensitivity: z
@@ -85,6 +86,7 @@ const alertsSchema = z
   .object({
     openK: z.number().int().min(1).default(3).describe('Open an alert when at least openK of the last openN windows exceed the threshold.'),
     openN: z.number().int().min(1).default(5).describe('See openK.'),
+    smoothWindows: z.number().int().min(1).max(1000).default(1).describe('Judge the mean score of each entity\'s last smoothWindows windows instead of each window alone (1: off). A sustained small excess, such as a noisy flow that dropped a little, adds up; a single noisy window is diluted. The threshold is calibrated on held-out scores smoothed the same way.'),
     resolveRatio: z.number().gt(0).max(1).default(0.8).describe('Hysteresis: an open alert counts a window as calm only below resolveRatio x threshold.'),
     resolveAfter: z.number().int().min(1).default(10).describe('Consecutive calm windows that resolve an open alert.'),
     cooldownWindows: z.number().int().min(0).default(10).describe('After a resolve, windows to wait before the same entity may open again.'),
@@ -192,6 +194,11 @@ const trainingSchema = z
     path: z.string().min(1).optional().describe('File or directory of normal data to train on.'),
     maxRows: z.number().int().positive().optional().describe('Use only the first maxRows readings of each entity (e.g. 400 for the SKAB protocol).'),
     scaler: z.enum(['standard', 'minmax']).default('standard').describe('Feature scaling fitted on training rows only.'),
+    relativeFeatures: z
+      .union([z.enum(['none', 'auto']), z.array(z.string().min(1)).min(1)])
+      .default('none')
+      .describe('Features the model sees by their shape within each window (the window mean is subtracted) instead of their level: `none`, a list of names, or `auto`: every feature whose lag-1 autocorrelation over the training rows exceeds `relativeAutocorrelation` (slow, drift-dominated signals such as temperatures, whose level wanders in normal operation further than a few hundred training rows show). Such features can no longer raise alarms by a slow level shift alone; fast changes still show.'),
+    relativeAutocorrelation: z.number().gt(0).lt(1).default(0.5).describe('`relativeFeatures: auto`: the lag-1 autocorrelation above which a feature counts as slow (0.5: more of each reading carries over to the next than not).'),
   })
   .strict();
 

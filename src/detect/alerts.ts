@@ -14,6 +14,16 @@ interface EntityAlert {
   updates: number;
 }
 
+/**
+ * The last `smoothWindows` window scores of one entity. Not checkpointed: a restart rebuilds it
+ * by re-scoring the windows just before the restart point (the windower keeps their offsets).
+ */
+interface ScoreHistory {
+  scores: Float64Array;
+  head: number;
+  count: number;
+}
+
 /** [recent bits, recent length, open, openedAt, calmRun, cooldownLeft, lastEmittedSeverity, peakScore, updates]. */
 export type AlertSnapshot = [number, number, number, number, number, number, number, number, number];
 
@@ -25,6 +35,7 @@ export type AlertSnapshot = [number, number, number, number, number, number, num
  */
 export class AlertTracker {
   private readonly states = new Map<string, EntityAlert>();
+  private readonly histories = new Map<string, ScoreHistory>();
   /** Kept incrementally: the daemon exports it after every batch. */
   private open = 0;
 
@@ -35,8 +46,22 @@ export class AlertTracker {
     private modelVersion: string,
   ) {}
 
-  /** Feeds one scored window; returns the flag it causes, if any. */
-  observe(s: WindowScore): Flag | undefined {
+  /**
+   * Adds a window's score to the entity's smoothing history without judging it: for windows
+   * re-scored after a restart, whose alert decisions were made (and checkpointed) before it.
+   */
+  remember(s: WindowScore): void {
+    this.smooth(s);
+  }
+
+  /**
+   * Feeds one scored window; returns the flag it causes, if any. With `smoothWindows` > 1 the
+   * state machine judges the mean score of the entity's last smoothWindows windows (fewer
+   * right after its window ring started), so a sustained small excess adds up while one noisy
+   * window is diluted; flags report that smoothed score.
+   */
+  observe(raw: WindowScore): Flag | undefined {
+    const s = this.cfg.smoothWindows > 1 ? { ...raw, score: this.smooth(raw) } : raw;
     let st = this.states.get(s.entity);
     if (st === undefined) {
       st = { recent: [], open: false, openedAt: 0, calmRun: 0, cooldownLeft: 0, lastEmittedSeverity: 0, peakScore: 0, updates: 0 };
@@ -112,7 +137,8 @@ export class AlertTracker {
   restore(entity: string, snap: AlertSnapshot): void {
     const [recentBits, recentLength, open, openedAt, calmRun, cooldownLeft, lastEmittedSeverity, peakScore, updates] = snap;
     const recent = Array.from({ length: Math.min(recentLength, this.cfg.openN) }, (_, i) => ((recentBits >> i) & 1) === 1);
-    this.drop(entity);
+    // Not drop(): the score history is rebuilt by the replay, not by the snapshot.
+    if (this.states.get(entity)?.open) this.open--;
     this.states.set(entity, { recent, open: open === 1, openedAt, calmRun, cooldownLeft, lastEmittedSeverity, peakScore, updates });
     if (open === 1) this.open++;
   }
@@ -124,6 +150,27 @@ export class AlertTracker {
   drop(entity: string): void {
     if (this.states.get(entity)?.open) this.open--;
     this.states.delete(entity);
+    this.histories.delete(entity);
+  }
+
+  /** Records the score in the entity's history; returns the history's mean. */
+  private smooth(s: WindowScore): number {
+    const size = this.cfg.smoothWindows;
+    let h = this.histories.get(s.entity);
+    if (h === undefined) {
+      h = { scores: new Float64Array(size), head: 0, count: 0 };
+      this.histories.set(s.entity, h);
+    }
+    // The window ring started over (a gap, an out-of-order reading): so does the history.
+    if (s.run === 1) h.count = 0;
+    if (h.count < size) h.count++;
+    h.scores[h.head] = s.score;
+    h.head = (h.head + 1) % size;
+    // Summed afresh from the ring (not kept as a running sum), so a history rebuilt after a
+    // restart gives bit-identical means to the one that was never interrupted.
+    let sum = 0;
+    for (let i = 1; i <= h.count; i++) sum += h.scores[(h.head - i + size) % size] as number;
+    return sum / h.count;
   }
 
   private flag(s: WindowScore, state: FlagState, st: EntityAlert): Flag {

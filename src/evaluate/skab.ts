@@ -126,11 +126,16 @@ async function evaluateFile(base: SeismoConfig, file: string, name: string, seed
 export function alertRows(cfg: SeismoConfig, threshold: number, run: Pick<FileRun, 'ts' | 'scores' | 'featureErrors' | 'features'>): Uint8Array {
   const tracker = new AlertTracker(cfg.alerts, threshold, run.features, 'evaluate');
   const out = new Uint8Array(run.scores.length);
+  // Consecutive scored rows: where a window ring (re)started, score smoothing starts over too.
+  let windowRun = 0;
   for (let i = 0; i < run.scores.length; i++) {
     const score = run.scores[i] as number;
     if (Number.isFinite(score)) {
       const endTs = run.ts[i] as number;
-      tracker.observe({ entity: 'e', startTs: endTs, endTs, score, featureErrors: run.featureErrors[i] ?? new Float32Array(run.features.length) });
+      windowRun++;
+      tracker.observe({ entity: 'e', startTs: endTs, endTs, score, run: windowRun, featureErrors: run.featureErrors[i] ?? new Float32Array(run.features.length) });
+    } else {
+      windowRun = 0;
     }
     out[i] = tracker.openCount() > 0 ? 1 : 0;
   }

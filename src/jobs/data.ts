@@ -5,6 +5,7 @@ import { recordToReading } from '../source/source.js';
 import { dataFiles, readRecords } from '../source/replay.js';
 import { parseCsv } from '../source/csv.js';
 import type { WindowSet } from '../model/train.js';
+import { chooseRelativeFeatures } from '../window/relative.js';
 import { Scaler } from '../window/scaler.js';
 import { Windower } from '../window/windower.js';
 import { readFileSync } from 'node:fs';
@@ -52,16 +53,32 @@ export function loadLabels(file: string, cfg: SeismoConfig): { readings: Reading
   return { readings: parsed.readings, labels: parsed.labels };
 }
 
-export function fitScaler(data: LoadedReadings, kind: SeismoConfig['training']['scaler']): Scaler {
+/** Fits the scaler on the complete rows, and picks the features the model sees relative to each window. */
+export function fitScaler(data: LoadedReadings, training: Pick<SeismoConfig['training'], 'scaler' | 'relativeFeatures' | 'relativeAutocorrelation'>): Scaler {
   const rows: number[][] = [];
+  const perEntity: number[][][] = [];
   for (const readings of data.byEntity.values()) {
+    const entityRows: number[][] = [];
     for (const r of readings) {
       const row = data.features.map((f) => r.values[f] ?? NaN);
-      if (row.every(Number.isFinite)) rows.push(row);
+      if (row.every(Number.isFinite)) entityRows.push(row);
     }
+    rows.push(...entityRows);
+    perEntity.push(entityRows);
   }
   if (rows.length === 0) throw new SeismoError('SEISMO_INPUT_INVALID', `no complete rows with features [${data.features.join(', ')}] to fit the scaler on`);
-  return Scaler.fit(kind, data.features, rows);
+  const scaler = Scaler.fit(training.scaler, data.features, rows);
+  const columns = data.features.map((_, j) => perEntity.map((entityRows) => entityRows.map((row) => row[j] as number)));
+  const means = columns.map((col) => {
+    let sum = 0, n = 0;
+    for (const seq of col) for (const v of seq) { sum += v; n++; }
+    return sum / n;
+  });
+  try {
+    return scaler.withRelative(chooseRelativeFeatures(training.relativeFeatures, data.features, columns, means, training.relativeAutocorrelation));
+  } catch (err) {
+    throw new SeismoError('SEISMO_CONFIG_INVALID', `training.relativeFeatures: ${(err as Error).message}`);
+  }
 }
 
 export interface EntityWindows {

@@ -18,7 +18,7 @@ export interface TrainResult {
 
 /** Hash of the parts of the config that change what the model learns. */
 export function configHash(cfg: SeismoConfig, features: string[]): string {
-  return sha256(JSON.stringify({ features, window: cfg.window, model: cfg.model, scaler: cfg.training.scaler, maxRows: cfg.training.maxRows ?? null })).slice(0, 16);
+  return sha256(JSON.stringify({ features, window: cfg.window, model: cfg.model, scaler: cfg.training.scaler, relative: [cfg.training.relativeFeatures, cfg.training.relativeAutocorrelation], maxRows: cfg.training.maxRows ?? null })).slice(0, 16);
 }
 
 /**
@@ -29,7 +29,7 @@ export function configHash(cfg: SeismoConfig, features: string[]): string {
 export async function trainFromData(cfg: SeismoConfig, data: LoadedReadings, onEpoch?: (r: EpochReport) => void, exclude?: Intervals): Promise<TrainResult> {
   // Flagged stretches (e.g. from production flags) are not normal: keep them out of the scaler
   // and drop every window that touches them, so anomalies do not become the new baseline.
-  const scaler = fitScaler(exclude ? readingsOutside(data, exclude) : data, cfg.training.scaler);
+  const scaler = fitScaler(exclude ? readingsOutside(data, exclude) : data, cfg.training);
   const perEntity = windowize(data, scaler, cfg).map((e) => (exclude ? windowsOutside(e, exclude) : e));
   const trains: WindowSet[] = [];
   const vals: WindowSet[] = [];
@@ -39,6 +39,7 @@ export async function trainFromData(cfg: SeismoConfig, data: LoadedReadings, onE
     trains.push(train);
     vals.push(validation);
   }
+  const validationCounts = vals.map((v) => v.count);
   const T = cfg.window.lookback;
   const F = scaler.features.length;
   const train = concatWindowSets(trains, T, F);
@@ -49,7 +50,7 @@ export async function trainFromData(cfg: SeismoConfig, data: LoadedReadings, onE
   const metrics = await trainAutoencoder(trained, train, validation, cfg.model, onEpoch);
   // What is saved and scored (and calibrated on) is the model the daemon will run.
   const model = scoringModel(cfg.model, trained);
-  const threshold = calibrate(model, validation, cfg);
+  const threshold = calibrate(model, validation, cfg, validationCounts);
   const dataHash = sha256(new Uint8Array(train.data.buffer, train.data.byteOffset, train.data.byteLength)).slice(0, 16);
   // Same data and same config (seed included) train the same model, so they share a version;
   // anything else gets a new one.
@@ -87,12 +88,40 @@ export async function trainFromPath(cfg: SeismoConfig, path: string, onEpoch?: (
   return trainFromData(cfg, loadReadings(path, cfg, cfg.training.maxRows), onEpoch);
 }
 
-/** Threshold from the reconstruction errors of held-out normal windows, by `threshold.method`. */
-export function calibrate(model: tf.LayersModel, windows: WindowSet, cfg: SeismoConfig): ThresholdState {
+/**
+ * Threshold from the reconstruction errors of held-out normal windows, by `threshold.method`.
+ * `perEntity` gives the held-out windows' count per entity, in order (consecutive windows):
+ * with alerts.smoothWindows > 1 the errors are smoothed per entity as the alert tracker does,
+ * so the threshold is calibrated on the very statistic it is compared with.
+ */
+export function calibrate(model: tf.LayersModel, windows: WindowSet, cfg: SeismoConfig, perEntity: number[] = [windows.count]): ThresholdState {
   const scorer = new Scorer(model, windows.lookback, windows.features, cfg.scoring.maxBatch);
   try {
-    return calibrateThreshold(scorer.scoreAll(windows.data, windows.count), cfg.threshold);
+    const errors = scorer.scoreAll(windows.data, windows.count);
+    return calibrateThreshold(smoothedPerEntity(errors, perEntity, cfg.alerts.smoothWindows), cfg.threshold);
   } finally {
     scorer.dispose();
   }
+}
+
+/**
+ * Trailing means over `size` consecutive errors, each entity on its own. The first size - 1
+ * means of an entity average fewer errors and are noisier than anything the tracker judges
+ * once it has a full history, so they are left out when the entity has size windows or more.
+ */
+export function smoothedPerEntity(errors: Float32Array, perEntity: number[], size: number): Float32Array {
+  if (size <= 1) return errors;
+  const out: number[] = [];
+  let from = 0;
+  for (const count of perEntity) {
+    const skip = count >= size ? size - 1 : 0;
+    let sum = 0;
+    for (let i = 0; i < count; i++) {
+      sum += errors[from + i] as number;
+      if (i >= size) sum -= errors[from + i - size] as number;
+      if (i >= skip) out.push(sum / Math.min(i + 1, size));
+    }
+    from += count;
+  }
+  return Float32Array.from(out);
 }

@@ -13,7 +13,7 @@ export const ARTIFACT_FORMAT_VERSION = 1;
 
 export interface ThresholdState {
   value: number;
-  method: 'quantile' | 'pot';
+  method: 'quantile' | 'pot' | 'stddev';
   quantile: number;
   multiplier: number;
   /** The quantile of held-out errors before the multiplier. */
@@ -21,6 +21,8 @@ export interface ThresholdState {
   calibrationWindows: number;
   /** `threshold.sensitivity` the value was divided by (absent: 1). */
   sensitivity?: number;
+  /** `stddev`: mean and sample standard deviation of the calibration errors, and the multiple of it added. */
+  stddev?: { mean: number; std: number; sigmas: number };
   /** `pot`: the fitted tail (initial level, peaks above it, GPD shape and scale, risk). */
   pot?: { initial: number; peaks: number; xi: number; sigma: number; risk: number };
 }

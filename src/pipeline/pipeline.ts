@@ -28,6 +28,12 @@ export interface PipelineParts {
   maxMessageBytes: number;
   /** When given, readings of other entities are poison (`unknown_entity`). */
   knownEntities?: ReadonlySet<string>;
+  /**
+   * Windows before a restart point whose scores the alert trackers need again (score
+   * smoothing, alerts.smoothWindows - 1). Replayed records that complete such windows have them
+   * re-scored into the trackers' history, not judged. 0: replayed windows are not scored.
+   */
+  historyWindows?: number;
   /** An entity silent this long (by its lane's event clock) restarts its window anyway, so a checkpoint need not replay it. */
   maxGapMs: number;
   /** Sees every window score (the `score` command and evaluation use it). */
@@ -83,6 +89,7 @@ export class Pipeline implements RecordProcessor {
       lane.model = this.generation;
     }
     const windows: Window[] = [];
+    const history: Window[] = [];
     const poison: PoisonRecord[] = [];
     let replayed = 0;
     for (const record of records) {
@@ -109,6 +116,7 @@ export class Pipeline implements RecordProcessor {
       if (decoded.reading.ts > lane.clock) lane.clock = decoded.reading.ts;
       if (replay) {
         replayed++;
+        if (pushed.kind === 'window' && (this.parts.historyWindows ?? 0) > 0) history.push(pushed.window);
         continue;
       }
       metrics.readings.inc();
@@ -116,6 +124,9 @@ export class Pipeline implements RecordProcessor {
     }
     if (replayed > 0) metrics.replayedReadings.inc(replayed);
 
+    if (history.length > 0) {
+      for (const s of await this.parts.batcher.score(history, model.scorer)) lane.alerts.remember(s);
+    }
     const flags: Flag[] = [];
     if (windows.length > 0) {
       const scores = await this.parts.batcher.score(windows, model.scorer);

@@ -55,6 +55,8 @@ export interface Window {
   startTs: number;
   endTs: number;
   data: Float32Array;
+  /** 1 for the first window after the entity's ring (re)started, then 2, 3, ...; absent: unknown. */
+  run?: number;
 }
 
 export interface WindowScore {
@@ -65,6 +67,8 @@ export interface WindowScore {
   score: number;
   /** Per-feature mean squared error over the window's timesteps, in feature order. */
   featureErrors: Float32Array;
+  /** The window's `run`: lets score smoothing start over where the window ring did. */
+  run?: number;
 }
 
 export type FlagState = 'open' | 'update' | 'resolved';

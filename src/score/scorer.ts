@@ -93,7 +93,7 @@ export class Scorer {
       const errors = this.scoreRaw(this.buffer, chunk.length);
       chunk.forEach((w, i) => {
         const featureErrors = errors.subarray(i * this.features, (i + 1) * this.features);
-        out.push({ entity: w.entity, startTs: w.startTs, endTs: w.endTs, score: mean(featureErrors), featureErrors });
+        out.push({ entity: w.entity, startTs: w.startTs, endTs: w.endTs, score: mean(featureErrors), featureErrors, ...(w.run !== undefined ? { run: w.run } : {}) });
       });
     }
     return out;

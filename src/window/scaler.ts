@@ -9,15 +9,32 @@ export interface ScalerState {
   features: string[];
   offset: number[];
   scale: number[];
+  /**
+   * Features the model sees relative to each window (the window's mean subtracted after
+   * scaling; see relative.ts). Absent in artifacts from before this existed: none.
+   */
+  relative?: string[];
 }
 
 export class Scaler {
   readonly offset: Float64Array;
   readonly scale: Float64Array;
+  /** Indices of `state.relative` in feature order. */
+  readonly relativeIndices: readonly number[];
 
   constructor(readonly state: ScalerState) {
     this.offset = Float64Array.from(state.offset);
     this.scale = Float64Array.from(state.scale);
+    this.relativeIndices = (state.relative ?? []).map((name) => {
+      const j = state.features.indexOf(name);
+      if (j < 0) throw new Error(`scaler: relative feature "${name}" is not one of its features`);
+      return j;
+    });
+  }
+
+  /** The same scaling with a different set of relative features. */
+  withRelative(relative: string[]): Scaler {
+    return new Scaler({ ...this.state, relative: [...relative] });
   }
 
   get features(): string[] {

@@ -1,5 +1,6 @@
 import type { WindowConfig } from '../config/schema.js';
 import type { PoisonRecord, Position, Reading, Window } from '../pipeline/types.js';
+import { centerWindow } from './relative.js';
 import type { Scaler } from './scaler.js';
 
 export type PushResult =
@@ -13,10 +14,18 @@ interface EntityState {
   /** Scaled rows, ring of `lookback` slots of `features` values. */
   rows: Float32Array;
   timestamps: Float64Array;
-  /** Source position of each slot (a Kafka offset), so a source knows how far back to replay to rebuild the ring. */
+  /**
+   * Source positions (Kafka offsets) of the last lookback - 1 + historyWindows readings, so a
+   * source knows how far back to replay to rebuild the ring and the recent windows' scores.
+   */
   seqs: Float64Array;
+  seqHead: number;
+  /** Readings accepted since the ring last (re)started, capped at seqs.length. */
+  seqCount: number;
   head: number;
   count: number;
+  /** Windows produced since the ring last (re)started. */
+  run: number;
   lastTs: number;
   /** Last accepted raw values, for forward-fill. */
   lastRaw: Float64Array;
@@ -42,7 +51,11 @@ export class Windower {
   private readonly row: Float64Array;
   readonly stats: WindowerStats = { resetsGap: 0, resetsOutOfOrder: 0, forwardFilled: 0 };
 
-  constructor(private readonly policy: WindowPolicy, private scaler: Scaler) {
+  /**
+   * `historyWindows`: how many windows before the next one a restart must be able to re-score
+   * (score smoothing needs them), on top of refilling the ring.
+   */
+  constructor(private readonly policy: WindowPolicy, private scaler: Scaler, private readonly historyWindows = 0) {
     this.featureIndex = new Map(scaler.features.map((name, i) => [name, i]));
     this.row = new Float64Array(scaler.features.length);
   }
@@ -60,7 +73,7 @@ export class Windower {
     const T = this.policy.lookback;
     let state = this.states.get(reading.entity);
     if (state === undefined) {
-      state = { rows: new Float32Array(T * f), timestamps: new Float64Array(T), seqs: new Float64Array(T), head: 0, count: 0, lastTs: -Infinity, lastRaw: new Float64Array(f), hasLastRaw: new Uint8Array(f) };
+      state = { rows: new Float32Array(T * f), timestamps: new Float64Array(T), seqs: new Float64Array(T + this.historyWindows), seqHead: 0, seqCount: 0, head: 0, count: 0, run: 0, lastTs: -Infinity, lastRaw: new Float64Array(f), hasLastRaw: new Uint8Array(f) };
       this.states.set(reading.entity, state);
     }
     const reject = (reason: PoisonRecord['reason'], detail: string): PushResult => ({
@@ -70,7 +83,7 @@ export class Windower {
 
     if (reading.ts <= state.lastTs) {
       if (this.policy.outOfOrder === 'drop') return reject('out_of_order', `ts ${new Date(reading.ts).toISOString()} is not after the last reading ${new Date(state.lastTs).toISOString()}`);
-      state.count = 0;
+      restart(state);
       this.stats.resetsOutOfOrder++;
     }
 
@@ -98,7 +111,7 @@ export class Windower {
 
     // A long silence means the lookback would mix two unrelated stretches of the process.
     if (state.count > 0 && reading.ts - state.lastTs > this.policy.maxGapSeconds * 1000) {
-      state.count = 0;
+      restart(state);
       this.stats.resetsGap++;
     }
 
@@ -107,17 +120,21 @@ export class Windower {
     state.hasLastRaw.fill(1);
     this.scaler.transformInto(this.row, state.rows, state.head * f);
     state.timestamps[state.head] = reading.ts;
-    state.seqs[state.head] = position.offset === undefined ? NaN : Number(position.offset);
+    state.seqs[state.seqHead] = position.offset === undefined ? NaN : Number(position.offset);
+    state.seqHead = (state.seqHead + 1) % state.seqs.length;
+    if (state.seqCount < state.seqs.length) state.seqCount++;
     state.head = (state.head + 1) % T;
     if (state.count < T) state.count++;
     if (state.count < T) return { kind: 'filling' };
+    state.run++;
 
     // Oldest slot is at head once the ring is full: copy out chronologically.
     const data = new Float32Array(T * f);
     const tail = (T - state.head) * f;
     data.set(state.rows.subarray(state.head * f), 0);
     data.set(state.rows.subarray(0, state.head * f), tail);
-    return { kind: 'window', window: { entity: reading.entity, startTs: state.timestamps[state.head] as number, endTs: reading.ts, data } };
+    centerWindow(data, T, f, this.scaler.relativeIndices);
+    return { kind: 'window', window: { entity: reading.entity, startTs: state.timestamps[state.head] as number, endTs: reading.ts, data, run: state.run } };
   }
 
   /**
@@ -151,19 +168,27 @@ export class Windower {
   }
 
   /**
-   * Source position (offset) of the oldest reading the entity's next window still needs: the
-   * last lookback-1 accepted readings. Replaying from there rebuilds this ring exactly.
-   * Undefined when the ring is empty or positions are unknown.
+   * Source position (offset) of the oldest reading a restart needs: the last lookback-1
+   * accepted readings for the next window, plus one more per history window. Replaying from
+   * there rebuilds this ring exactly, and the last historyWindows windows. Undefined when the
+   * ring is empty or positions are unknown.
    */
   oldestNeededSeq(entity: string): number | undefined {
     const state = this.states.get(entity);
     if (state === undefined || state.count === 0) return undefined;
-    const T = this.policy.lookback;
-    const keep = Math.min(state.count, T - 1);
+    const size = state.seqs.length;
+    const keep = Math.min(state.seqCount, this.policy.lookback - 1 + this.historyWindows);
     if (keep === 0) return undefined;
-    const seq = state.seqs[(state.head - keep + T) % T] as number;
+    const seq = state.seqs[(state.seqHead - keep + size) % size] as number;
     return Number.isNaN(seq) ? undefined : seq;
   }
+}
+
+/** Starts an entity's ring over (after a gap or an out-of-order reading): no window mixes the two stretches. */
+function restart(state: EntityState): void {
+  state.count = 0;
+  state.seqCount = 0;
+  state.run = 0;
 }
 
 /** Identity scaling, for windowing data that is already on the model's scale. */

@@ -3,7 +3,7 @@ import { AlertTracker, topFeatures } from '../../src/detect/alerts.js';
 import type { AlertsConfig } from '../../src/config/schema.js';
 import type { WindowScore } from '../../src/pipeline/types.js';
 
-const cfg: AlertsConfig = { openK: 2, openN: 3, resolveRatio: 0.8, resolveAfter: 2, cooldownWindows: 2, updateRatio: 1.5, topFeatures: 2 };
+const cfg: AlertsConfig = { openK: 2, openN: 3, smoothWindows: 1, resolveRatio: 0.8, resolveAfter: 2, cooldownWindows: 2, updateRatio: 1.5, topFeatures: 2 };
 const features = ['a', 'b', 'c'];
 let t = 0;
 const win = (score: number, entity = 'e1'): WindowScore => {
@@ -104,5 +104,49 @@ describe('topFeatures', () => {
     expect(run(tr, [2, 2])).toEqual(['-', 'open']);
     expect(tr.openCount()).toBe(1);
     expect(tr.atRest('e1')).toBe(false);
+  });
+});
+
+describe('AlertTracker score smoothing (smoothWindows)', () => {
+  const smooth = { ...cfg, openK: 1, openN: 1, smoothWindows: 3 };
+  const scored = (score: number, run?: number): WindowScore => ({ ...win(score), ...(run !== undefined ? { run } : {}) });
+
+  it('judges the mean of the last smoothWindows scores: a sustained small excess opens, one spike does not', () => {
+    const tr = new AlertTracker(smooth, 1, features, 'm1');
+    // A single 2.2 among 0.3s: mean of three 0.93 stays under 1.
+    expect([0.3, 0.3, 2.2, 0.3, 0.3].map((s) => tr.observe(scored(s))?.state ?? '-')).toEqual(['-', '-', '-', '-', '-']);
+    // 1.2 three times: (0.3 + 0.3 + 1.2) / 3, then (0.3 + 1.2 + 1.2) / 3 stay under 1; the third mean is 1.2.
+    const flags = [1.2, 1.2, 1.2].map((s) => tr.observe(scored(s)));
+    expect(flags.map((f) => f?.state ?? '-')).toEqual(['-', '-', 'open']);
+    // Flags report the smoothed score the threshold was compared with.
+    expect(flags[2]?.score).toBeCloseTo(1.2, 6);
+  });
+
+  it('starts over when the window ring did (run 1): scores from before a gap are not averaged in', () => {
+    const tr = new AlertTracker(smooth, 1, features, 'm1');
+    expect(tr.observe(scored(0.1, 1))).toBeUndefined();
+    expect(tr.observe(scored(0.1, 2))).toBeUndefined();
+    // Averaged with the two 0.1s this would be 0.47; after the restart it stands alone.
+    expect(tr.observe(scored(1.2, 1))?.state).toBe('open');
+    const continuing = new AlertTracker(smooth, 1, features, 'm1');
+    expect([0.1, 0.1, 1.2].map((s, i) => continuing.observe(scored(s, i + 1))?.state)).toEqual([undefined, undefined, undefined]);
+  });
+
+  it('a tracker restored from a snapshot plus the remembered last scores judges exactly like the uninterrupted one', () => {
+    const scores = Array.from({ length: 200 }, (_, i) => 0.5 + 0.7 * Math.sin(i / 6) + (i % 13 === 0 ? 1.5 : 0));
+    const cfg4 = { ...cfg, smoothWindows: 4, resolveAfter: 3 };
+    const whole = new AlertTracker(cfg4, 1, features, 'm1');
+    const all = scores.map((s, i) => whole.observe({ ...win(s), startTs: i, endTs: i, run: i + 1 }));
+    expect(new Set(all.map((f) => f?.state))).toEqual(new Set([undefined, 'open', 'resolved']));
+    for (const cut of [17, 50, 101]) {
+      const before = new AlertTracker(cfg4, 1, features, 'm1');
+      scores.slice(0, cut).forEach((s, i) => before.observe({ ...win(s), startTs: i, endTs: i, run: i + 1 }));
+      const after = new AlertTracker(cfg4, 1, features, 'm1');
+      for (const [entity, snap] of Object.entries(JSON.parse(JSON.stringify(before.snapshot())) as ReturnType<AlertTracker['snapshot']>)) after.restore(entity, snap);
+      // The replay re-scores the smoothWindows - 1 windows before the cut (their runs start at 1 again).
+      scores.slice(cut - 3, cut).forEach((s, k) => after.remember({ ...win(s), run: k + 1 }));
+      const rest = scores.slice(cut).map((s, k) => after.observe({ ...win(s), startTs: cut + k, endTs: cut + k, run: k + 4 }));
+      expect(rest.map((f) => f && [f.state, f.score])).toEqual(all.slice(cut).map((f) => f && [f.state, f.score]));
+    }
   });
 });

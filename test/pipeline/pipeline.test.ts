@@ -138,10 +138,11 @@ describe('Pipeline checkpoint and replay (what a Kafka restart relies on)', () =
     }
   }
 
-  function pipelineWith(threshold: number, flags: Flag[], scored: string[], onScore: (score: number) => void = () => {}) {
+  function pipelineWith(threshold: number, flags: Flag[], scored: string[], onScore: (score: number) => void = () => {}, smoothWindows = 1) {
     return new Pipeline({
-      newWindower: (scaler) => new Windower({ ...cfg.window, lookback }, scaler),
-      newAlerts: (t, version) => new AlertTracker({ ...cfg.alerts, openK: 2, openN: 3, resolveAfter: 3, cooldownWindows: 2 }, t, features, version),
+      newWindower: (scaler) => new Windower({ ...cfg.window, lookback }, scaler, smoothWindows - 1),
+      historyWindows: smoothWindows - 1,
+      newAlerts: (t, version) => new AlertTracker({ ...cfg.alerts, openK: 2, openN: 3, resolveAfter: 3, cooldownWindows: 2, smoothWindows }, t, features, version),
       batcher,
       model: { scorer, scaler: new Scaler(identityScalerState(features)), threshold, version: 'm' },
       sink: { send: async (f) => void flags.push(...f), flush: async () => {}, close: async () => {} },
@@ -160,29 +161,32 @@ describe('Pipeline checkpoint and replay (what a Kafka restart relies on)', () =
     for (let i = 0; i < recs.length; i += 37) await p.process(recs.slice(i, i + 37), { lane, ...(replayBelow !== undefined ? { replayBelow } : {}) });
   }
 
-  it('a lane rebuilt from its checkpoint emits exactly the uninterrupted flags, and every window is scored at least once', async () => {
+  it.each([1, 4])('a lane rebuilt from its checkpoint emits exactly the uninterrupted flags, and every window is scored at least once (smoothWindows %i)', async (smoothWindows) => {
     // Threshold from the data itself (80th percentile) so alerts open, update and resolve during the run.
     const scores: number[] = [];
     await pipelineWith(1e9, [], [], (s) => scores.push(s)).process(records, { lane: 'm' });
-    const threshold = [...scores].sort((a, b) => a - b)[Math.floor(scores.length * 0.8)] as number;
+    const threshold = [...scores].sort((a, b) => a - b)[Math.floor(scores.length * (smoothWindows > 1 ? 0.7 : 0.8))] as number;
+    const make = (flags: Flag[], scored: string[]) => pipelineWith(threshold, flags, scored, () => {}, smoothWindows);
 
     const expectedFlags: Flag[] = [];
     const expectedScored: string[] = [];
-    await feed(pipelineWith(threshold, expectedFlags, expectedScored), records, 'p0');
+    await feed(make(expectedFlags, expectedScored), records, 'p0');
     expect(new Set(expectedFlags.map((f) => f.state))).toEqual(new Set(['open', 'resolved', 'update']));
 
     for (const cut of [37 * 2, 37 * 5, 37 * 7]) {
       const flags: Flag[] = [];
       const scored: string[] = [];
-      const first = pipelineWith(threshold, flags, scored);
+      const first = make(flags, scored);
       await feed(first, records.slice(0, cut), 'p0');
       const cp = first.checkpoint('p0');
       const metadata = JSON.parse(JSON.stringify(cp.alerts)) as typeof cp.alerts;
       expect(cp.replayFrom).toBeLessThan(cut);
-      expect(cut - (cp.replayFrom as number)).toBeLessThanOrEqual(3 * (lookback - 1) + 3);
+      // Three interleaved entities: each needs lookback - 1 readings back, plus smoothWindows - 1 for the score history.
+      expect(cut - (cp.replayFrom as number)).toBeLessThanOrEqual(3 * (lookback - 1 + smoothWindows - 1) + 3);
+      expect(cut - (cp.replayFrom as number)).toBeGreaterThanOrEqual(3 * (lookback - 1 + smoothWindows - 1) - 3);
 
       // A new process: fresh state, alert state from the metadata, re-read from replayFrom.
-      const second = pipelineWith(threshold, flags, scored);
+      const second = make(flags, scored);
       second.restoreLane('p0', metadata);
       await feed(second, records.slice(cp.replayFrom), 'p0', cut);
 

@@ -131,3 +131,29 @@ describe('Windower', () => {
     expect(() => swapped.setScaler(new Scaler(identityScalerState(['a', 'c'])))).toThrow('feature list differs');
   });
 });
+
+describe('Windower: relative features and restart history', () => {
+  it('subtracts the window mean of relative features only, after scaling', () => {
+    const scaler = new Scaler({ kind: 'standard', features: ['a', 'b'], offset: [0, 100], scale: [1, 2], relative: ['b'] });
+    const w = new Windower(policy, scaler);
+    const out = windowsOf(w, [r('x', 1, 1, 100), r('x', 2, 2, 104), r('x', 3, 3, 110)]);
+    // a keeps its level; b scaled is [0, 2, 5], mean 7/3.
+    expect(out[0]?.map((v) => Number(v.toFixed(4)))).toEqual([1, Number((0 - 7 / 3).toFixed(4)), 2, Number((2 - 7 / 3).toFixed(4)), 3, Number((5 - 7 / 3).toFixed(4))]);
+  });
+
+  it('numbers the windows of a run and starts over after a gap', () => {
+    const w = make();
+    const runs = [1, 2, 3, 4, 5, 20, 21, 22, 23].map((s, i) => w.push(r('x', s, i))).flatMap((res) => (res.kind === 'window' ? [res.window.run] : []));
+    expect(runs).toEqual([1, 2, 3, 1, 2]);
+  });
+
+  it('keeps the offsets of historyWindows more readings for a restart to re-score', () => {
+    const w = new Windower(policy, new Scaler(identityScalerState(['a', 'b'])), 2);
+    for (let i = 0; i < 8; i++) w.push(r('x', i + 1, i), { source: 't', offset: String(100 + i) });
+    // Next window needs the last lookback - 1 = 2 readings (106, 107); two history windows need 104, 105 too.
+    expect(w.oldestNeededSeq('x')).toBe(104);
+    // After a gap only the readings since are needed.
+    w.push(r('x', 100, 1), { source: 't', offset: '120' });
+    expect(w.oldestNeededSeq('x')).toBe(120);
+  });
+});
