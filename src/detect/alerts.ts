@@ -108,10 +108,14 @@ export class AlertTracker {
     return undefined;
   }
 
-  /** A hot-swapped model: open alerts carry on, judged against the new threshold from now on. */
+  /**
+   * A hot-swapped model: open alerts carry on, judged against the new threshold from now on.
+   * Score histories start over: the old model's scores are on another scale.
+   */
   setModel(threshold: number, modelVersion: string): void {
     this.threshold = threshold;
     this.modelVersion = modelVersion;
+    this.histories.clear();
   }
 
   /**

@@ -35,3 +35,11 @@ export function perFileTable(summaries: MethodSummary[]): string {
   });
   return [head, sep, ...rows].join('\n');
 }
+
+/** Each seed on its own (rows after training), so a mean that meets a target can be checked seed by seed. */
+export function perSeedTable(summaries: MethodSummary[]): string {
+  const rows = summaries.flatMap((s) =>
+    s.perSeed.map((p) => `| ${s.method} | ${p.seed} | ${p.points.f1.toFixed(3)} | ${(p.points.far * 100).toFixed(2)} | ${(p.points.mar * 100).toFixed(2)} | ${(p.nab.standard ?? NaN).toFixed(2)} | ${p.detectedEpisodes} of ${p.episodes} |`),
+  );
+  return ['| method | seed | F1 | FAR % | MAR % | NAB standard | episodes detected |', '|---|---|---|---|---|---|---|', ...rows].join('\n');
+}

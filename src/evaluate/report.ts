@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SeismoConfig } from '../config/schema.js';
-import { perFileTable, summaryTable } from './markdown.js';
+import { perFileTable, perSeedTable, summaryTable } from './markdown.js';
 import { renderPlot } from './plot.js';
 import type { FileRun } from './skab.js';
 import type { MethodSummary } from './summary.js';
@@ -103,6 +103,7 @@ export async function writeReport(dir: string, input: ReportInput): Promise<void
     '- `seismo`: `threshold.*` calibrated on the held-out tail of the training rows, then the daemon\'s alert state machine (`alerts.*`); a row is anomalous while an alert is open.',
     '- NAB: a window of 60 s to the right of each labelled changepoint; detections are the rows where a method\'s labelling switches on or off.',
     '',
+    ...(input.seeds.length > 1 ? ['## Per seed', '', perSeedTable(input.summaries), ''] : []),
     '## Per file',
     '',
     perFileTable(input.summaries),

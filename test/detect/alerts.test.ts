@@ -149,4 +149,12 @@ describe('AlertTracker score smoothing (smoothWindows)', () => {
       expect(rest.map((f) => f && [f.state, f.score])).toEqual(all.slice(cut).map((f) => f && [f.state, f.score]));
     }
   });
+
+  it('a model swap starts the histories over: old-model scores are not averaged with new ones', () => {
+    const tr = new AlertTracker(smooth, 1, features, 'm1');
+    tr.observe(scored(0.1));
+    tr.observe(scored(0.1));
+    tr.setModel(1, 'm2');
+    expect(tr.observe(scored(1.2))?.state).toBe('open');
+  });
 });

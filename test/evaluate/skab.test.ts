@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { evaluateSkab } from '../../src/evaluate/skab.js';
 import { summarise } from '../../src/evaluate/summary.js';
+import { perSeedTable } from '../../src/evaluate/markdown.js';
 import { writeReport } from '../../src/evaluate/report.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { gaussian, mulberry32 } from '../../src/random.js';
@@ -58,6 +59,10 @@ describe('SKAB protocol evaluation', () => {
     const md = readFileSync(join(report, 'summary.md'), 'utf8');
     expect(md).toMatch(/\| published \| \d\.\d{3} \|/);
     expect(md).toContain('valve/0.csv');
+    // One seed: no per-seed section; the table itself lists each seed's own metrics.
+    expect(md).not.toContain('## Per seed');
+    const seismo = summarise(runs, 'seismo', 60_000);
+    expect(perSeedTable([seismo])).toContain(`| seismo | 1 | ${seismo.perSeed[0]!.points.f1.toFixed(3)} |`);
     // The plot: vega-lite rendered by vega (SVG) and resvg (PNG), with the score line, both thresholds and the sensors.
     const svg = readFileSync(join(report, 'plots', 'valve_0_csv.svg'), 'utf8');
     expect(svg).toMatch(/^<svg/);
