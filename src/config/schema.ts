@@ -89,6 +89,7 @@ const alertsSchema = z
     smoothWindows: z.number().int().min(1).max(1000).default(1).describe('Judge the mean score of each entity\'s last smoothWindows windows instead of each window alone (1: off). A sustained small excess, such as a noisy flow that dropped a little, adds up; a single noisy window is diluted. The threshold is calibrated on held-out scores smoothed the same way.'),
     resolveRatio: z.number().gt(0).max(1).default(0.8).describe('Hysteresis: an open alert counts a window as calm only below resolveRatio x threshold.'),
     resolveAfter: z.number().int().min(1).default(10).describe('Consecutive calm windows that resolve an open alert.'),
+    minOpenSeconds: z.number().min(0).default(0).describe('Minimum duration: an open alert does not resolve before it has been open this long (by reading time), however calm the windows.'),
     cooldownWindows: z.number().int().min(0).default(10).describe('After a resolve, windows to wait before the same entity may open again.'),
     updateRatio: z.number().gt(1).default(1.5).describe('An open alert emits `update` when its peak severity grows by this factor over the last emitted one.'),
     topFeatures: z.number().int().min(1).default(3).describe('How many contributing features each flag lists.'),

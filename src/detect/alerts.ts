@@ -92,7 +92,9 @@ export class AlertTracker {
     else st.calmRun = 0;
     if (s.score > st.peakScore) st.peakScore = s.score;
 
-    if (st.calmRun >= this.cfg.resolveAfter) {
+    // Minimum duration: a short blip that opened an alert does not resolve (and page again)
+    // within minOpenSeconds; computed from openedAt, so no extra state to checkpoint.
+    if (st.calmRun >= this.cfg.resolveAfter && s.endTs - st.openedAt >= this.cfg.minOpenSeconds * 1000) {
       st.open = false;
       this.open--;
       st.recent = [];

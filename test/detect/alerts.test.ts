@@ -3,7 +3,7 @@ import { AlertTracker, topFeatures } from '../../src/detect/alerts.js';
 import type { AlertsConfig } from '../../src/config/schema.js';
 import type { WindowScore } from '../../src/pipeline/types.js';
 
-const cfg: AlertsConfig = { openK: 2, openN: 3, smoothWindows: 1, resolveRatio: 0.8, resolveAfter: 2, cooldownWindows: 2, updateRatio: 1.5, topFeatures: 2 };
+const cfg: AlertsConfig = { openK: 2, openN: 3, smoothWindows: 1, resolveRatio: 0.8, minOpenSeconds: 0, resolveAfter: 2, cooldownWindows: 2, updateRatio: 1.5, topFeatures: 2 };
 const features = ['a', 'b', 'c'];
 let t = 0;
 const win = (score: number, entity = 'e1'): WindowScore => {
@@ -27,6 +27,12 @@ describe('AlertTracker', () => {
   it('emits update only when severity grows by updateRatio', () => {
     const tr = new AlertTracker(cfg, 1, features, 'm1');
     expect(run(tr, [2, 2, 2.5, 3.1, 3.5, 4.6])).toEqual(['-', 'open', '-', 'update', '-', '-']);
+  });
+
+  it('keeps an alert open for at least minOpenSeconds however calm the windows (minimum duration)', () => {
+    // win() advances 1 s per window; the alert opens on the 2nd window.
+    const tr = new AlertTracker({ ...cfg, minOpenSeconds: 5 }, 1, features, 'm1');
+    expect(run(tr, [2, 2, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1])).toEqual(['-', 'open', '-', '-', '-', '-', 'resolved', '-']);
   });
 
   it('waits out the cooldown before opening again', () => {
