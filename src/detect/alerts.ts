@@ -14,6 +14,9 @@ interface EntityAlert {
   updates: number;
 }
 
+/** A window score as the state machine judges it: `score` smoothed, `windowScore` the window's own. */
+type Judged = WindowScore & { windowScore?: number };
+
 /**
  * The last `smoothWindows` window scores of one entity. Not checkpointed: a restart rebuilds it
  * by re-scoring the windows just before the restart point (the windower keeps their offsets).
@@ -61,7 +64,7 @@ export class AlertTracker {
    * window is diluted; flags report that smoothed score.
    */
   observe(raw: WindowScore): Flag | undefined {
-    const s = this.cfg.smoothWindows > 1 ? { ...raw, score: this.smooth(raw) } : raw;
+    const s: Judged = this.cfg.smoothWindows > 1 ? { ...raw, score: this.smooth(raw), windowScore: raw.score } : raw;
     let st = this.states.get(s.entity);
     if (st === undefined) {
       st = { recent: [], open: false, openedAt: 0, calmRun: 0, cooldownLeft: 0, lastEmittedSeverity: 0, peakScore: 0, updates: 0 };
@@ -179,7 +182,7 @@ export class AlertTracker {
     return sum / h.count;
   }
 
-  private flag(s: WindowScore, state: FlagState, st: EntityAlert): Flag {
+  private flag(s: Judged, state: FlagState, st: EntityAlert): Flag {
     // Stable across replays of the same data, so consumers can drop duplicates by id.
     const id = createHash('sha256').update(`${s.entity}|${st.openedAt}|${state}|${st.updates}|${this.modelVersion}`).digest('hex').slice(0, 32);
     return {
@@ -191,6 +194,7 @@ export class AlertTracker {
       score: round(s.score),
       threshold: round(this.threshold),
       severity: round(s.score / this.threshold),
+      ...(s.windowScore !== undefined ? { windowScore: round(s.windowScore) } : {}),
       topFeatures: topFeatures(s.featureErrors, this.features, this.cfg.topFeatures),
       model: this.modelVersion,
     };

@@ -88,10 +88,13 @@ export interface Flag {
   state: FlagState;
   windowStart: string;
   windowEnd: string;
+  /** What was compared with the threshold: the window's score, or with alerts.smoothWindows > 1 the mean of the entity's last windows. */
   score: number;
   threshold: number;
   /** score / threshold. */
   severity: number;
+  /** With alerts.smoothWindows > 1 only: this window's own score. */
+  windowScore?: number;
   topFeatures: FeatureContribution[];
   model: string;
 }

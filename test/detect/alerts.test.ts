@@ -124,8 +124,9 @@ describe('AlertTracker score smoothing (smoothWindows)', () => {
     // 1.2 three times: (0.3 + 0.3 + 1.2) / 3, then (0.3 + 1.2 + 1.2) / 3 stay under 1; the third mean is 1.2.
     const flags = [1.2, 1.2, 1.2].map((s) => tr.observe(scored(s)));
     expect(flags.map((f) => f?.state ?? '-')).toEqual(['-', '-', 'open']);
-    // Flags report the smoothed score the threshold was compared with.
+    // Flags report the smoothed score the threshold was compared with, and the window's own.
     expect(flags[2]?.score).toBeCloseTo(1.2, 6);
+    expect(tr.observe(scored(3.3))).toMatchObject({ state: 'update', score: 1.9, windowScore: 3.3 });
   });
 
   it('starts over when the window ring did (run 1): scores from before a gap are not averaged in', () => {
