@@ -115,11 +115,13 @@ export class Daemon {
       },
     });
     const windowPolicy = { ...config.window, lookback: manifest.lookback };
-    const historyWindows = config.alerts.smoothWindows - 1;
+    // A restart re-scores this many windows before its restart point: the smoothing history,
+    // plus the warm-up, so that run numbers (and with them warm-up decisions) come out the same.
+    const historyWindows = config.alerts.smoothWindows - 1 + config.window.warmupWindows;
     this.pipeline = new Pipeline({
       newWindower: (scaler) => new Windower(windowPolicy, scaler, historyWindows),
       historyWindows,
-      newAlerts: (threshold, version) => new AlertTracker(config.alerts, threshold, manifest.features, version),
+      newAlerts: (threshold, version) => new AlertTracker(config.alerts, threshold, manifest.features, version, config.window.warmupWindows),
       batcher: this.batcher,
       model,
       sink: this.parts.sink,

@@ -26,6 +26,7 @@ const windowSchema = z
   .object({
     lookback: z.number().int().min(2).max(1000).default(10).describe('Timesteps per window (T). Stride is always 1.'),
     maxGapSeconds: z.number().positive().default(300).describe('A gap longer than this between two readings of one entity resets its window.'),
+    warmupWindows: z.number().int().min(0).default(0).describe('Start-up transients: the first warmupWindows windows after an entity\'s window ring (re)starts (its first readings, or after a gap) are left out of training and calibration, and the alert tracker does not judge them (they are still scored).'),
     outOfOrder: z
       .enum(['drop', 'reset'])
       .default('drop')

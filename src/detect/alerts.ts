@@ -42,11 +42,16 @@ export class AlertTracker {
   /** Kept incrementally: the daemon exports it after every batch. */
   private open = 0;
 
+  /**
+   * `warmupWindows`: the first windows of each run (window.warmupWindows) are start-up
+   * transients; they are neither judged nor kept in the score history.
+   */
   constructor(
     private readonly cfg: AlertsConfig,
     private threshold: number,
     private readonly features: string[],
     private modelVersion: string,
+    private readonly warmupWindows = 0,
   ) {}
 
   /**
@@ -54,6 +59,7 @@ export class AlertTracker {
    * re-scored after a restart, whose alert decisions were made (and checkpointed) before it.
    */
   remember(s: WindowScore): void {
+    if (this.inWarmup(s)) return;
     this.smooth(s);
   }
 
@@ -64,6 +70,7 @@ export class AlertTracker {
    * window is diluted; flags report that smoothed score.
    */
   observe(raw: WindowScore): Flag | undefined {
+    if (this.inWarmup(raw)) return undefined;
     const s: Judged = this.cfg.smoothWindows > 1 ? { ...raw, score: this.smooth(raw), windowScore: raw.score } : raw;
     let st = this.states.get(s.entity);
     if (st === undefined) {
@@ -162,6 +169,10 @@ export class AlertTracker {
     this.histories.delete(entity);
   }
 
+  private inWarmup(s: WindowScore): boolean {
+    return s.run !== undefined && s.run <= this.warmupWindows;
+  }
+
   /** Records the score in the entity's history; returns the history's mean. */
   private smooth(s: WindowScore): number {
     const size = this.cfg.smoothWindows;
@@ -170,8 +181,9 @@ export class AlertTracker {
       h = { scores: new Float64Array(size), head: 0, count: 0 };
       this.histories.set(s.entity, h);
     }
-    // The window ring started over (a gap, an out-of-order reading): so does the history.
-    if (s.run === 1) h.count = 0;
+    // The window ring started over (a gap, an out-of-order reading): so does the history, with
+    // the first window after the warm-up.
+    if (s.run === this.warmupWindows + 1) h.count = 0;
     if (h.count < size) h.count++;
     h.scores[h.head] = s.score;
     h.head = (h.head + 1) % size;

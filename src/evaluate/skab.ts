@@ -124,7 +124,7 @@ async function evaluateFile(base: SeismoConfig, file: string, name: string, seed
 
 /** Rows during which the daemon's alert tracker holds an open alert (open through resolve). */
 export function alertRows(cfg: SeismoConfig, threshold: number, run: Pick<FileRun, 'ts' | 'scores' | 'featureErrors' | 'features'>): Uint8Array {
-  const tracker = new AlertTracker(cfg.alerts, threshold, run.features, 'evaluate');
+  const tracker = new AlertTracker(cfg.alerts, threshold, run.features, 'evaluate', cfg.window.warmupWindows);
   const out = new Uint8Array(run.scores.length);
   // Consecutive scored rows: where a window ring (re)started, score smoothing starts over too.
   let windowRun = 0;

@@ -102,6 +102,8 @@ export function windowize(data: LoadedReadings, scaler: Scaler, cfg: SeismoConfi
     for (const r of readings) {
       const res = windower.push(r);
       if (res.kind !== 'window') continue;
+      // Start-up transients are not the normal behaviour to learn.
+      if ((res.window.run ?? Infinity) <= cfg.window.warmupWindows) continue;
       buffer.set(res.window.data, count * T * F);
       startTs[count] = res.window.startTs;
       endTs[count] = res.window.endTs;

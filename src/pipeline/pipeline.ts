@@ -30,8 +30,9 @@ export interface PipelineParts {
   knownEntities?: ReadonlySet<string>;
   /**
    * Windows before a restart point whose scores the alert trackers need again (score
-   * smoothing, alerts.smoothWindows - 1). Replayed records that complete such windows have them
-   * re-scored into the trackers' history, not judged. 0: replayed windows are not scored.
+   * smoothing: alerts.smoothWindows - 1, plus window.warmupWindows so that warm-up decisions
+   * repeat). Replayed records that complete such windows have them re-scored into the
+   * trackers' history, not judged. 0: replayed windows are not scored.
    */
   historyWindows?: number;
   /** An entity silent this long (by its lane's event clock) restarts its window anyway, so a checkpoint need not replay it. */

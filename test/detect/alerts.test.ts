@@ -164,4 +164,13 @@ describe('AlertTracker score smoothing (smoothWindows)', () => {
     tr.setModel(1, 'm2');
     expect(tr.observe(scored(1.2))?.state).toBe('open');
   });
+
+  it('does not judge or remember the warm-up windows of a run; the history starts after them', () => {
+    const tr = new AlertTracker(smooth, 1, features, 'm1', 2);
+    // Runs 1-2 are warm-up: a start-up transient of 9 neither opens nor lingers in the mean.
+    expect([9, 9, 0.9, 0.9, 0.9].map((s, i) => tr.observe(scored(s, i + 1))?.state)).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    tr.remember(scored(9, 1)); // a replayed warm-up window is ignored too
+    // After a gap (run 1 again) the warm-up repeats, then the history holds only 1.2.
+    expect([9, 9, 1.2].map((s, i) => tr.observe(scored(s, i + 1))?.state)).toEqual([undefined, undefined, 'open']);
+  });
 });

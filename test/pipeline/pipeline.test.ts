@@ -132,17 +132,21 @@ describe('Pipeline checkpoint and replay (what a Kafka restart relies on)', () =
   const records: SourceRecord[] = [];
   for (let i = 0; i < 120; i++) {
     for (const e of ['x', 'y', 'z']) {
+      // z falls silent for 8 minutes (> window.maxGapSeconds): its window ring, score history and warm-up start over.
+      if (e === 'z' && i >= 40 && i < 48) continue;
       const bump = (e === 'y' && i % 17 < 5) || (e === 'z' && i > 60 && i < 75) ? 6 : 0;
       const text = JSON.stringify({ entity: e, ts: 60_000 * (i + 1), values: { a: Math.sin(i / 5) + bump, b: Math.cos(i / 7) } });
       records.push({ kind: 'raw', text, position: { source: 't', partition: 0, offset: String(records.length) } });
     }
   }
 
-  function pipelineWith(threshold: number, flags: Flag[], scored: string[], onScore: (score: number) => void = () => {}, smoothWindows = 1) {
+  function pipelineWith(threshold: number, flags: Flag[], scored: string[], onScore: (score: number) => void = () => {}, smoothWindows = 1, warmup = 0) {
+    // As the daemon wires them.
+    const historyWindows = smoothWindows - 1 + warmup;
     return new Pipeline({
-      newWindower: (scaler) => new Windower({ ...cfg.window, lookback }, scaler, smoothWindows - 1),
-      historyWindows: smoothWindows - 1,
-      newAlerts: (t, version) => new AlertTracker({ ...cfg.alerts, openK: 2, openN: 3, resolveAfter: 3, cooldownWindows: 2, smoothWindows }, t, features, version),
+      newWindower: (scaler) => new Windower({ ...cfg.window, lookback }, scaler, historyWindows),
+      historyWindows,
+      newAlerts: (t, version) => new AlertTracker({ ...cfg.alerts, openK: 2, openN: 3, resolveAfter: 3, cooldownWindows: 2, smoothWindows }, t, features, version, warmup),
       batcher,
       model: { scorer, scaler: new Scaler(identityScalerState(features)), threshold, version: 'm' },
       sink: { send: async (f) => void flags.push(...f), flush: async () => {}, close: async () => {} },
@@ -161,12 +165,16 @@ describe('Pipeline checkpoint and replay (what a Kafka restart relies on)', () =
     for (let i = 0; i < recs.length; i += 37) await p.process(recs.slice(i, i + 37), { lane, ...(replayBelow !== undefined ? { replayBelow } : {}) });
   }
 
-  it.each([1, 4])('a lane rebuilt from its checkpoint emits exactly the uninterrupted flags, and every window is scored at least once (smoothWindows %i)', async (smoothWindows) => {
+  it.each([
+    [1, 0],
+    [4, 0],
+    [3, 2],
+  ])('a lane rebuilt from its checkpoint emits exactly the uninterrupted flags, and every window is scored at least once (smoothWindows %i, warmupWindows %i)', async (smoothWindows, warmup) => {
     // Threshold from the data itself (80th percentile) so alerts open, update and resolve during the run.
     const scores: number[] = [];
     await pipelineWith(1e9, [], [], (s) => scores.push(s)).process(records, { lane: 'm' });
     const threshold = [...scores].sort((a, b) => a - b)[Math.floor(scores.length * (smoothWindows > 1 ? 0.7 : 0.8))] as number;
-    const make = (flags: Flag[], scored: string[]) => pipelineWith(threshold, flags, scored, () => {}, smoothWindows);
+    const make = (flags: Flag[], scored: string[]) => pipelineWith(threshold, flags, scored, () => {}, smoothWindows, warmup);
 
     const expectedFlags: Flag[] = [];
     const expectedScored: string[] = [];
@@ -181,9 +189,10 @@ describe('Pipeline checkpoint and replay (what a Kafka restart relies on)', () =
       const cp = first.checkpoint('p0');
       const metadata = JSON.parse(JSON.stringify(cp.alerts)) as typeof cp.alerts;
       expect(cp.replayFrom).toBeLessThan(cut);
-      // Three interleaved entities: each needs lookback - 1 readings back, plus smoothWindows - 1 for the score history.
-      expect(cut - (cp.replayFrom as number)).toBeLessThanOrEqual(3 * (lookback - 1 + smoothWindows - 1) + 3);
-      expect(cut - (cp.replayFrom as number)).toBeGreaterThanOrEqual(3 * (lookback - 1 + smoothWindows - 1) - 3);
+      // Three interleaved entities: each needs lookback - 1 readings back, plus one per history window.
+      const history = smoothWindows - 1 + warmup;
+      expect(cut - (cp.replayFrom as number)).toBeLessThanOrEqual(3 * (lookback - 1 + history) + 3);
+      expect(cut - (cp.replayFrom as number)).toBeGreaterThanOrEqual(3 * (lookback - 1 + history) - 3);
 
       // A new process: fresh state, alert state from the metadata, re-read from replayFrom.
       const second = make(flags, scored);
