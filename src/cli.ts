@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { loadConfig } from './config/load.js';
 import type { SeismoConfig } from './config/schema.js';
+import { finiteScore } from './detect/alerts.js';
 import { Daemon, handleSignals } from './daemon.js';
 import { DEFAULT_DEMO, runDemo } from './demo/demo.js';
 import { calibrateThreshold } from './detect/calibrate.js';
@@ -74,7 +75,7 @@ function deadLetterFor(cfg: SeismoConfig, log: Logger) {
 
 function sinksFor(cfg: SeismoConfig, log: Logger, metrics: Metrics): { sink: Sink; deadLetter: DeadLetterSink } {
   if (cfg.sink.kind === 'kafka') {
-    const link = new KafkaProducerLink(createKafka(cfg.kafka, log), metrics);
+    const link = new KafkaProducerLink(createKafka(cfg.kafka, log), metrics, cfg.sink.maxMessageBytes);
     return { sink: new KafkaFlagSink(link, cfg.sink.topic), deadLetter: new KafkaDeadLetterSink(link, cfg.sink.deadLetterTopic) };
   }
   return { sink: cfg.sink.kind === 'file' ? new FileSink(cfg.sink.path ?? 'flags.ndjson') : new StreamSink(process.stdout), deadLetter: deadLetterFor(cfg, log) };
@@ -180,7 +181,9 @@ program
     let features: string[] = [];
     const write = (s: WindowScore) => {
       const featureErrors = Object.fromEntries(features.map((f, i) => [f, Number((s.featureErrors[i] ?? 0).toPrecision(6))]));
-      out.write(`${JSON.stringify({ entity: s.entity, windowStart: new Date(s.startTs).toISOString(), windowEnd: new Date(s.endTs).toISOString(), score: s.score, threshold, above: s.score > threshold, featureErrors })}\n`);
+            // A non-finite error (an extreme reading) is reported as the tracker judges it: the maximum score.
+      const score = finiteScore(s.score);
+      out.write(`${JSON.stringify({ entity: s.entity, windowStart: new Date(s.startTs).toISOString(), windowEnd: new Date(s.endTs).toISOString(), score, threshold, above: score > threshold, featureErrors })}\n`);
     };
     const artifact = await (async () => {
       await chooseBackend(cfg.scoring.backend, cfg.scoring.threads);
@@ -243,12 +246,14 @@ program
     handleSignals(daemon, log, cfg.daemon.shutdownDeadlineSeconds * 1000);
     try {
       await daemon.start();
+      await daemon.finished();
     } catch (err) {
-      // Close whatever did start (HTTP, connections) so the process can exit with the error's code.
+      // Close whatever did start (HTTP, connections) so the process can exit with the error's
+      // code: a failed run must never leave a process that looks alive.
+      log.error({ err }, 'seismo run failed; stopping');
       await daemon.stop().catch(() => {});
       throw err;
     }
-    await daemon.finished();
     await daemon.stop();
   });
 

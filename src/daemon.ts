@@ -54,10 +54,40 @@ export class Daemon {
   constructor(private readonly parts: DaemonParts) {
     this.metrics = parts.metrics ?? new Metrics();
     this.admin = new AdminServer((dir) => this.reloadModel(dir));
-    this.http = new HttpServer(this.metrics, () => {
-      const source = this.parts.source.health?.();
-      return { ready: this.state === 'ready' && (source?.ready ?? true), detail: { ...this.readinessDetail(), ...(source?.detail ?? {}) } };
-    });
+    this.http = new HttpServer(this.metrics, () => this.readiness(), () => this.liveness());
+  }
+
+  /** Ready: running, the source consuming, the sinks making flags and dead letters durable. */
+  readiness(): { ready: boolean; live: boolean; detail: Record<string, unknown> } {
+    const source = this.parts.source.health?.();
+    const sink = this.parts.sink.health?.();
+    const deadLetter = this.parts.deadLetter.health?.();
+    const ready = this.state === 'ready' && (source?.ready ?? true) && (sink?.ready ?? true) && (deadLetter?.ready ?? true);
+    this.metrics.ready.set(ready ? 1 : 0);
+    return { ready, live: source?.live ?? true, detail: { ...this.readinessDetail(), ...(source?.detail ?? {}), ...(sink?.detail ?? {}) } };
+  }
+
+  /**
+   * Alive unless the consumer stopped for good, or Seismo has been unready while running for
+   * longer than http.livenessGraceSeconds: a broker or sink failure that persists becomes a
+   * restart by the orchestrator instead of a daemon that silently flags nothing.
+   */
+  liveness(now = Date.now()): { live: boolean; detail: Record<string, unknown> } {
+    const r = this.readiness();
+    this.trackReadiness(r.ready, now);
+    const grace = this.parts.config.http.livenessGraceSeconds * 1000;
+    const unreadyMs = this.unreadySince === undefined ? 0 : now - this.unreadySince;
+    if (!r.live) return { live: false, detail: { reason: 'the Kafka consumer stopped for good', ...r.detail } };
+    if (grace > 0 && unreadyMs > grace) return { live: false, detail: { reason: `unready for ${Math.round(unreadyMs / 1000)} s (http.livenessGraceSeconds ${grace / 1000})`, ...r.detail } };
+    return { live: true, detail: {} };
+  }
+
+  private unreadySince: number | undefined;
+  private readinessTimer: NodeJS.Timeout | undefined;
+
+  private trackReadiness(ready: boolean, now: number): void {
+    if (this.state !== 'ready' || ready) this.unreadySince = undefined;
+    else this.unreadySince ??= now;
   }
 
   get lifecycle(): LifecycleState {
@@ -137,6 +167,19 @@ export class Daemon {
     await this.parts.deadLetter.open?.();
     this.sourceDone = this.parts.source.start(this.pipeline);
     this.setState('ready');
+    // Sampled every second, not only when probed, so the unready time (and the metrics) are true
+    // whoever asks; a change is logged once.
+    let wasReady = true;
+    this.readinessTimer = setInterval(() => {
+      const r = this.readiness();
+      this.trackReadiness(r.ready, Date.now());
+      if (r.ready !== wasReady && this.state === 'ready') {
+        if (r.ready) this.parts.log.info(r.detail, 'ready again');
+        else this.parts.log.error(r.detail, 'not ready: flags are not being produced');
+        wasReady = r.ready;
+      }
+    }, 1000);
+    this.readinessTimer.unref();
   }
 
   /** Scorer (warmed up), scaler and threshold of an artifact: what the pipeline needs to use it. */
@@ -224,6 +267,7 @@ export class Daemon {
       return;
     }
     this.setState('draining');
+    clearInterval(this.readinessTimer);
     const failures: unknown[] = [];
     const step = async (name: string, fn: () => Promise<unknown>) => {
       try {

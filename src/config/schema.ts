@@ -131,6 +131,12 @@ const sinkSchema = z
     path: z.string().min(1).optional().describe('NDJSON file for `file`.'),
     deadLetterPath: z.string().min(1).optional().describe('NDJSON file for poison records (file and stdout sinks); without it they are logged at warn level.'),
     topic: z.string().min(1).default('seismo.flags').describe('`kafka`: flags topic (key = entity id).'),
+    maxMessageBytes: z
+      .number()
+      .int()
+      .min(4096)
+      .default(1_000_000)
+      .describe('`kafka`: the most bytes one produce request puts in a record batch (keep it under the topics\' max.message.bytes, 1048588 by default); a dead letter larger than this is sent as a bounded copy (64 KiB prefix, size, SHA-256, header seismo-truncated).'),
     deadLetterTopic: z.string().min(1).default('seismo.dead-letter').describe('`kafka`: poison records, original bytes and headers plus seismo-reason, -detail, -topic, -partition, -offset.'),
   })
   .strict();
@@ -168,6 +174,11 @@ const httpSchema = z
     enabled: z.boolean().default(true).describe('Serve /metrics, /healthz and /readyz.'),
     host: z.string().min(1).default('127.0.0.1').describe('Listen address.'),
     port: z.number().int().min(0).max(65535).default(9464).describe('Listen port (0 picks a free one).'),
+    livenessGraceSeconds: z
+      .number()
+      .min(0)
+      .default(300)
+      .describe('After this long unready while running (broker out of reach, sink failing, consumer stopped for good at once), /healthz fails too so an orchestrator restarts Seismo; 0: /healthz never fails for that.'),
   })
   .strict();
 

@@ -60,7 +60,7 @@ export class AlertTracker {
    */
   remember(s: WindowScore): void {
     if (this.inWarmup(s)) return;
-    this.smooth(s);
+    this.smooth(finite(s));
   }
 
   /**
@@ -69,8 +69,9 @@ export class AlertTracker {
    * right after its window ring started), so a sustained small excess adds up while one noisy
    * window is diluted; flags report that smoothed score.
    */
-  observe(raw: WindowScore): Flag | undefined {
-    if (this.inWarmup(raw)) return undefined;
+  observe(scored: WindowScore): Flag | undefined {
+    if (this.inWarmup(scored)) return undefined;
+    const raw = finite(scored);
     const s: Judged = this.cfg.smoothWindows > 1 ? { ...raw, score: this.smooth(raw), windowScore: raw.score } : raw;
     let st = this.states.get(s.entity);
     if (st === undefined) {
@@ -220,6 +221,24 @@ export function topFeatures(errors: Float32Array, names: string[], k: number): F
   return Array.from(errors, (error, i) => ({ name: names[i] ?? `f${i}`, error: round(error), share: round(total > 0 ? error / total : 0) }))
     .sort((a, b) => b.error - a.error)
     .slice(0, k);
+}
+
+/**
+ * The largest score the tracker works with. A window whose error is not finite (a reading of
+ * 1e30 overflows float32 in the model, Infinity - Infinity is NaN) is as anomalous as a window
+ * can be: it is judged at this score, so it counts above any threshold, an open alert can still
+ * resolve afterwards (NaN compares false with everything), and flags stay valid JSON.
+ */
+export const MAX_SCORE = 1e30;
+
+/** A score the alert state machine and the metrics can use: non-finite and huge scores become MAX_SCORE. */
+export function finiteScore(x: number): number {
+  return Number.isFinite(x) ? Math.min(Math.max(x, 0), MAX_SCORE) : MAX_SCORE;
+}
+
+function finite(s: WindowScore): WindowScore {
+  if (Number.isFinite(s.score) && s.score <= MAX_SCORE && s.featureErrors.every((e) => Number.isFinite(e))) return s;
+  return { ...s, score: finiteScore(s.score), featureErrors: s.featureErrors.map((e) => finiteScore(e)) };
 }
 
 function round(x: number): number {

@@ -9,11 +9,15 @@ export interface Readiness {
   detail: Record<string, unknown>;
 }
 
-/** /metrics (Prometheus text), /healthz (process alive), /readyz (ready to score, with detail). */
+/** /metrics (Prometheus text), /healthz (alive: 503 once unready past the grace, or the consumer is gone), /readyz (ready to score, with detail). */
 export class HttpServer {
   private server: Server | undefined;
 
-  constructor(private readonly metrics: Metrics, private readonly readiness: () => Readiness) {}
+  constructor(
+    private readonly metrics: Metrics,
+    private readonly readiness: () => Readiness,
+    private readonly liveness: () => { live: boolean; detail: Record<string, unknown> } = () => ({ live: true, detail: {} }),
+  ) {}
 
   async listen(host: string, port: number): Promise<number> {
     const server = createServer((req, res) => {
@@ -30,8 +34,9 @@ export class HttpServer {
           },
         );
       } else if (path === '/healthz') {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end('{"status":"ok"}');
+        const l = this.liveness();
+        res.writeHead(l.live ? 200 : 503, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ status: l.live ? 'ok' : 'failing', ...l.detail }));
       } else if (path === '/readyz') {
         const r = this.readiness();
         res.writeHead(r.ready ? 200 : 503, { 'content-type': 'application/json' });

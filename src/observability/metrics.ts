@@ -10,10 +10,12 @@ export type LifecycleState = (typeof LIFECYCLE_STATES)[number];
  */
 export class Metrics {
   readonly registry = new Registry();
-  readonly readings = new Counter({ name: 'seismo_readings_total', help: 'Readings decoded and accepted by the windower.', registers: [this.registry] });
+  readonly readings = new Counter({ name: 'seismo_readings_total', help: 'Readings accepted by the windower, counted once their chunk\'s flags and dead letters are durable (a failed chunk is retried and counted once).', registers: [this.registry] });
   readonly poison = new Counter({ name: 'seismo_poison_total', help: 'Records rejected, by reason (they go to the dead-letter sink, never dropped silently).', labelNames: ['reason'] as const, registers: [this.registry] });
   readonly windowsScored = new Counter({ name: 'seismo_windows_scored_total', help: 'Windows scored by the model.', registers: [this.registry] });
   readonly flags = new Counter({ name: 'seismo_flags_total', help: 'Flags emitted, by state.', labelNames: ['state'] as const, registers: [this.registry] });
+  readonly processingErrors = new Counter({ name: 'seismo_processing_errors_total', help: 'Records whose processing threw, by stage (reading, scoring, judging); each is dead-lettered as processing_error and the stream goes on.', labelNames: ['stage'] as const, registers: [this.registry] });
+  readonly nonFiniteScores = new Counter({ name: 'seismo_nonfinite_scores_total', help: 'Windows whose reconstruction error was not finite (extreme readings); judged at the maximum score.', registers: [this.registry] });
   readonly windowResets = new Counter({ name: 'seismo_window_resets_total', help: 'Per-entity window resets, by cause.', labelNames: ['cause'] as const, registers: [this.registry] });
   readonly score = new Histogram({
     name: 'seismo_window_severity',
@@ -56,6 +58,8 @@ export class Metrics {
   readonly kafkaPaused = new Gauge({ name: 'seismo_kafka_paused_partitions', help: 'Partitions paused for backpressure (scoring queue full).', registers: [this.registry] });
   readonly kafkaConnected = new Gauge({ name: 'seismo_kafka_connected', help: '1 when the consumer is joined to its group and the producer is connected.', registers: [this.registry] });
   readonly kafkaCrashes = new Counter({ name: 'seismo_kafka_consumer_restarts_total', help: 'Consumer crashes followed by a restart (broker outage, failed produce).', registers: [this.registry] });
+  readonly kafkaChunkFailures = new Counter({ name: 'seismo_kafka_chunk_failures_total', help: 'Chunks whose processing failed (e.g. a sink rejected them); each is retried from the last commit.', registers: [this.registry] });
+  readonly kafkaRetriedMessages = new Counter({ name: 'seismo_kafka_retried_messages_total', help: 'Messages of failed chunks, to be processed again (not counted in seismo_readings_total until they succeed).', registers: [this.registry] });
   readonly kafkaCheckpointOverflow = new Counter({ name: 'seismo_kafka_checkpoint_overflow_total', help: 'Open alerts whose state did not fit in the commit metadata (after a restart they start fresh).', registers: [this.registry] });
   readonly produceDuration = new Histogram({
     name: 'seismo_kafka_produce_duration_seconds',
@@ -70,6 +74,7 @@ export class Metrics {
     buckets: [0.002, 0.005, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 10],
     registers: [this.registry],
   });
+  readonly ready = new Gauge({ name: 'seismo_ready', help: '1 while /readyz would answer 200: running, consuming, and the sinks making flags durable.', registers: [this.registry] });
   readonly lifecycle = new Gauge({ name: 'seismo_lifecycle_state', help: 'Daemon lifecycle state (1 for the current one).', labelNames: ['state'] as const, registers: [this.registry] });
 
   constructor() {
@@ -78,6 +83,7 @@ export class Metrics {
     for (const reason of POISON_REASONS) this.poison.inc({ reason }, 0);
     for (const state of ['open', 'update', 'resolved']) this.flags.inc({ state }, 0);
     for (const cause of ['gap', 'out_of_order']) this.windowResets.inc({ cause }, 0);
+    for (const stage of ['reading', 'scoring', 'judging']) this.processingErrors.inc({ stage }, 0);
     for (const result of ['ok', 'failed']) this.kafkaCommits.inc({ result }, 0);
     for (const result of ['ok', 'failed']) this.modelReloads.inc({ result }, 0);
     for (const kind of ['flags', 'dead_letter']) this.produceDuration.zero({ kind });

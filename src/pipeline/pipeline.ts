@@ -1,11 +1,11 @@
 import type { Metrics } from '../observability/metrics.js';
-import type { AlertSnapshot, AlertTracker } from '../detect/alerts.js';
+import { finiteScore, type AlertSnapshot, type AlertTracker } from '../detect/alerts.js';
 import type { DeadLetterSink, Sink } from '../sink/sink.js';
 import { recordToReading, type LaneCheckpoint, type ProcessOptions, type RecordProcessor, type SourceRecord } from '../source/source.js';
 import type { BatchScorer } from '../score/batcher.js';
 import type { Scaler } from '../window/scaler.js';
-import type { Windower } from '../window/windower.js';
-import type { Flag, PoisonRecord, Window, WindowScore } from './types.js';
+import type { PushResult, Windower } from '../window/windower.js';
+import type { Flag, OriginalMessage, PoisonRecord, Position, Window, WindowScore } from './types.js';
 
 /** What one loaded model brings: its scorer, the scaler it was trained with, its threshold and version. */
 export interface ModelRuntime {
@@ -81,7 +81,6 @@ export class Pipeline implements RecordProcessor {
   }
 
   async process(records: SourceRecord[], opts: ProcessOptions = {}): Promise<void> {
-    const { metrics } = this.parts;
     const lane = this.lane(opts.lane ?? DEFAULT_LANE);
     const model = this.model;
     if (lane.model !== this.generation) {
@@ -89,63 +88,126 @@ export class Pipeline implements RecordProcessor {
       lane.alerts.setModel(model.threshold, model.version);
       lane.model = this.generation;
     }
+    // Counted only once the chunk's flags and dead letters are durable: a chunk that fails is
+    // processed again after the restart, and must not be counted twice.
+    const tally = newTally();
     const windows: Window[] = [];
+    const windowRecords: SourceRecord[] = [];
     const history: Window[] = [];
     const poison: PoisonRecord[] = [];
-    let replayed = 0;
     for (const record of records) {
-      const position = record.kind === 'poison' ? record.poison.position : record.position;
       // Below replayBelow the records were processed before a restart: they only rebuild the
       // window rings; their windows were scored and their poison dead-lettered already.
-      const replay = opts.replayBelow !== undefined && position.offset !== undefined && Number(position.offset) < opts.replayBelow;
-      const decoded = recordToReading(record, this.parts.maxMessageBytes);
-      if (!decoded.ok) {
-        if (!replay) poison.push(decoded.poison);
-        continue;
+      const replay = isReplay(record, opts.replayBelow);
+      try {
+        const pushed = this.accept(record, lane);
+        if (pushed.kind === 'poison') {
+          if (!replay) poison.push(pushed.poison);
+          continue;
+        }
+        if (replay) {
+          tally.replayed++;
+          if (pushed.kind === 'window' && (this.parts.historyWindows ?? 0) > 0) history.push(pushed.window);
+          continue;
+        }
+        tally.readings++;
+        if (pushed.kind === 'window') {
+          windows.push(pushed.window);
+          windowRecords.push(record);
+        }
+      } catch (err) {
+        // Containment: whatever one record does to the code, it ends in the dead-letter sink
+        // with the error, and the chunk goes on.
+        tally.errors.reading++;
+        if (!replay) poison.push(processingError(record, 'reading', err));
       }
-      const known = this.parts.knownEntities;
-      if (known !== undefined && !known.has(decoded.reading.entity)) {
-        if (!replay) poison.push({ reason: 'unknown_entity', detail: `entity ${JSON.stringify(decoded.reading.entity)} is not in input.entities`, position, raw: record.kind === 'raw' ? record.text : JSON.stringify(decoded.reading), ...(record.kind === 'raw' && record.original ? { original: record.original } : {}) });
-        continue;
-      }
-      const pushed = lane.windower.push(decoded.reading, position);
-      if (pushed.kind === 'poison') {
-        if (record.kind === 'raw' && record.original) pushed.poison.original = record.original;
-        if (!replay) poison.push(pushed.poison);
-        continue;
-      }
-      if (decoded.reading.ts > lane.clock) lane.clock = decoded.reading.ts;
-      if (replay) {
-        replayed++;
-        if (pushed.kind === 'window' && (this.parts.historyWindows ?? 0) > 0) history.push(pushed.window);
-        continue;
-      }
-      metrics.readings.inc();
-      if (pushed.kind === 'window') windows.push(pushed.window);
     }
-    if (replayed > 0) metrics.replayedReadings.inc(replayed);
 
     if (history.length > 0) {
-      for (const s of await this.parts.batcher.score(history, model.scorer)) lane.alerts.remember(s);
+      for (const s of await this.scoreContained(history, model.scorer)) {
+        if (!(s instanceof Error)) lane.alerts.remember(s);
+        else tally.errors.scoring++;
+      }
     }
     const flags: Flag[] = [];
     if (windows.length > 0) {
-      const scores = await this.parts.batcher.score(windows, model.scorer);
-      metrics.windowsScored.inc(windows.length);
-      for (const s of scores) {
-        metrics.score.observe(s.score / model.threshold);
-        this.parts.onScore?.(s);
-        const flag = lane.alerts.observe(s);
-        if (flag) {
-          flags.push(flag);
-          metrics.flags.inc({ state: flag.state });
-          this.parts.onFlag?.(flag);
+      const scores = await this.scoreContained(windows, model.scorer);
+      scores.forEach((s, i) => {
+        const record = windowRecords[i] as SourceRecord;
+        if (s instanceof Error) {
+          tally.errors.scoring++;
+          poison.push(processingError(record, 'scoring', s));
+          return;
         }
-      }
+        tally.windows++;
+        if (!Number.isFinite(s.score)) tally.nonFiniteScores++;
+        try {
+          this.parts.onScore?.(s);
+          const flag = lane.alerts.observe(s);
+          tally.severities.push(finiteScore(s.score) / model.threshold);
+          if (flag) {
+            flags.push(flag);
+            this.parts.onFlag?.(flag);
+          }
+        } catch (err) {
+          tally.errors.judging++;
+          poison.push(processingError(record, 'judging', err));
+        }
+      });
     }
-    for (const p of poison) metrics.poison.inc({ reason: p.reason });
     this.exportLaneStats(lane);
     await Promise.all([this.parts.sink.send(flags), this.parts.deadLetter.send(poison)]);
+    this.count(tally, flags, poison);
+  }
+
+  /** Decode, entity allowlist, windower: what one record becomes. */
+  private accept(record: SourceRecord, lane: Lane): PushResult {
+    const decoded = recordToReading(record, this.parts.maxMessageBytes);
+    if (!decoded.ok) return { kind: 'poison', poison: decoded.poison };
+    const position = positionOf(record);
+    const known = this.parts.knownEntities;
+    if (known !== undefined && !known.has(decoded.reading.entity)) {
+      return { kind: 'poison', poison: { reason: 'unknown_entity', detail: `entity ${JSON.stringify(decoded.reading.entity)} is not in input.entities`, position, raw: rawText(record), ...originalOf(record) } };
+    }
+    const pushed = lane.windower.push(decoded.reading, position);
+    if (pushed.kind === 'poison') {
+      if (record.kind === 'raw' && record.original) pushed.poison.original = record.original;
+      return pushed;
+    }
+    if (decoded.reading.ts > lane.clock) lane.clock = decoded.reading.ts;
+    return pushed;
+  }
+
+  /**
+   * Scores windows together; when the model call fails, scores them one by one so that only
+   * the window at fault (and the record that completed it) is lost to the dead-letter sink.
+   */
+  private async scoreContained(windows: Window[], scorer: BatchScorer): Promise<(WindowScore | Error)[]> {
+    try {
+      return await this.parts.batcher.score(windows, scorer);
+    } catch (batchError) {
+      return windows.map((w) => {
+        try {
+          const [score] = scorer.score([w]);
+          if (score === undefined) throw new Error('the scorer returned no score');
+          return score;
+        } catch (err) {
+          return err instanceof Error ? err : new Error(String(err));
+        }
+      });
+    }
+  }
+
+  private count(tally: Tally, flags: Flag[], poison: PoisonRecord[]): void {
+    const { metrics } = this.parts;
+    metrics.readings.inc(tally.readings);
+    if (tally.replayed > 0) metrics.replayedReadings.inc(tally.replayed);
+    metrics.windowsScored.inc(tally.windows);
+    for (const sev of tally.severities) metrics.score.observe(sev);
+    if (tally.nonFiniteScores > 0) metrics.nonFiniteScores.inc(tally.nonFiniteScores);
+    for (const [stage, n] of Object.entries(tally.errors)) if (n > 0) metrics.processingErrors.inc({ stage }, n);
+    for (const flag of flags) metrics.flags.inc({ state: flag.state });
+    for (const p of poison) metrics.poison.inc({ reason: p.reason });
   }
 
   queuedWindows(): number {
@@ -209,4 +271,45 @@ export class Pipeline implements RecordProcessor {
     metrics.entities.set(entities);
     metrics.alertsOpen.set(open);
   }
+}
+
+interface Tally {
+  readings: number;
+  replayed: number;
+  windows: number;
+  nonFiniteScores: number;
+  severities: number[];
+  errors: { reading: number; scoring: number; judging: number };
+}
+
+function newTally(): Tally {
+  return { readings: 0, replayed: 0, windows: 0, nonFiniteScores: 0, severities: [], errors: { reading: 0, scoring: 0, judging: 0 } };
+}
+
+function positionOf(record: SourceRecord): Position {
+  return record.kind === 'poison' ? record.poison.position : record.position;
+}
+
+function isReplay(record: SourceRecord, replayBelow: number | undefined): boolean {
+  const { offset } = positionOf(record);
+  return replayBelow !== undefined && offset !== undefined && Number(offset) < replayBelow;
+}
+
+function rawText(record: SourceRecord): string {
+  if (record.kind === 'raw') return record.text;
+  if (record.kind === 'poison') return record.poison.raw;
+  // Never throws: a reading may carry a timestamp no Date can print, or values JSON renders as null.
+  return JSON.stringify({ entity: record.reading.entity, ts: record.reading.ts, values: record.reading.values });
+}
+
+function originalOf(record: SourceRecord): { original?: OriginalMessage } {
+  if (record.kind === 'raw' && record.original) return { original: record.original };
+  if (record.kind === 'poison' && record.poison.original) return { original: record.poison.original };
+  return {};
+}
+
+/** The dead letter for a record whose processing threw: the error says what went wrong, at which stage. */
+function processingError(record: SourceRecord, stage: 'reading' | 'scoring' | 'judging', err: unknown): PoisonRecord {
+  const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return { reason: 'processing_error', detail: `${stage} failed: ${message}`, position: positionOf(record), raw: rawText(record), ...originalOf(record) };
 }

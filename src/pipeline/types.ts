@@ -46,6 +46,8 @@ export const POISON_REASONS = [
   'out_of_order',
   'oversized',
   'bad_row',
+  /** Processing the record threw (a bug or an input nobody planned for): contained, never a halt. */
+  'processing_error',
 ] as const;
 export type PoisonReason = (typeof POISON_REASONS)[number];
 

@@ -8,6 +8,13 @@ export interface Sink {
   flush(): Promise<void>;
   /** Safe to call twice. */
   close(): Promise<void>;
+  /** For /readyz: false while flags cannot be made durable (sends stuck or failing). */
+  health?(): Health;
+}
+
+export interface Health {
+  ready: boolean;
+  detail: Record<string, unknown>;
 }
 
 /** Where poison records go, with their reason and position, so nothing is lost silently. */
@@ -15,4 +22,5 @@ export interface DeadLetterSink {
   open?(): Promise<void>;
   send(records: PoisonRecord[]): Promise<void>;
   close(): Promise<void>;
+  health?(): Health;
 }

@@ -30,6 +30,12 @@ export class KafkaSource implements Source {
   private generation = 0;
   private joined = false;
   private lastError: string | undefined;
+  /** When processing last failed (a sink that rejects, a broker that is gone), until a chunk succeeds again. */
+  private failingSince: number | undefined;
+  /** Last sign of life from the broker: a fetch, a heartbeat, a commit. */
+  private lastContact = 0;
+  /** Set when kafkajs gave up on the consumer for good: nothing will be consumed any more. */
+  private fatal: string | undefined;
   private paused = 0;
   private stopping = false;
   private readonly inFlight = new Set<Promise<void>>();
@@ -57,8 +63,13 @@ export class KafkaSource implements Source {
       },
     });
     this.admin = kafka.admin();
-    const { GROUP_JOIN, CRASH, DISCONNECT, STOP } = this.consumer.events;
+    const { GROUP_JOIN, CRASH, DISCONNECT, STOP, FETCH, HEARTBEAT, COMMIT_OFFSETS } = this.consumer.events;
+    const contact = () => (this.lastContact = Date.now());
+    this.consumer.on(FETCH, contact);
+    this.consumer.on(HEARTBEAT, contact);
+    this.consumer.on(COMMIT_OFFSETS, contact);
     this.consumer.on(GROUP_JOIN, (e) => {
+      contact();
       this.joined = true;
       this.lastError = undefined;
       this.metrics.kafkaConnected.set(1);
@@ -71,6 +82,12 @@ export class KafkaSource implements Source {
       this.lastError = e.payload.error.message;
       this.metrics.kafkaConnected.set(0);
       this.resetLanes();
+      // Every error eachBatch throws is retriable (see runBatch), so this is kafkajs itself giving
+      // up. Say so loudly and stay unready (liveness fails too): an orchestrator restarts us.
+      if (!e.payload.restart && !this.stopping) {
+        this.fatal = e.payload.error.message;
+        this.log.fatal({ err: e.payload.error }, 'kafka consumer stopped for good; nothing is consumed until Seismo is restarted');
+      }
     });
     this.consumer.on(DISCONNECT, () => {
       this.joined = false;
@@ -82,11 +99,32 @@ export class KafkaSource implements Source {
     });
   }
 
-  health(): { ready: boolean; detail: Record<string, unknown> } {
+  /**
+   * Ready while joined to the group, in recent contact with the broker (kafkajs retries a lost
+   * broker quietly for a long time), and processing without failures. `live` is false only when
+   * the consumer has stopped for good.
+   */
+  health(now = Date.now()): { ready: boolean; live: boolean; detail: Record<string, unknown> } {
+    const silentMs = now - this.lastContact;
+    const inContact = silentMs <= this.contactTimeoutMs();
+    const failing = this.failingSince !== undefined;
+    const ready = this.joined && inContact && !failing && this.fatal === undefined;
+    this.metrics.kafkaConnected.set(this.joined && inContact ? 1 : 0);
+    const kafka = this.fatal !== undefined ? 'consumer stopped' : !this.joined ? 'not joined' : !inContact ? `no contact with the broker for ${Math.round(silentMs / 1000)} s` : failing ? `processing failing for ${Math.round((now - (this.failingSince as number)) / 1000)} s` : 'joined';
     return {
-      ready: this.joined,
-      detail: { kafka: this.joined ? 'joined' : 'not joined', groupId: this.cfg.groupId, partitions: this.lanes.size, pausedPartitions: this.paused, ...(this.lastError ? { kafkaError: this.lastError } : {}) },
+      ready,
+      live: this.fatal === undefined,
+      detail: { kafka, groupId: this.cfg.groupId, partitions: this.lanes.size, pausedPartitions: this.paused, ...(this.lastError ? { kafkaError: this.lastError } : {}) },
     };
+  }
+
+  /**
+   * How long without a fetch, heartbeat or commit means the broker is out of reach. A healthy
+   * consumer fetches at least every maxWaitTime (5 s in kafkajs) and heartbeats every
+   * sessionTimeout/10; twice the longer of the two leaves room for a slow chunk.
+   */
+  private contactTimeoutMs(): number {
+    return 2 * Math.max(5000, Math.floor(this.cfg.sessionTimeoutMs / 10));
   }
 
   async start(processor: RecordProcessor): Promise<void> {
@@ -207,8 +245,16 @@ export class KafkaSource implements Source {
         // Nothing of this chunk may be committed; its state is suspect. Rebuild from the last commit.
         this.lanes.delete(key);
         processor.dropLane(lane.name);
-        throw err;
+        this.failingSince ??= Date.now();
+        this.lastError = (err as Error).message;
+        this.metrics.kafkaChunkFailures.inc();
+        this.metrics.kafkaRetriedMessages.inc(chunk.length);
+        this.log.error({ err, topic, partition, offset: chunk[0]?.offset }, 'processing a chunk failed; it is retried from the last commit');
+        // kafkajs restarts the consumer only after errors it deems retriable; a TypeError (any
+        // bug) would stop it for good, silently. Whatever failed, ask for a retry.
+        throw new SeismoError('SEISMO_SOURCE_FAILED', `processing ${topic}/${partition} at offset ${chunk[0]?.offset} failed: ${(err as Error).message}`, { retriable: true });
       }
+      this.failingSince = undefined;
       const now = Date.now();
       for (const m of chunk) this.metrics.endToEnd.observe(Math.max(0, now - Number(m.timestamp)) / 1000);
       const lastOffset = (chunk[chunk.length - 1] as KafkaMessage).offset;
@@ -238,6 +284,7 @@ export class KafkaSource implements Source {
     try {
       await this.consumer.commitOffsets([{ topic, partition, offset: String(offset), metadata }]);
       this.metrics.kafkaCommits.inc({ result: 'ok' });
+      this.lastContact = Date.now();
       return true;
     } catch (err) {
       // Typically a rebalance: the new owner rebuilds from the previous commit (same flags, same ids).
@@ -271,19 +318,19 @@ export class KafkaSource implements Source {
   }
 }
 
-function toRecord(topic: string, partition: number, m: KafkaMessage): SourceRecord {
+export function toRecord(topic: string, partition: number, m: KafkaMessage): SourceRecord {
   const headers: Record<string, Uint8Array | string> = {};
   for (const [k, v] of Object.entries(m.headers ?? {})) {
     if (v === undefined) continue;
     headers[k] = Array.isArray(v) ? Buffer.concat(v.map((x) => (typeof x === 'string' ? Buffer.from(x) : x))) : v;
   }
   const original: OriginalMessage = { key: m.key, value: m.value, headers };
-  const key = m.key?.toString('utf8');
-  return {
-    kind: 'raw',
-    text: m.value?.toString('utf8') ?? '',
-    position: { source: topic, partition, offset: m.offset, timestamp: Number(m.timestamp) },
-    ...(key !== undefined ? { key } : {}),
-    original,
-  };
+  const text = m.value?.toString('utf8') ?? '';
+  const position = { source: topic, partition, offset: m.offset, timestamp: Number(m.timestamp) };
+  // A keyless message lands on any partition: one entity's readings would be split between
+  // partitions (and instances), each with half a window. The key is the entity id, always.
+  if (m.key === null || m.key.length === 0) {
+    return { kind: 'poison', poison: { reason: 'invalid_shape', detail: 'the message has no key: the key must be the entity id, so that all readings of an entity land on one partition', position, raw: text.slice(0, 1024), original } };
+  }
+  return { kind: 'raw', text, position, key: m.key.toString('utf8'), original };
 }

@@ -44,8 +44,11 @@ export interface Source {
   resume(): void;
   /** Stops fetching; in-flight handler calls finish first. Safe to call twice. */
   stop(): Promise<void>;
-  /** For /readyz: whether the source is connected and consuming, and why not. */
-  health?(): { ready: boolean; detail: Record<string, unknown> };
+  /**
+   * For /readyz: whether the source is connected and consuming, and why not. `live: false`
+   * means it cannot recover by itself (for /healthz).
+   */
+  health?(): { ready: boolean; live?: boolean; detail: Record<string, unknown> };
 }
 
 /** Turns any source record into a Reading, or the poison record that explains why not. */

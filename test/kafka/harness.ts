@@ -82,7 +82,7 @@ export interface Workspace {
   dir: string;
   artifactDir: string;
   /** A config for `seismo run` between these topics. */
-  kafkaConfig(opts: { topic: string; group: string; flags: string; dlq: string; extra?: string; brokers?: string }): string;
+  kafkaConfig(opts: { topic: string; group: string; flags: string; dlq: string; extra?: string; brokers?: string; http?: string }): string;
 }
 
 /** Trains a small model on the data's first 400 rows per entity (SKAB protocol) once per test file. */
@@ -96,11 +96,11 @@ export function trainWorkspace(data: string): Workspace {
   return {
     dir,
     artifactDir,
-    kafkaConfig({ topic, group, flags, dlq, extra = '', brokers = bootstrap }) {
+    kafkaConfig({ topic, group, flags, dlq, extra = '', brokers = bootstrap, http = '' }) {
       const path = join(dir, `run-${n++}.yaml`);
       writeFileSync(
         path,
-        `${MODEL_YAML}artifactDir: ${artifactDir}\nhttp:\n  port: 0\nsource:\n  kind: kafka\n  topics: [${topic}]\n  groupId: ${group}\n  sessionTimeoutMs: 8000\nsink:\n  kind: kafka\n  topic: ${flags}\n  deadLetterTopic: ${dlq}\nkafka:\n  brokers: ["${brokers}"]\n  retryMaxMs: 2000\n${extra}`,
+        `${MODEL_YAML}artifactDir: ${artifactDir}\nhttp:\n  port: 0\n${http}source:\n  kind: kafka\n  topics: [${topic}]\n  groupId: ${group}\n  sessionTimeoutMs: 8000\nsink:\n  kind: kafka\n  topic: ${flags}\n  deadLetterTopic: ${dlq}\nkafka:\n  brokers: ["${brokers}"]\n  retryMaxMs: 2000\n${extra}`,
       );
       return path;
     },

@@ -1,0 +1,153 @@
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Flag } from '../../src/pipeline/types.js';
+import { caughtUp, DaemonProcess, dedupe, kafkaClient, offlineFlags, produce, readTopic, skabSubset, sortFlags, trainWorkspace, unique, waitFor, type Workspace } from './harness.js';
+import { readFileSync, readdirSync } from 'node:fs';
+
+// Issue 12 against the real broker: inputs and failures that used to stop consumption for good
+// (while /healthz said 200) must end in a dead letter, a visible unready state, or a retry.
+
+const values = (i: number): Record<string, number> => ({ Accelerometer1RMS: 0.02 + 0.001 * (i % 5), Accelerometer2RMS: 0.04, Current: 1.3, Pressure: 0.05, Temperature: 79, Thermocouple: 26, Voltage: 233, 'Volume Flow RateRMS': 32 });
+
+async function createTopicsWith(topics: { topic: string; config?: Record<string, string> }[]): Promise<void> {
+  const admin = kafkaClient().admin();
+  await admin.connect();
+  await admin.createTopics({
+    topics: topics.map((t) => ({ topic: t.topic, numPartitions: 1, replicationFactor: 1, configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })) })),
+    waitForLeaders: true,
+  });
+  await admin.disconnect();
+}
+
+async function send(topic: string, messages: { key: string | null; value: string | Buffer }[]): Promise<void> {
+  const producer = kafkaClient().producer();
+  await producer.connect();
+  await producer.send({ topic, messages });
+  await producer.disconnect();
+}
+
+describe('seismo run keeps consuming whatever a record or a sink does (real broker)', () => {
+  let ws: Workspace;
+  let data: string;
+  let offline: Flag[];
+  const daemons: DaemonProcess[] = [];
+  const daemon = (config: string) => {
+    const d = new DaemonProcess(config);
+    daemons.push(d);
+    return d;
+  };
+
+  beforeAll(() => {
+    data = skabSubset(['1.csv', '2.csv']);
+    ws = trainWorkspace(data);
+    offline = offlineFlags(ws, data);
+  }, 300_000);
+
+  afterAll(async () => {
+    await Promise.all(daemons.map((d) => d.stop('SIGKILL')));
+  });
+
+  const names = () => ({ topic: unique('readings'), group: unique('group'), flags: unique('flags'), dlq: unique('dlq') });
+
+  it('an extreme value, a timestamp past the Date range and a keyless message neither halt nor wedge the partition', async () => {
+    const t = names();
+    await createTopicsWith([{ topic: t.topic }, { topic: t.flags }, { topic: t.dlq }]);
+    const ts = (i: number) => 1_700_000_000_000 + i * 1000;
+    const messages: { key: string | null; value: string }[] = [];
+    for (let i = 0; i < 30; i++) messages.push({ key: 'pump', value: JSON.stringify({ entity: 'pump', ts: ts(i), values: values(i) }) });
+    // A PLC's FLT_MAX-like sentinel on an established entity: its window's error overflows to Infinity.
+    messages.push({ key: 'pump', value: JSON.stringify({ entity: 'pump', ts: ts(30), values: { ...values(30), Pressure: 1e30 } }) });
+    // A date no JavaScript Date can hold, on a reading that is rejected anyway (the reject message printed it).
+    messages.push({ key: 'far', value: JSON.stringify({ entity: 'far', ts: '10000000000000000', values: { Current: 1 } }) });
+    messages.push({ key: null, value: JSON.stringify({ entity: 'pump', ts: ts(31), values: values(31) }) });
+    for (let i = 32; i < 60; i++) messages.push({ key: 'pump', value: JSON.stringify({ entity: 'pump', ts: ts(i), values: values(i) }) });
+    await send(t.topic, messages);
+
+    const d = daemon(ws.kafkaConfig(t));
+    await waitFor(() => caughtUp(t.group, t.topic), `the daemon to get past every record\n${d.log()}`, 90_000);
+    expect(await d.ready()).toBe(true);
+    // 59 keyed pump readings, the 1e30 one among them; the far-future one and the keyless one are poison.
+    expect(await d.metric('seismo_readings_total')).toBe(59);
+    expect(await d.metric('seismo_poison_total')).toBe(2);
+    expect(await d.metric('seismo_nonfinite_scores_total')).toBeGreaterThan(0);
+    expect(await d.metric('seismo_kafka_consumer_restarts_total')).toBe(0);
+    const dead = await readTopic(t.dlq, (m) => m.length >= 2);
+    expect(dead.map((m) => m.key?.toString() ?? null)).toEqual(['far', null]);
+    expect(['invalid_timestamp', 'processing_error', 'missing_feature']).toContain(dead[0]?.headers?.['seismo-reason']?.toString());
+    expect(dead[1]?.headers?.['seismo-detail']?.toString()).toContain('no key');
+    const flags = dedupe(await readTopic(t.flags, (m) => m.length >= 1));
+    // Judged on the mean of the last 3 window scores (alerts.smoothWindows), one or two of them at the maximum.
+    const extreme = flags.reduce((a, f) => (f.score > a.score ? f : a));
+    expect(extreme?.score).toBeGreaterThan(1e29);
+    expect(Number.isFinite(extreme?.severity)).toBe(true);
+    expect(await d.stop()).toBe(0);
+  });
+
+  it('dead letters too large for the dead-letter topic are sent as bounded copies and the partition moves on', async () => {
+    const t = names();
+    await createTopicsWith([{ topic: t.topic, config: { 'max.message.bytes': '2000000' } }, { topic: t.flags }, { topic: t.dlq, config: { 'max.message.bytes': '20000' } }]);
+    const big = Buffer.alloc(1_048_500, 0x61);
+    const medium = `{"entity":"pump","ts":${'9'.repeat(50_000)}`; // invalid JSON, under input.maxMessageBytes, over the DLQ topic's limit
+    const messages: { key: string | null; value: string | Buffer }[] = [{ key: 'pump', value: big }, { key: 'pump', value: medium }];
+    for (let i = 0; i < 20; i++) messages.push({ key: 'pump', value: JSON.stringify({ entity: 'pump', ts: 1_700_000_000_000 + i * 1000, values: values(i) }) });
+    for (const m of messages) await send(t.topic, [m]);
+
+    const d = daemon(ws.kafkaConfig(t));
+    await waitFor(() => caughtUp(t.group, t.topic), `the daemon to get past the oversized records\n${d.log()}`, 90_000);
+    expect(await d.metric('seismo_readings_total')).toBe(20);
+    const dead = await readTopic(t.dlq, (m) => m.length >= 2);
+    expect(dead.map((m) => m.headers?.['seismo-reason']?.toString())).toEqual(['oversized', 'invalid_json']);
+    for (const [i, original] of [big, Buffer.from(medium)].entries()) {
+      const m = dead[i];
+      expect(m?.headers?.['seismo-truncated']?.toString()).toBe('true');
+      expect(m?.headers?.['seismo-original-sha256']?.toString()).toBe(createHash('sha256').update(original).digest('hex'));
+      expect(Number(m?.headers?.['seismo-original-value-bytes']?.toString())).toBe(original.length);
+      expect(original.subarray(0, m?.value?.length).equals(m?.value as Buffer)).toBe(true);
+      expect(m?.value?.length).toBeGreaterThan(0);
+    }
+    expect(await d.stop()).toBe(0);
+  });
+
+  it('a flags topic that rejects writes makes /readyz 503 within seconds; once it accepts, every flag arrives and readings are counted once', async () => {
+    const t = names();
+    // Every flag is larger than 200 bytes: the broker refuses each write until the limit is raised.
+    await createTopicsWith([{ topic: t.topic }, { topic: t.flags, config: { 'max.message.bytes': '200' } }, { topic: t.dlq }]);
+    const config = ws.kafkaConfig({ ...t, http: '  livenessGraceSeconds: 4\n' });
+    produce(config, data, t.topic);
+    const d = daemon(config);
+    const healthz = async () => (await fetch((d.metricsUrl as string).replace('/metrics', '/healthz'))).status;
+    await waitFor(async () => (await d.metric('seismo_kafka_chunk_failures_total')) > 0, `a failing chunk\n${d.log()}`, 90_000);
+    const failedAt = Date.now();
+    await waitFor(async () => !(await d.ready()), 'readiness to turn 503', 15_000);
+    const readyz = await (await fetch((d.metricsUrl as string).replace('/metrics', '/readyz'))).json();
+    expect(JSON.stringify(readyz)).toMatch(/producer|processing failing/);
+    expect(Date.now() - failedAt).toBeLessThan(15_000);
+    expect(await d.metric('seismo_ready')).toBe(0);
+    // Unready past http.livenessGraceSeconds: /healthz fails too, so an orchestrator restarts Seismo.
+    expect(await healthz()).toBe(200);
+    await waitFor(async () => (await healthz()) === 503, 'liveness to fail after the grace', 15_000);
+    expect(Date.now() - failedAt).toBeGreaterThan(4_000);
+    // Nothing was made durable, so nothing is counted, however often it was retried.
+    expect(await d.metric('seismo_flags_total')).toBe(0);
+
+    const admin = kafkaClient().admin();
+    await admin.connect();
+    await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: t.flags, configEntries: [{ name: 'max.message.bytes', value: '1000000' }] }] });
+    await admin.disconnect();
+
+    await waitFor(() => caughtUp(t.group, t.topic), `the daemon to recover\n${d.log()}`, 120_000);
+    await waitFor(() => d.ready(), 'readiness to come back', 15_000);
+    expect(await healthz()).toBe(200);
+    expect(await d.metric('seismo_readings_total')).toBe(readingsIn(data));
+    expect(await d.metric('seismo_kafka_retried_messages_total')).toBeGreaterThan(0);
+    const flags = dedupe(await readTopic(t.flags, (m) => dedupe(m).length >= offline.length));
+    expect(sortFlags(flags)).toEqual(sortFlags(offline));
+    expect(await d.stop()).toBe(0);
+  });
+});
+
+function readingsIn(dir: string): number {
+  let n = 0;
+  for (const f of readdirSync(dir)) n += readFileSync(`${dir}/${f}`, 'utf8').split('\n').filter((l) => l.trim().length > 0).length - 1;
+  return n;
+}
