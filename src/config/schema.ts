@@ -121,7 +121,11 @@ const sourceSchema = z
     sessionTimeoutMs: z.number().int().min(6000).default(30000).describe('`kafka`: a member silent this long (crashed, SIGKILLed) is removed and its partitions reassigned.'),
     maxBatchMessages: z.number().int().min(1).default(1000).describe('`kafka`: messages processed and committed together; a drain or rebalance waits for at most one such chunk per partition.'),
     maxQueuedWindows: z.number().int().min(1).default(8192).describe('`kafka`: backpressure; above this many windows waiting for the scorer, partitions are paused until it drains.'),
-    commitMetadataMaxBytes: z.number().int().min(256).default(4096).describe('`kafka`: room for open-alert state in each committed offset\'s metadata (the broker\'s offset.metadata.max.bytes, 4096 by default).'),
+    stateTopic: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('`kafka`: compacted topic holding each entity\'s alert state, written before every commit and read when partitions are assigned (default `<groupId>.state`; created with cleanup.policy=compact when missing).'),
   })
   .strict();
 

@@ -60,7 +60,8 @@ export class Metrics {
   readonly kafkaCrashes = new Counter({ name: 'seismo_kafka_consumer_restarts_total', help: 'Consumer crashes followed by a restart (broker outage, failed produce).', registers: [this.registry] });
   readonly kafkaChunkFailures = new Counter({ name: 'seismo_kafka_chunk_failures_total', help: 'Chunks whose processing failed (e.g. a sink rejected them); each is retried from the last commit.', registers: [this.registry] });
   readonly kafkaRetriedMessages = new Counter({ name: 'seismo_kafka_retried_messages_total', help: 'Messages of failed chunks, to be processed again (not counted in seismo_readings_total until they succeed).', registers: [this.registry] });
-  readonly kafkaCheckpointOverflow = new Counter({ name: 'seismo_kafka_checkpoint_overflow_total', help: 'Open alerts whose state did not fit in the commit metadata (after a restart they start fresh).', registers: [this.registry] });
+  readonly stateWrites = new Counter({ name: 'seismo_state_writes_total', help: 'Per-entity alert-state records written to the state topic (only entities whose state changed).', registers: [this.registry] });
+  readonly stateRestoredEntities = new Counter({ name: 'seismo_state_restored_entities_total', help: 'Entities whose alert state was restored from the state topic when a partition was assigned.', registers: [this.registry] });
   readonly produceDuration = new Histogram({
     name: 'seismo_kafka_produce_duration_seconds',
     help: 'Time from send to broker acknowledgement (acks=all), per send, by topic kind.',

@@ -4,31 +4,21 @@ import type { AlertSnapshot } from '../detect/alerts.js';
  * What Seismo commits per partition. The committed offset is where a new owner must start
  * reading to rebuild every live entity's window ring (it trails the processed position by
  * about lookback-1 readings per entity); the metadata says where processing really stopped
- * (`next`) and carries the alert state a fresh start would not have. Readings between the two
- * are re-read to rebuild windows, never scored or flagged twice.
+ * (`next`). Readings between the two are re-read to rebuild windows, never scored or flagged
+ * twice. Alert state lives in the state topic (kafka-state.ts); commits of version 1 carried it
+ * here, and are still read so an upgrade keeps open alerts.
  */
 export interface PartitionCheckpoint {
   /** First offset not yet processed. */
   next: number;
-  alerts: Record<string, AlertSnapshot>;
+  /** Only in version-1 metadata. */
+  alerts?: Record<string, AlertSnapshot>;
 }
 
-const VERSION = 1;
+const VERSION = 2;
 
-/** Encodes within maxBytes; alert states that do not fit are left out and counted. */
-export function encodeCheckpoint(cp: PartitionCheckpoint, maxBytes: number): { metadata: string; dropped: number } {
-  const head = `{"v":${VERSION},"next":${cp.next},"a":{`;
-  let body = '';
-  let dropped = 0;
-  for (const [entity, snap] of Object.entries(cp.alerts)) {
-    const item = `${body ? ',' : ''}${JSON.stringify(entity)}:${JSON.stringify(snap)}`;
-    if (Buffer.byteLength(head + body + item + '}}') > maxBytes) {
-      dropped++;
-      continue;
-    }
-    body += item;
-  }
-  return { metadata: `${head}${body}}}`, dropped };
+export function encodeCheckpoint(next: number): string {
+  return `{"v":${VERSION},"next":${next}}`;
 }
 
 /** Undefined for metadata Seismo did not write (another tool's commit, or none): start fresh from the offset. */
@@ -36,8 +26,10 @@ export function decodeCheckpoint(metadata: string | null | undefined): Partition
   if (!metadata) return undefined;
   try {
     const parsed = JSON.parse(metadata) as { v?: unknown; next?: unknown; a?: unknown };
-    if (parsed.v !== VERSION || typeof parsed.next !== 'number' || typeof parsed.a !== 'object' || parsed.a === null) return undefined;
-    return { next: parsed.next, alerts: parsed.a as Record<string, AlertSnapshot> };
+    if (typeof parsed.next !== 'number') return undefined;
+    if (parsed.v === VERSION) return { next: parsed.next };
+    if (parsed.v === 1 && typeof parsed.a === 'object' && parsed.a !== null) return { next: parsed.next, alerts: parsed.a as Record<string, AlertSnapshot> };
+    return undefined;
   } catch {
     return undefined;
   }

@@ -3,17 +3,22 @@ import type { SourceConfig } from '../config/schema.js';
 import { SeismoError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { AlertSnapshot } from '../detect/alerts.js';
 import type { OriginalMessage } from '../pipeline/types.js';
+import { LaneChangelog, restoreAlerts } from './alert-changelog.js';
 import { decodeCheckpoint, encodeCheckpoint } from './kafka-checkpoint.js';
+import { KafkaStateStore, type StoredState } from './kafka-state.js';
 import type { RecordProcessor, Source, SourceRecord } from './source.js';
 
-type KafkaSourceConfig = Pick<SourceConfig, 'topics' | 'groupId' | 'fromBeginning' | 'partitionsConsumedConcurrently' | 'maxQueuedWindows' | 'maxBatchMessages' | 'commitMetadataMaxBytes' | 'sessionTimeoutMs'>;
+type KafkaSourceConfig = Pick<SourceConfig, 'topics' | 'groupId' | 'fromBeginning' | 'partitionsConsumedConcurrently' | 'maxQueuedWindows' | 'maxBatchMessages' | 'stateTopic' | 'sessionTimeoutMs'>;
 
 interface LaneState {
   /** Pipeline lane name: topic/partition@generation, so a batch left over from before a rebalance never touches the new state. */
   name: string;
   generation: number;
   replayBelow: number | undefined;
+  /** What of the lane's alert state the state topic already has. */
+  changelog: LaneChangelog;
 }
 
 /**
@@ -26,6 +31,9 @@ interface LaneState {
 export class KafkaSource implements Source {
   private readonly consumer: Consumer;
   private readonly admin: Admin;
+  private readonly state: KafkaStateStore;
+  /** The state topic as read for the current group generation (once, shared by its partitions). */
+  private stored: { generation: number; state: Promise<StoredState> } | undefined;
   private readonly lanes = new Map<string, LaneState>();
   private generation = 0;
   private joined = false;
@@ -63,6 +71,7 @@ export class KafkaSource implements Source {
       },
     });
     this.admin = kafka.admin();
+    this.state = new KafkaStateStore(kafka, cfg.stateTopic ?? `${cfg.groupId}.state`, log, metrics);
     const { GROUP_JOIN, CRASH, DISCONNECT, STOP, FETCH, HEARTBEAT, COMMIT_OFFSETS } = this.consumer.events;
     const contact = () => (this.lastContact = Date.now());
     this.consumer.on(FETCH, contact);
@@ -131,6 +140,7 @@ export class KafkaSource implements Source {
     try {
       await this.admin.connect();
       await this.consumer.connect();
+      await this.state.ensureTopic(this.admin, this.cfg.topics);
       await this.consumer.subscribe({ topics: this.cfg.topics, fromBeginning: this.cfg.fromBeginning });
     } catch (err) {
       throw new SeismoError('SEISMO_SOURCE_FAILED', `kafka: cannot start the consumer for ${this.cfg.topics.join(', ')}: ${(err as Error).message}`, { cause: err });
@@ -175,6 +185,7 @@ export class KafkaSource implements Source {
       try {
         await this.consumer.disconnect();
       } finally {
+        await this.state.close();
         await this.admin.disconnect().catch(() => {});
         this.finish?.();
       }
@@ -218,9 +229,11 @@ export class KafkaSource implements Source {
         this.consumer.seek({ topic, partition, offset: String(committed.offset) });
         return;
       }
-      lane = { name: `${key}@${generation}`, generation, replayBelow: committed.checkpoint?.next };
+      const alerts = await this.restoredAlerts(key, generation, committed.checkpoint);
+      if (generation !== this.generation || !isRunning()) return;
+      lane = { name: `${key}@${generation}`, generation, replayBelow: committed.checkpoint?.next, changelog: new LaneChangelog(alerts) };
       processor.dropLane(lane.name);
-      if (committed.checkpoint) processor.restoreLane(lane.name, committed.checkpoint.alerts);
+      processor.restoreLane(lane.name, alerts);
       this.lanes.set(key, lane);
     }
 
@@ -275,14 +288,12 @@ export class KafkaSource implements Source {
       return false;
     }
     const cp = processor.checkpoint(lane.name);
-    const { metadata, dropped } = encodeCheckpoint({ next, alerts: cp.alerts }, this.cfg.commitMetadataMaxBytes);
-    if (dropped > 0) {
-      this.metrics.kafkaCheckpointOverflow.inc(dropped);
-      this.log.warn({ topic, partition, dropped }, 'open-alert state did not fit in the commit metadata; after a restart those entities start fresh');
-    }
     const offset = Math.min(cp.replayFrom ?? next, next);
     try {
-      await this.consumer.commitOffsets([{ topic, partition, offset: String(offset), metadata }]);
+      // State first, then the offset: a crash in between leaves state one chunk ahead, which the
+      // records' asOf/prev let a restore undo (alert-changelog.ts).
+      await this.state.write(topic, partition, lane.changelog.diff(cp.alerts, next));
+      await this.consumer.commitOffsets([{ topic, partition, offset: String(offset), metadata: encodeCheckpoint(next) }]);
       this.metrics.kafkaCommits.inc({ result: 'ok' });
       this.lastContact = Date.now();
       return true;
@@ -294,6 +305,24 @@ export class KafkaSource implements Source {
       processor.dropLane(lane.name);
       return false;
     }
+  }
+
+  /**
+   * The alert state that belongs to the committed position: from the state topic (read once per
+   * group generation), or from a version-1 commit's metadata when the topic has none yet.
+   */
+  private async restoredAlerts(key: string, generation: number, checkpoint: ReturnType<typeof decodeCheckpoint>): Promise<Record<string, AlertSnapshot>> {
+    if (checkpoint === undefined) return {};
+    if (this.stored?.generation !== generation) {
+      const state = this.state.load(this.admin);
+      // A failed read is retried by the next lane (and the failed batch by kafkajs).
+      state.catch(() => (this.stored = undefined));
+      this.stored = { generation, state };
+    }
+    const entities = (await this.stored.state).get(key);
+    const alerts = entities === undefined ? (checkpoint.alerts ?? {}) : restoreAlerts(entities, checkpoint.next);
+    this.metrics.stateRestoredEntities.inc(Object.keys(alerts).length);
+    return alerts;
   }
 
   private setPaused(delta: number): void {

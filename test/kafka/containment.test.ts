@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Flag } from '../../src/pipeline/types.js';
-import { caughtUp, DaemonProcess, dedupe, kafkaClient, offlineFlags, produce, readTopic, skabSubset, sortFlags, trainWorkspace, unique, waitFor, type Workspace } from './harness.js';
-import { readFileSync, readdirSync } from 'node:fs';
+import { caughtUp, DaemonProcess, dedupe, kafkaClient, offlineFlags, produce, readTopicCount, readTopic, skabSubset, sortFlags, trainWorkspace, unique, waitFor, type Workspace } from './harness.js';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 // Issue 12 against the real broker: inputs and failures that used to stop consumption for good
 // (while /healthz said 200) must end in a dead letter, a visible unready state, or a retry.
@@ -22,7 +24,7 @@ async function createTopicsWith(topics: { topic: string; config?: Record<string,
 async function send(topic: string, messages: { key: string | null; value: string | Buffer }[]): Promise<void> {
   const producer = kafkaClient().producer();
   await producer.connect();
-  await producer.send({ topic, messages });
+  for (let i = 0; i < messages.length; i += 500) await producer.send({ topic, messages: messages.slice(i, i + 500) });
   await producer.disconnect();
 }
 
@@ -143,6 +145,50 @@ describe('seismo run keeps consuming whatever a record or a sink does (real brok
     const flags = dedupe(await readTopic(t.flags, (m) => dedupe(m).length >= offline.length));
     expect(sortFlags(flags)).toEqual(sortFlags(offline));
     expect(await d.stop()).toBe(0);
+  });
+});
+
+describe('alert state in the state topic (issue 12: the 4 KB commit metadata overflowed)', () => {
+  let ws: Workspace;
+  beforeAll(() => {
+    ws = trainWorkspace(skabSubset(['1.csv']));
+  }, 300_000);
+
+  it('300 entities with open alerts keep them across a restart: flags equal an uninterrupted run', async () => {
+    // 300 entities far from the training data: every one opens an alert in the first half and
+    // is still open at the restart. Their state is ~20 KB, five times the old metadata budget.
+    const entities = Array.from({ length: 300 }, (_, i) => `machine-${String(i).padStart(3, '0')}`);
+    const lines = (from: number, to: number) => {
+      const out: string[] = [];
+      for (let i = from; i < to; i++) for (const e of entities) out.push(JSON.stringify({ entity: e, ts: 1_700_000_000_000 + i * 1000, values: { ...values(i), Current: 9 + (i % 3), Voltage: 100 } }));
+      return out;
+    };
+    const first = lines(0, 20);
+    const second = lines(20, 32);
+    const dir = mkdtempSync(join(tmpdir(), 'seismo-state-'));
+    writeFileSync(join(dir, 'all.ndjson'), `${[...first, ...second].join('\n')}\n`);
+    const reference = offlineFlags(ws, dir);
+    expect(reference.filter((f) => f.state === 'open').length).toBe(entities.length);
+
+    const t = { topic: unique('readings'), group: unique('group'), flags: unique('flags'), dlq: unique('dlq') };
+    await createTopicsWith([{ topic: t.topic }, { topic: t.flags }, { topic: t.dlq }]);
+    const config = ws.kafkaConfig(t);
+    const asMessages = (ls: string[]) => ls.map((l) => ({ key: (JSON.parse(l) as { entity: string }).entity, value: l }));
+    await send(t.topic, asMessages(first));
+    const one = new DaemonProcess(config);
+    await waitFor(() => caughtUp(t.group, t.topic), `the first run\n${one.log()}`, 120_000);
+    expect(await one.metric('seismo_alerts_open')).toBe(entities.length);
+    expect(await one.metric('seismo_state_writes_total')).toBeGreaterThanOrEqual(entities.length);
+    expect(await one.stop()).toBe(0);
+
+    await send(t.topic, asMessages(second));
+    const two = new DaemonProcess(config);
+    await waitFor(() => caughtUp(t.group, t.topic), `the second run\n${two.log()}`, 120_000);
+    expect(await two.metric('seismo_state_restored_entities_total')).toBe(entities.length);
+    expect(await two.stop()).toBe(0);
+    const flags = dedupe(await readTopic(t.flags, (m) => dedupe(m).length >= reference.length));
+    expect(sortFlags(flags)).toEqual(sortFlags(reference));
+    expect(await readTopicCount(`${t.group}.state`)).toBeGreaterThanOrEqual(entities.length);
   });
 });
 

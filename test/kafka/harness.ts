@@ -43,6 +43,17 @@ export async function readTopic(topic: string, until: (msgs: KafkaMessage[]) => 
   return messages;
 }
 
+/** Messages in a topic (all partitions), from its offsets. */
+export async function readTopicCount(topic: string, brokers = bootstrap): Promise<number> {
+  const admin = kafkaClient(brokers).admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** kcat (the Debian package) as the third-party consumer: key, headers and value of every message. */
 export function kcatRead(topic: string, brokers = bootstrap): { key: string; value: string }[] {
   const r = spawnSync('kcat', ['-b', brokers, '-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%k\\t%s\\n'], { encoding: 'utf8', timeout: 60_000 });
@@ -51,6 +62,21 @@ export function kcatRead(topic: string, brokers = bootstrap): { key: string; val
     const tab = l.indexOf('\t');
     return { key: l.slice(0, tab), value: l.slice(tab + 1) };
   });
+}
+
+/**
+ * fetch, tried again when the connection was closed under it: a keep-alive socket that the
+ * daemon's server closed (idle timeout) while a busy event loop delayed the client's notice.
+ */
+export async function fetchAgain(url: string, init?: RequestInit): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetch(url, init);
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      await sleep(50);
+    }
+  }
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -162,7 +188,7 @@ export class DaemonProcess {
   async metric(name: string, labels = ''): Promise<number> {
     const url = this.metricsUrl;
     if (!url) return NaN;
-    const text = await (await fetch(url)).text();
+    const text = await (await fetchAgain(url)).text();
     let sum = 0;
     for (const line of text.split('\n')) {
       if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) {
@@ -176,7 +202,7 @@ export class DaemonProcess {
   async ready(): Promise<boolean> {
     const url = this.metricsUrl;
     if (!url) return false;
-    return (await fetch(url.replace('/metrics', '/readyz'))).status === 200;
+    return (await fetchAgain(url.replace('/metrics', '/readyz'))).status === 200;
   }
 
   totals(): Record<string, number> | undefined {
