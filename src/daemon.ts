@@ -197,6 +197,11 @@ export class Daemon {
       try {
         next = await loadArtifact(dir, { features: current.manifest.features, lookback: current.manifest.lookback });
         runtime = this.runtimeOf(next, dir);
+        // A drain that began while the model loaded wins: the new model is not swapped in.
+        if ((this.state as LifecycleState) !== 'ready') {
+          runtime.scorer.dispose();
+          throw new SeismoError('SEISMO_MODEL_INCOMPATIBLE', `cannot reload the model while ${this.state}`);
+        }
       } catch (err) {
         next?.model.dispose();
         this.metrics.modelReloads.inc({ result: 'failed' });
