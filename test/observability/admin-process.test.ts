@@ -66,6 +66,15 @@ describe('admin endpoint of a running daemon', async () => {
     expect(r.stderr + r.stdout).toContain('admin.host is 0.0.0.0, not a loopback address, and no admin token is set');
   });
 
+  it('startup validates the artifact as a hot swap does: a reordered scaler exits 4 naming the file and field', () => {
+    const config = join(dir, 'reordered.yaml');
+    writeFileSync(config, yaml('').replace(`artifactDir: ${join(models, 'current')}`, `artifactDir: ${join(models, 'reordered')}`));
+    const r = spawnSync('node', [CLI, 'run', '-c', config], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr + r.stdout).toBe(4);
+    expect(r.stderr + r.stdout).toContain('SEISMO_MODEL_INVALID');
+    expect(r.stderr + r.stdout).toContain(`${join(models, 'reordered', 'scaler.json')}: "features"`);
+  });
+
   it('answers 200/400/401/403/404/405/409/413 against the real reload, reloads on SIGHUP, drains with admin connections open', { timeout: 180_000 }, async () => {
     const config = join(dir, 'run.yaml');
     writeFileSync(config, yaml(`admin:\n  enabled: true\n  port: 0\n  tokenFile: ${join(dir, 'admin.token')}\n  maxBodyBytes: 4096\n`));

@@ -118,28 +118,24 @@ describe('admin endpoint', () => {
   });
 
   it('a second reload while one runs is refused with 409 (not queued); afterwards reloads work again', async () => {
-    let finish: (() => void) | undefined;
-    let calls = 0;
-    const { url } = await admin(
-      () =>
-        new Promise((resolve) => {
-          calls++;
-          finish = () => resolve({ model: 'v7', previous: 'v6' });
-        }),
-    );
+    // The reload in progress, held open until the test lets it finish.
+    const pending: (() => void)[] = [];
+    const started = async (n: number) => {
+      while (pending.length < n) await new Promise((r) => setTimeout(r, 5));
+    };
+    const { url } = await admin(() => new Promise((resolve) => pending.push(() => resolve({ model: 'v7', previous: 'v6' }))));
     const first = post(url, { artifactDir: 'v7' });
-    while (finish === undefined) await new Promise((r) => setTimeout(r, 5));
+    await started(1);
     const second = await post(url, { artifactDir: 'v7' });
     expect(second.status).toBe(409);
     expect(await second.json()).toEqual({ status: 'kept the running model', error: 'another reload is in progress; retry when it has finished' });
-    finish();
+    pending[0]?.();
     expect((await first).status).toBe(200);
-    finish = undefined;
     const third = post(url);
-    while (finish === undefined) await new Promise((r) => setTimeout(r, 5));
-    finish();
+    await started(2);
+    pending[1]?.();
     expect((await third).status).toBe(200);
-    expect(calls).toBe(2);
+    expect(pending).toHaveLength(2);
   });
 
   it('413 for a declared body over the limit, answered without reading it, and the connection closed', async () => {
