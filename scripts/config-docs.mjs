@@ -20,6 +20,10 @@ const EXAMPLES = {
   'kafka.ssl.keyFile': '"/etc/seismo/client.key"',
   'kafka.sasl.username': '"seismo"',
   'kafka.sasl.password': '"use SEISMO_KAFKA_SASL_PASSWORD instead"',
+  'http.metricsTokenFile': '"/run/secrets/seismo-metrics-token"',
+  'admin.tokenFile': '"/run/secrets/seismo-admin-token"',
+  'admin.token': '"use SEISMO_ADMIN_TOKEN instead"',
+  'admin.modelRoot': '"/models"',
 };
 
 const fields = listConfigFields();

@@ -8,7 +8,7 @@ import type { SeismoConfig } from './config/schema.js';
 import { finiteScore } from './detect/alerts.js';
 import { Daemon, handleSignals } from './daemon.js';
 import { DEFAULT_DEMO, runDemo } from './demo/demo.js';
-import { calibrateThreshold } from './detect/calibrate.js';
+import { calibrateThreshold, requireUsableThreshold } from './detect/calibrate.js';
 import { ERROR_CODES, isSeismoError, SeismoError } from './errors.js';
 import { embedWindows } from './jobs/embed-job.js';
 import { parseSeeds, parseSplit, runEvaluate } from './evaluate/command.js';
@@ -135,10 +135,11 @@ program
       result = await trainFromPath(cfg, requirePath(opts.data ?? cfg.training.path, 'train'), progress.onEpoch);
       progress.stop();
     }
+    if (result.constantFeatures.length > 0) log.warn({ constantFeatures: result.constantFeatures }, 'features constant in the training data: kept with scale 1, they read 0 when normal and any change shows in their own units');
     const dir = opts.out ?? cfg.artifactDir;
     await saveArtifact(dir, result.artifact);
     const m = result.artifact.manifest;
-    process.stdout.write(`${JSON.stringify({ artifact: dir, model: m.version, features: m.features, lookback: m.lookback, threshold: result.artifact.threshold?.value, backend: backend.active, training: m.training, ...(excluded ? { flaggedEpisodesLeftOut: excluded } : {}) })}\n`);
+    process.stdout.write(`${JSON.stringify({ artifact: dir, model: m.version, features: m.features, lookback: m.lookback, threshold: result.artifact.threshold?.value, backend: backend.active, training: m.training, ...(result.constantFeatures.length > 0 ? { constantFeatures: result.constantFeatures } : {}), ...(excluded ? { flaggedEpisodesLeftOut: excluded } : {}) })}\n`);
   });
 
 program
@@ -162,7 +163,7 @@ program
     }
     scorer.dispose();
     if (errors.length === 0) throw new SeismoError('SEISMO_INPUT_INVALID', 'no windows to calibrate on');
-    const threshold = calibrateThreshold(errors, cfg.threshold);
+    const threshold = requireUsableThreshold(calibrateThreshold(errors, cfg.threshold), opts.data ?? cfg.training.path ?? 'the data');
     writeThreshold(cfg.artifactDir, threshold);
     process.stdout.write(`${JSON.stringify(threshold)}\n`);
   });

@@ -7,7 +7,8 @@ import { HttpServer } from './observability/http.js';
 import type { Logger } from './observability/logger.js';
 import { Metrics, type LifecycleState } from './observability/metrics.js';
 import { Pipeline, type ModelRuntime } from './pipeline/pipeline.js';
-import { AdminServer } from './observability/admin.js';
+import { AdminServer, adminOptions } from './observability/admin.js';
+import { readTokenFile } from './observability/auth.js';
 import type { Flag, WindowScore } from './pipeline/types.js';
 import { MicroBatcher } from './score/batcher.js';
 import { Scorer } from './score/scorer.js';
@@ -43,17 +44,17 @@ export class Daemon {
   private artifact: Artifact | undefined;
   private stopping: Promise<void> | undefined;
   private reloading: Promise<void> | undefined;
+  private retiring: Promise<void> | undefined;
   private model: (ModelRuntime & { scorer: Scorer }) | undefined;
   private pipeline: Pipeline | undefined;
   private batcher: MicroBatcher | undefined;
-  private readonly admin: AdminServer;
+  private admin: AdminServer | undefined;
   adminPort: number | undefined;
   private sourceDone: Promise<void> | undefined;
   httpPort: number | undefined;
 
   constructor(private readonly parts: DaemonParts) {
     this.metrics = parts.metrics ?? new Metrics();
-    this.admin = new AdminServer((dir) => this.reloadModel(dir));
     this.http = new HttpServer(this.metrics, () => this.readiness(), () => this.liveness());
   }
 
@@ -114,26 +115,31 @@ export class Daemon {
   async start(): Promise<void> {
     const { config, log } = this.parts;
     this.setState('starting');
+    // Access settings first: a token file that cannot be read, or an exposed admin port without
+    // a token, fails startup before the slow model load.
+    const admin = config.admin.enabled ? adminOptions(config.admin, config.artifactDir) : undefined;
+    const metricsToken = config.http.enabled && config.http.metricsTokenFile !== undefined ? readTokenFile(config.http.metricsTokenFile, 'http.metricsTokenFile') : undefined;
     this.backend = await chooseBackend(config.scoring.backend, config.scoring.threads);
     if (this.backend.fallbackReason) log.warn({ backend: this.backend.active, reason: this.backend.fallbackReason }, `NOT on the native TensorFlow backend: running on ${this.backend.active}`);
     else log.info({ backend: this.backend.active }, 'TensorFlow backend ready');
     this.metrics.backendInfo.set({ backend: this.backend.active, requested: this.backend.requested, fallback: this.backend.fallbackReason ? 'true' : 'false' }, 1);
     this.metrics.liveTensorsProbe = liveTensors;
 
-    this.artifact = this.parts.artifact ?? (await loadArtifact(config.artifactDir, { features: config.features, lookback: config.window.lookback }, config.model.learningRate));
+    this.artifact = this.parts.artifact ?? (await loadArtifact(config.artifactDir, { features: config.features, lookback: config.window.lookback }));
     const model = this.runtimeOf(this.artifact, config.artifactDir);
     this.model = model;
-    this.exportModel(this.artifact);
+    this.exportModel(this.artifact, model.scorer);
     const { manifest } = this.artifact;
     log.info({ model: manifest.version, features: manifest.features, lookback: manifest.lookback, threshold: model.threshold }, 'model loaded and warmed up');
 
     if (config.http.enabled) {
-      this.httpPort = await this.http.listen(config.http.host, config.http.port);
+      this.httpPort = await this.http.listen(config.http.host, config.http.port, { metricsToken });
       log.info({ url: `http://${config.http.host}:${this.httpPort}/metrics` }, 'http listening');
     }
-    if (config.admin.enabled) {
+    if (admin !== undefined) {
+      this.admin = new AdminServer((dir) => this.reloadModel(dir), admin);
       this.adminPort = await this.admin.listen(config.admin.host, config.admin.port);
-      log.info({ url: `http://${config.admin.host}:${this.adminPort}/model/reload` }, 'admin endpoint listening');
+      log.info({ url: `http://${config.admin.host}:${this.adminPort}/model/reload`, auth: admin.token !== undefined ? 'bearer token' : 'none (loopback only)', modelRoot: admin.modelRoot }, 'admin endpoint listening');
     }
 
     this.batcher = new MicroBatcher(model.scorer, {
@@ -182,21 +188,31 @@ export class Daemon {
     this.readinessTimer.unref();
   }
 
-  /** Scorer (warmed up), scaler and threshold of an artifact: what the pipeline needs to use it. */
+  /**
+   * Scorer (warmed up), scaler and threshold of an artifact: what the pipeline needs to use it.
+   * Everything that can fail happens here, before a swap; on failure the scorer's weight copies
+   * are freed again (the caller owns the artifact's model).
+   */
   private runtimeOf(artifact: Artifact, dir: string): ModelRuntime & { scorer: Scorer } {
     const { manifest, threshold } = artifact;
     if (!threshold) throw new SeismoError('SEISMO_MODEL_INCOMPATIBLE', `model artifact ${dir} has no threshold; run \`seismo calibrate\``);
+    const scaler = new Scaler(artifact.scaler);
     const scorer = new Scorer(artifact.model, manifest.lookback, manifest.features.length, this.parts.config.scoring.maxBatch);
-    scorer.warmUp();
+    try {
+      scorer.warmUp();
+    } catch (err) {
+      scorer.dispose();
+      throw err;
+    }
     // The path decides throughput several-fold (block-lstm > fused > layers): say which one runs, and why not a faster one.
     this.parts.log.info({ model: manifest.version, scorerPath: scorer.path, ...(scorer.pathReason ? { reason: scorer.pathReason } : {}) }, `scoring path ${scorer.path}`);
-    this.metrics.scorerPath.reset();
-    this.metrics.scorerPath.set({ path: scorer.path }, 1);
-    return { scorer, scaler: new Scaler(artifact.scaler), threshold: threshold.value, version: manifest.version };
+    return { scorer, scaler, threshold: threshold.value, version: manifest.version };
   }
 
-  private exportModel(artifact: Artifact): void {
+  private exportModel(artifact: Artifact, scorer: Scorer): void {
     const { manifest } = artifact;
+    this.metrics.scorerPath.reset();
+    this.metrics.scorerPath.set({ path: scorer.path }, 1);
     this.metrics.modelInfo.reset();
     this.metrics.modelInfo.set({ model: manifest.version, lookback: String(manifest.lookback), features: String(manifest.features.length) }, 1);
     this.metrics.modelCreated.set(Date.parse(manifest.created) / 1000);
@@ -206,42 +222,60 @@ export class Daemon {
   /**
    * Hot swap: load the artifact in `dir` (default: the configured artifactDir, e.g. a symlink to
    * the newest version), check it fits the running one (same features in the same order, same
-   * lookback), warm it up, then switch between chunks. On any failure the running model stays
-   * and the error says why. One reload at a time.
+   * lookback), warm it up, then switch between chunks. Atomic: every check and the warm-up run
+   * before the switch, and nothing after it can fail, so a rejection always means the running
+   * model still runs; a failed load frees whatever it had loaded. One reload at a time (callers
+   * queue).
    */
   reloadModel(dir: string = this.parts.config.artifactDir): Promise<{ model: string; previous: string }> {
     const run = async () => {
-      const { config, log } = this.parts;
+      const { log } = this.parts;
       const current = this.artifact;
       if (this.state !== 'ready' || current === undefined || this.pipeline === undefined || this.batcher === undefined) {
         throw new SeismoError('SEISMO_MODEL_INCOMPATIBLE', `cannot reload the model while ${this.state}`);
       }
+      const { pipeline, batcher } = this;
+      let next: Artifact | undefined;
+      let runtime: (ModelRuntime & { scorer: Scorer }) | undefined;
       try {
-        const next = await loadArtifact(dir, { features: current.manifest.features, lookback: current.manifest.lookback }, config.model.learningRate);
-        const runtime = this.runtimeOf(next, dir);
-        const retired = this.model;
-        this.pipeline.swapModel(runtime);
-        this.model = runtime;
-        this.artifact = next;
-        this.exportModel(next);
-        this.metrics.modelReloads.inc({ result: 'ok' });
-        log.info({ model: next.manifest.version, previous: current.manifest.version, dir }, 'model hot-swapped');
-        // The old model may still score windows queued before the swap: dispose after they are done.
-        void this.batcher.afterNextFlush().then(() => {
-          if (retired === undefined || retired === runtime) return;
-          retired.scorer.dispose();
-          current.model.dispose();
-        });
-        return { model: next.manifest.version, previous: current.manifest.version };
+        next = await loadArtifact(dir, { features: current.manifest.features, lookback: current.manifest.lookback });
+        runtime = this.runtimeOf(next, dir);
+        // A drain that began while the model loaded wins: the new model is not swapped in.
+        if ((this.state as LifecycleState) !== 'ready') {
+          runtime.scorer.dispose();
+          throw new SeismoError('SEISMO_MODEL_INCOMPATIBLE', `cannot reload the model while ${this.state}`);
+        }
       } catch (err) {
+        next?.model.dispose();
         this.metrics.modelReloads.inc({ result: 'failed' });
         log.error({ err, dir, model: current.manifest.version }, 'model reload failed; keeping the running model');
         throw err;
       }
+      const retired = this.model;
+      pipeline.swapModel(runtime);
+      this.model = runtime;
+      this.artifact = next;
+      this.exportModel(next, runtime.scorer);
+      this.metrics.modelReloads.inc({ result: 'ok' });
+      log.info({ model: next.manifest.version, previous: current.manifest.version, dir }, 'model hot-swapped');
+      // The old model may still score windows queued before the swap: dispose after they are done.
+      this.retiring = batcher.afterNextFlush().then(() => {
+        if (retired === undefined || retired === runtime) return;
+        retired.scorer.dispose();
+        // A model handed in by the caller (parts.artifact) is disposed too: the daemon no longer uses it.
+        current.model.dispose();
+      });
+      return { model: next.manifest.version, previous: current.manifest.version };
     };
     const result = (this.reloading ?? Promise.resolve()).then(run, run);
     this.reloading = result.then(() => undefined, () => undefined);
     return result;
+  }
+
+  /** Resolves when every reload asked for so far has finished and the model it replaced is freed. */
+  async reloadsSettled(): Promise<void> {
+    await this.reloading;
+    await this.retiring;
   }
 
   /** Lifetime counters, logged at stop so a run's work can be accounted for after the process is gone. */
@@ -283,7 +317,9 @@ export class Daemon {
     await step('sink close', () => this.parts.sink.close());
     await step('dead-letter close', () => this.parts.deadLetter.close());
     await step('http', () => this.http.close());
-    await step('admin', () => this.admin.close());
+    await step('admin', async () => this.admin?.close());
+    // A reload that was already loading finishes (or fails) before the process goes; none can start now.
+    await step('reload', () => this.reloadsSettled());
     this.setState('stopped');
     this.parts.log.info({ totals: await this.totals() }, 'stopped');
     const first = failures[0];

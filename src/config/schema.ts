@@ -183,6 +183,7 @@ const httpSchema = z
       .min(0)
       .default(300)
       .describe('After this long unready while running (broker out of reach, sink failing, consumer stopped for good at once), /healthz fails too so an orchestrator restarts Seismo; 0: /healthz never fails for that.'),
+    metricsTokenFile: z.string().min(1).optional().describe('File holding a bearer token that /metrics then requires (`Authorization: Bearer <token>`; Prometheus: `authorization.credentials_file`). /healthz and /readyz stay open for probes. Unset: /metrics is open.'),
   })
   .strict();
 
@@ -191,6 +192,10 @@ const adminSchema = z
     enabled: z.boolean().default(false).describe('Serve the admin endpoint (POST /model/reload) on its own port, apart from /metrics.'),
     host: z.string().min(1).default('127.0.0.1').describe('Admin listen address (keep it private).'),
     port: z.number().int().min(0).max(65535).default(9465).describe('Admin listen port (0 picks a free one).'),
+    tokenFile: z.string().min(1).optional().describe('File holding the bearer token every admin request must present (`Authorization: Bearer <token>`, compared in constant time). Required (this or `admin.token`) when `admin.host` is not a loopback address: startup refuses otherwise.'),
+    token: z.string().min(1).optional().describe('The admin bearer token itself; set it with the SEISMO_ADMIN_TOKEN environment variable, not in the file (never logged). Give `tokenFile` or this, not both.'),
+    modelRoot: z.string().min(1).optional().describe('The only directory tree POST /model/reload may load from: `artifactDir` in the body is taken relative to it, or absolute inside it; `..` is refused (400), paths or symlinks leading outside it are refused (403). Default: the parent directory of `artifactDir`.'),
+    maxBodyBytes: z.number().int().min(64).default(65536).describe('Largest admin request body; a larger one is answered 413 without being read further, and its connection closed.'),
   })
   .strict();
 

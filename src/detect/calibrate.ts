@@ -1,4 +1,5 @@
 import type { ThresholdConfig } from '../config/schema.js';
+import { SeismoError } from '../errors.js';
 import type { ThresholdState } from '../model/artifact.js';
 import { potThreshold } from './pot.js';
 import { quantileThreshold } from './threshold.js';
@@ -19,6 +20,21 @@ export function calibrateThreshold(errors: ArrayLike<number>, cfg: ThresholdConf
     return { ...q, method: 'stddev', value: (mean + cfg.sigmas * std) / sensitivity, sensitivity, stddev: { mean, std, sigmas: cfg.sigmas } };
   }
   return { ...q, value: q.value / sensitivity, sensitivity };
+}
+
+/**
+ * Refuses a threshold the daemon could not use: 0 (every held-out window reconstructed exactly,
+ * e.g. constant data: any noise at all would then alarm), negative, NaN or infinite (non-finite
+ * errors). `what` says where the errors came from, for the message.
+ */
+export function requireUsableThreshold(threshold: ThresholdState, what: string): ThresholdState {
+  const v = threshold.value;
+  if (Number.isFinite(v) && v > 0) return threshold;
+  throw new SeismoError(
+    'SEISMO_TRAINING_FAILED',
+    `calibrated threshold is ${v} (method ${threshold.method}, ${threshold.calibrationWindows} held-out window errors of ${what}); a threshold must be finite and > 0: ` +
+      (Number.isFinite(v) ? 'the model reconstructs the held-out windows exactly, so the data has no normal variation to calibrate on (constant or near-constant series); train on data with normal variation' : 'the reconstruction errors are not finite; check the data for extreme values'),
+  );
 }
 
 /** Mean and sample standard deviation (n - 1). */

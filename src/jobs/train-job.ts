@@ -1,6 +1,6 @@
 import type { SeismoConfig } from '../config/schema.js';
 import { SeismoError } from '../errors.js';
-import { calibrateThreshold } from '../detect/calibrate.js';
+import { calibrateThreshold, requireUsableThreshold } from '../detect/calibrate.js';
 import { sha256, type Artifact, type ThresholdState } from '../model/artifact.js';
 import { buildModel, scoringModel } from '../model/variants.js';
 import { splitChronological, trainAutoencoder, type EpochReport, type WindowSet } from '../model/train.js';
@@ -9,8 +9,21 @@ import { activeBackend } from '../model/backend.js';
 import { concatWindowSets, fitScaler, loadReadings, readingsOutside, windowize, windowsOutside, type Intervals, type LoadedReadings } from './data.js';
 import type * as tf from '@tensorflow/tfjs';
 
+/**
+ * Below these counts a model or a threshold is noise: training refuses rather than ship it.
+ * The threshold is a high quantile of the held-out errors; of fewer than 5 it is just their maximum.
+ */
+export const MIN_TRAINING_WINDOWS = 10;
+export const MIN_CALIBRATION_WINDOWS = 5;
+
 export interface TrainResult {
   artifact: Artifact;
+  /**
+   * Features with one value throughout the training windows. They are kept (scaled with
+   * scale 1 around that value, so they read 0 in normal operation and any change later shows
+   * in the feature's own units); training refuses when every feature is constant.
+   */
+  constantFeatures: string[];
   /** Held-out normal windows, kept for calibration. */
   validation: WindowSet;
   data: LoadedReadings;
@@ -44,13 +57,23 @@ export async function trainFromData(cfg: SeismoConfig, data: LoadedReadings, onE
   const F = scaler.features.length;
   const train = concatWindowSets(trains, T, F);
   const validation = concatWindowSets(vals, T, F);
-  if (train.count < 1) throw new SeismoError('SEISMO_TRAINING_FAILED', `no training windows: need at least ${T + 1} readings per entity`);
+  if (train.count < MIN_TRAINING_WINDOWS || validation.count < MIN_CALIBRATION_WINDOWS) {
+    throw new SeismoError(
+      'SEISMO_TRAINING_FAILED',
+      `too few windows: ${train.count} to train on (need ${MIN_TRAINING_WINDOWS}) and ${validation.count} held out to calibrate on (need ${MIN_CALIBRATION_WINDOWS}); ` +
+        `each entity gives one window per reading after its first ${T - 1} (window.lookback ${T}), minus warm-up windows and gaps; give more normal data`,
+    );
+  }
+  const constantFeatures = constantColumns(train, scaler.features);
+  if (constantFeatures.length === F) {
+    throw new SeismoError('SEISMO_TRAINING_FAILED', `every feature is constant in the training data (${scaler.features.join(', ')}): there is no normal variation to learn or to calibrate a threshold on`);
+  }
 
   const trained = buildModel(cfg.model, T, F);
   const metrics = await trainAutoencoder(trained, train, validation, cfg.model, onEpoch);
   // What is saved and scored (and calibrated on) is the model the daemon will run.
   const model = scoringModel(cfg.model, trained);
-  const threshold = calibrate(model, validation, cfg, validationCounts);
+  const threshold = requireUsableThreshold(calibrate(model, validation, cfg, validationCounts), 'the training data');
   const dataHash = sha256(new Uint8Array(train.data.buffer, train.data.byteOffset, train.data.byteLength)).slice(0, 16);
   // Same data and same config (seed included) train the same model, so they share a version;
   // anything else gets a new one.
@@ -79,9 +102,25 @@ export async function trainFromData(cfg: SeismoConfig, data: LoadedReadings, onE
         },
       },
     },
+    constantFeatures,
     validation,
     data,
   };
+}
+
+/** Features whose scaled value spans (practically) nothing over every window of `set`. */
+function constantColumns(set: WindowSet, features: string[]): string[] {
+  const F = set.features;
+  const min = new Float64Array(F).fill(Infinity);
+  const max = new Float64Array(F).fill(-Infinity);
+  for (let i = 0; i < set.data.length; i++) {
+    const j = i % F;
+    const v = set.data[i] as number;
+    if (v < (min[j] as number)) min[j] = v;
+    if (v > (max[j] as number)) max[j] = v;
+  }
+  // Scaled units: a non-constant feature spans about its standard deviation (1) or its range (1).
+  return features.filter((_, j) => (max[j] as number) - (min[j] as number) <= 1e-6);
 }
 
 export async function trainFromPath(cfg: SeismoConfig, path: string, onEpoch?: (r: EpochReport) => void): Promise<TrainResult> {

@@ -5,11 +5,11 @@ import * as tf from '@tensorflow/tfjs';
 import { SeismoError } from '../errors.js';
 import type { ScalerState } from '../window/scaler.js';
 import type { TrainingMetrics } from './train.js';
-import { compileAutoencoder } from './build.js';
+import { checkManifest, checkModelShapes, checkModelJson, checkWeightBytes, checkScaler, checkThreshold, readArtifactJson, type ModelJson } from './artifact-check.js';
 // Registers the seq2seq variant's custom layers, so its artifacts load wherever artifacts load.
 import './seq2seq.js';
 
-export const ARTIFACT_FORMAT_VERSION = 1;
+export { ARTIFACT_FORMAT_VERSION } from './artifact-check.js';
 
 export interface ThresholdState {
   value: number;
@@ -89,13 +89,17 @@ export interface Expectations {
   dataFeatures?: string[];
 }
 
-/** Loads and checks an artifact; every incompatibility is named in the error. */
-export async function loadArtifact(dir: string, expect: Expectations = {}, learningRate = 0.001): Promise<Artifact> {
-  const manifestPath = join(dir, 'manifest.json');
-  if (!existsSync(manifestPath)) throw new SeismoError('SEISMO_MODEL_MISSING', `no model artifact at ${dir} (missing manifest.json); run \`seismo train\` first`);
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
+/**
+ * Loads and checks an artifact; every incompatibility is named in the error. Every file is read
+ * and validated before any tensor exists (so a refused artifact costs no memory), and a model
+ * whose shapes do not fit is disposed before the error is thrown: a failed load leaves nothing
+ * behind. The model is not compiled: scoring needs no optimizer, and a compiled one would keep
+ * the optimizer's tensors alive after model.dispose() (tfjs does not dispose optimizers it was handed).
+ */
+export async function loadArtifact(dir: string, expect: Expectations = {}): Promise<Artifact> {
+  if (!existsSync(join(dir, 'manifest.json'))) throw new SeismoError('SEISMO_MODEL_MISSING', `no model artifact at ${dir} (missing manifest.json); run \`seismo train\` first`);
+  const manifest = checkManifest(dir, readArtifactJson(dir, 'manifest.json'));
   const problems: string[] = [];
-  if (manifest.formatVersion !== ARTIFACT_FORMAT_VERSION) problems.push(`format version ${manifest.formatVersion}, this Seismo reads ${ARTIFACT_FORMAT_VERSION}`);
   if (expect.lookback !== undefined && expect.lookback !== manifest.lookback) problems.push(`lookback: artifact ${manifest.lookback}, config ${expect.lookback}`);
   if (expect.features !== undefined && expect.features.join('\u0000') !== manifest.features.join('\u0000')) {
     problems.push(`features: artifact [${manifest.features.join(', ')}], config [${expect.features.join(', ')}]`);
@@ -106,18 +110,30 @@ export async function loadArtifact(dir: string, expect: Expectations = {}, learn
   }
   if (problems.length > 0) throw new SeismoError('SEISMO_MODEL_INCOMPATIBLE', `model artifact ${dir} does not fit: ${problems.join('; ')}`);
 
-  const modelJson = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { modelTopology: object; weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[] };
-  const weights = readFileSync(join(dir, 'weights.bin'));
-  const model = await tf.loadLayersModel(
-    tf.io.fromMemory({
-      modelTopology: modelJson.modelTopology,
-      weightSpecs: modelJson.weightsManifest.flatMap((m) => m.weights),
-      weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
-    }),
-  );
-  compileAutoencoder(model, learningRate);
-  const scaler = JSON.parse(readFileSync(join(dir, 'scaler.json'), 'utf8')) as ScalerState;
-  const thresholdPath = join(dir, 'threshold.json');
-  const threshold = existsSync(thresholdPath) ? (JSON.parse(readFileSync(thresholdPath, 'utf8')) as ThresholdState) : undefined;
+  const scaler = checkScaler(dir, readArtifactJson(dir, 'scaler.json'), manifest);
+  const threshold = existsSync(join(dir, 'threshold.json')) ? checkThreshold(dir, readArtifactJson(dir, 'threshold.json')) : undefined;
+  const modelJson: ModelJson = checkModelJson(dir, readArtifactJson(dir, 'model.json'));
+  const weightsPath = join(dir, 'weights.bin');
+  if (!existsSync(weightsPath)) throw new SeismoError('SEISMO_MODEL_MISSING', `model artifact ${dir} is incomplete: ${weightsPath} is missing`);
+  const weights = readFileSync(weightsPath);
+  checkWeightBytes(dir, modelJson, weights.byteLength);
+  let model: tf.LayersModel;
+  try {
+    model = await tf.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: modelJson.modelTopology,
+        weightSpecs: modelJson.weightsManifest.flatMap((m) => m.weights),
+        weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
+      }),
+    );
+  } catch (err) {
+    throw new SeismoError('SEISMO_MODEL_INVALID', `model artifact ${dir}: ${join(dir, 'model.json')} with ${weightsPath} does not load as a model: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    checkModelShapes(dir, model, manifest);
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
   return { model, scaler, threshold, manifest };
 }

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SeismoError } from '../errors.js';
+import { hasBearer } from './auth.js';
 import type { Metrics } from './metrics.js';
 
 export interface Readiness {
@@ -9,9 +10,15 @@ export interface Readiness {
   detail: Record<string, unknown>;
 }
 
-/** /metrics (Prometheus text), /healthz (alive: 503 once unready past the grace, or the consumer is gone), /readyz (ready to score, with detail). */
+/**
+ * /metrics (Prometheus text), /healthz (alive: 503 once unready past the grace, or the consumer
+ * is gone), /readyz (ready to score, with detail). With a metrics token, /metrics answers 401 to
+ * requests without `Authorization: Bearer <it>`; the probes stay open (kubelets do not carry
+ * tokens, and they reveal nothing sensitive).
+ */
 export class HttpServer {
   private server: Server | undefined;
+  private metricsToken: string | undefined;
 
   constructor(
     private readonly metrics: Metrics,
@@ -19,10 +26,14 @@ export class HttpServer {
     private readonly liveness: () => { live: boolean; detail: Record<string, unknown> } = () => ({ live: true, detail: {} }),
   ) {}
 
-  async listen(host: string, port: number): Promise<number> {
+  async listen(host: string, port: number, options: { metricsToken?: string | undefined } = {}): Promise<number> {
+    this.metricsToken = options.metricsToken;
     const server = createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0];
-      if (path === '/metrics') {
+      if (path === '/metrics' && this.metricsToken !== undefined && !hasBearer(req, this.metricsToken)) {
+        res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer' });
+        res.end('missing or wrong bearer token for /metrics (http.metricsTokenFile)\n');
+      } else if (path === '/metrics') {
         this.metrics.registry.metrics().then(
           (body) => {
             res.writeHead(200, { 'content-type': this.metrics.registry.contentType });

@@ -11,7 +11,7 @@ export function createLogger(level: string, toStderr = false): Logger {
     {
       level,
       base: { service: 'seismo' },
-      redact: { paths: ['password', '*.password', '*.*.password', 'sasl', '*.sasl', '*.*.sasl', 'ssl.key', '*.ssl.key'], censor: '[redacted]' },
+      redact: { paths: ['password', '*.password', '*.*.password', 'sasl', '*.sasl', '*.*.sasl', 'ssl.key', '*.ssl.key', 'token', '*.token', '*.*.token'], censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
     pino.destination({ fd: toStderr ? 2 : 1, sync: true }),

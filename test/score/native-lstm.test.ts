@@ -107,8 +107,8 @@ describe('recurrentActivation in artifacts', () => {
     expect(buildAutoencoder(arch(), 4, 3).layers.find((l) => l.getClassName() === 'LSTM')?.getConfig().recurrentActivation).toBe('sigmoid');
     const old = buildAutoencoder(arch({ recurrentActivation: 'hardSigmoid' }), 4, 3);
     const dir = join(mkdtempSync(join(tmpdir(), 'seismo-gates-')), 'model');
-    const manifest = { formatVersion: 1, version: 'v', created: '', features: ['a', 'b', 'c'], lookback: 4, configHash: '', dataHash: '', backend: '', architecture: {} } as unknown as Manifest;
-    await saveArtifact(dir, { model: old, scaler: { kind: 'standard', features: [], center: [], scale: [] } as never, threshold: undefined, manifest });
+    const manifest = { formatVersion: 1, version: 'v', created: new Date().toISOString(), features: ['a', 'b', 'c'], lookback: 4, configHash: '', dataHash: '', backend: '', architecture: {} } as unknown as Manifest;
+    await saveArtifact(dir, { model: old, scaler: { kind: 'standard', features: ['a', 'b', 'c'], offset: [0, 0, 0], scale: [1, 1, 1] }, threshold: undefined, manifest });
     expect(readFileSync(join(dir, 'model.json'), 'utf8')).toContain('"recurrent_activation":"hard_sigmoid"');
     const loaded = await loadArtifact(dir);
     const gates = loaded.model.layers.filter((l) => l.getClassName() === 'LSTM').map((l) => l.getConfig().recurrentActivation);

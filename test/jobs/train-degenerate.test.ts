@@ -1,0 +1,69 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { calibrateThreshold, requireUsableThreshold } from '../../src/detect/calibrate.js';
+import { trainFromData } from '../../src/jobs/train-job.js';
+import type { LoadedReadings } from '../../src/jobs/data.js';
+import type { Reading } from '../../src/pipeline/types.js';
+import { SMALL_CONFIG_YAML, simulatedReadings, smallConfig } from '../helpers.js';
+
+const CLI = new URL('../../dist/cli.js', import.meta.url).pathname;
+
+function constantReadings(entities: number, steps: number): LoadedReadings {
+  const byEntity = new Map<string, Reading[]>();
+  for (let e = 0; e < entities; e++) {
+    byEntity.set(`pump-${e}`, Array.from({ length: steps }, (_, i) => ({ entity: `pump-${e}`, ts: Date.UTC(2026, 0, 1) + i * 60_000, values: { pressure: 4.2, flow: 17 } })));
+  }
+  return { byEntity, features: ['pressure', 'flow'], poison: [] };
+}
+
+describe('training refuses degenerate data', () => {
+  it('every feature constant: refused before training, naming the features', async () => {
+    const err = await trainFromData(smallConfig(), constantReadings(2, 200)).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'SEISMO_TRAINING_FAILED' });
+    expect((err as Error).message).toContain('every feature is constant in the training data (pressure, flow)');
+  });
+
+  it('too few windows: refused, saying how many there are and how many are needed', async () => {
+    const data = simulatedReadings(12); // 2 entities x 7 windows of lookback 6, ~5 train + 1-2 held out each
+    const err = await trainFromData(smallConfig(), data).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'SEISMO_TRAINING_FAILED' });
+    expect((err as Error).message).toMatch(/too few windows: \d+ to train on \(need 10\) and \d+ held out to calibrate on \(need 5\)/);
+  });
+
+  it('one constant feature is kept (scale 1) and reported; the threshold is usable', async () => {
+    const data = simulatedReadings(200);
+    const flat = data.features[0] as string;
+    for (const readings of data.byEntity.values()) for (const r of readings) r.values[flat] = 3.5;
+    const result = await trainFromData(smallConfig(), data);
+    expect(result.constantFeatures).toEqual([flat]);
+    const j = result.artifact.scaler.features.indexOf(flat);
+    expect([result.artifact.scaler.offset[j], result.artifact.scaler.scale[j]]).toEqual([3.5, 1]);
+    expect(result.artifact.threshold?.value).toBeGreaterThan(0);
+  });
+
+  it('a calibrated threshold of 0, NaN or Infinity is refused with the reason', () => {
+    const cfg = smallConfig().threshold;
+    expect(() => requireUsableThreshold(calibrateThreshold(new Float32Array(50), cfg), 'x.csv')).toThrow(/calibrated threshold is 0 \(method quantile, 50 held-out window errors of x.csv\); a threshold must be finite and > 0: the model reconstructs/);
+    expect(() => requireUsableThreshold(calibrateThreshold(Float32Array.from({ length: 50 }, () => NaN), cfg), 'x.csv')).toThrow(/calibrated threshold is NaN .* not finite/);
+    expect(() => requireUsableThreshold(calibrateThreshold([1, 2, Infinity], { ...cfg, method: 'stddev' }), 'x.csv')).toThrow(/must be finite and > 0/);
+    const good = calibrateThreshold([0.1, 0.2, 0.3], cfg);
+    expect(requireUsableThreshold(good, 'x.csv')).toBe(good);
+  });
+
+  it('`seismo train` on a constant series exits 6 with SEISMO_TRAINING_FAILED and writes no artifact', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'seismo-degenerate-'));
+    const data = join(dir, 'flat.ndjson');
+    const readings = [...constantReadings(2, 200).byEntity.values()].flat();
+    writeFileSync(data, readings.map((r) => JSON.stringify({ entity: r.entity, ts: new Date(r.ts).toISOString(), values: r.values })).join('\n') + '\n');
+    const config = join(dir, 'small.yaml');
+    writeFileSync(config, `${SMALL_CONFIG_YAML}artifactDir: ${join(dir, 'model')}\n`);
+    const r = spawnSync('node', [CLI, 'train', '-c', config, '-d', data], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(6);
+    expect(r.stderr).toContain('SEISMO_TRAINING_FAILED');
+    expect(r.stderr).toContain('every feature is constant');
+    expect(existsSync(join(dir, 'model'))).toBe(false);
+  });
+});
