@@ -121,6 +121,10 @@ const sourceSchema = z
     sessionTimeoutMs: z.number().int().min(6000).default(30000).describe('`kafka`: a member silent this long (crashed, SIGKILLed) is removed and its partitions reassigned.'),
     maxBatchMessages: z.number().int().min(1).default(1000).describe('`kafka`: messages processed and committed together; a drain or rebalance waits for at most one such chunk per partition.'),
     maxQueuedWindows: z.number().int().min(1).default(8192).describe('`kafka`: backpressure; above this many windows waiting for the scorer, partitions are paused until it drains.'),
+    transactions: z
+      .boolean()
+      .default(false)
+      .describe('`kafka`: process each chunk in a Kafka transaction (one transactional producer per input partition): its flags, dead letters, alert state and offset commit become visible together or not at all, so subscribers reading with isolation.level=read_committed see every flag exactly once, even after a crash. Costs a few broker round trips per chunk.'),
     stateTopic: z
       .string()
       .min(1)

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
 import { SeismoError } from '../errors.js';
+import { chunkTransaction } from '../kafka/transactions.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Flag, PoisonRecord } from '../pipeline/types.js';
 import type { DeadLetterSink, Sink } from './sink.js';
@@ -72,7 +73,10 @@ export class KafkaProducerLink {
   private async sendGroup(topic: string, kind: 'flags' | 'dead_letter', messages: Message[]): Promise<void> {
     const stop = this.metrics.produceDuration.startTimer({ kind });
     try {
-      await this.producer.send({ topic, acks: -1, compression: CompressionTypes.None, messages });
+      // With source.transactions the chunk's transaction carries the messages: they become
+      // visible to read_committed subscribers only if the chunk's offsets commit too.
+      const tx = chunkTransaction.getStore();
+      await (tx ?? this.producer).send({ topic, acks: -1, compression: CompressionTypes.None, messages });
     } catch (err) {
       throw new SeismoError('SEISMO_SINK_FAILED', `kafka: producing ${messages.length} message(s) to ${topic} failed: ${(err as Error).message}`, { cause: err, retriable: !isTooLarge(err) });
     } finally {

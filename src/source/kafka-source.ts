@@ -1,16 +1,17 @@
-import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Transaction } from 'kafkajs';
 import type { SourceConfig } from '../config/schema.js';
 import { SeismoError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { AlertSnapshot } from '../detect/alerts.js';
+import { chunkTransaction, PartitionTransactions } from '../kafka/transactions.js';
 import type { OriginalMessage } from '../pipeline/types.js';
 import { LaneChangelog, restoreAlerts } from './alert-changelog.js';
 import { decodeCheckpoint, encodeCheckpoint } from './kafka-checkpoint.js';
 import { KafkaStateStore, type StoredState } from './kafka-state.js';
 import type { RecordProcessor, Source, SourceRecord } from './source.js';
 
-type KafkaSourceConfig = Pick<SourceConfig, 'topics' | 'groupId' | 'fromBeginning' | 'partitionsConsumedConcurrently' | 'maxQueuedWindows' | 'maxBatchMessages' | 'stateTopic' | 'sessionTimeoutMs'>;
+type KafkaSourceConfig = Pick<SourceConfig, 'topics' | 'groupId' | 'fromBeginning' | 'partitionsConsumedConcurrently' | 'maxQueuedWindows' | 'maxBatchMessages' | 'stateTopic' | 'transactions' | 'sessionTimeoutMs'>;
 
 interface LaneState {
   /** Pipeline lane name: topic/partition@generation, so a batch left over from before a rebalance never touches the new state. */
@@ -32,6 +33,8 @@ export class KafkaSource implements Source {
   private readonly consumer: Consumer;
   private readonly admin: Admin;
   private readonly state: KafkaStateStore;
+  /** With source.transactions: each partition's transactional producer. */
+  private readonly transactions: PartitionTransactions | undefined;
   /** The state topic as read for the current group generation (once, shared by its partitions). */
   private stored: { generation: number; state: Promise<StoredState> } | undefined;
   private readonly lanes = new Map<string, LaneState>();
@@ -72,6 +75,7 @@ export class KafkaSource implements Source {
     });
     this.admin = kafka.admin();
     this.state = new KafkaStateStore(kafka, cfg.stateTopic ?? `${cfg.groupId}.state`, log, metrics);
+    this.transactions = cfg.transactions ? new PartitionTransactions(kafka, cfg.groupId) : undefined;
     const { GROUP_JOIN, CRASH, DISCONNECT, STOP, FETCH, HEARTBEAT, COMMIT_OFFSETS } = this.consumer.events;
     const contact = () => (this.lastContact = Date.now());
     this.consumer.on(FETCH, contact);
@@ -186,6 +190,7 @@ export class KafkaSource implements Source {
         await this.consumer.disconnect();
       } finally {
         await this.state.close();
+        await this.transactions?.close();
         await this.admin.disconnect().catch(() => {});
         this.finish?.();
       }
@@ -221,6 +226,9 @@ export class KafkaSource implements Source {
     let lane = this.lanes.get(key);
     if (lane === undefined) {
       const generation = this.generation;
+      // Before reading the committed offset: a previous owner's open transaction is aborted,
+      // and it can no longer commit one.
+      await this.transactions?.fence(topic, partition);
       const committed = await this.committed(topic, partition);
       if (generation !== this.generation || !isRunning()) return;
       // Window state was dropped: read again from the committed offset to rebuild it.
@@ -252,9 +260,14 @@ export class KafkaSource implements Source {
       const chunk = batch.messages.slice(from, from + chunkSize);
       this.metrics.kafkaMessagesIn.inc({ topic }, chunk.length);
       this.metrics.kafkaBatchSize.observe(chunk.length);
+      let tx: Transaction | undefined;
       try {
-        await processor.process(chunk.map((m) => toRecord(topic, partition, m)), { lane: lane.name, ...(lane.replayBelow !== undefined ? { replayBelow: lane.replayBelow } : {}) });
+        const records = chunk.map((m) => toRecord(topic, partition, m));
+        const opts = { lane: lane.name, ...(lane.replayBelow !== undefined ? { replayBelow: lane.replayBelow } : {}) };
+        tx = await this.transactions?.begin(topic, partition);
+        await (tx ? chunkTransaction.run(tx, () => processor.process(records, opts)) : processor.process(records, opts));
       } catch (err) {
+        await this.transactions?.abort(topic, partition, tx);
         // Nothing of this chunk may be committed; its state is suspect. Rebuild from the last commit.
         this.lanes.delete(key);
         processor.dropLane(lane.name);
@@ -274,31 +287,40 @@ export class KafkaSource implements Source {
       resolveOffset(lastOffset);
       const next = Number(lastOffset) + 1;
       this.metrics.kafkaLag.set({ topic, partition: String(partition) }, Math.max(0, Number(batch.highWatermark) - next));
-      if (!(await this.commit(lane, topic, partition, next))) return;
+      if (!(await this.commit(lane, topic, partition, next, tx))) return;
       await heartbeat();
     }
   }
 
   /** Commits the lane's checkpoint; false (and the lane dropped, to be rebuilt) when the commit failed. */
-  private async commit(lane: LaneState, topic: string, partition: number, next: number): Promise<boolean> {
+  private async commit(lane: LaneState, topic: string, partition: number, next: number, tx: Transaction | undefined): Promise<boolean> {
     const processor = this.processor as RecordProcessor;
     const key = `${topic}/${partition}`;
     if (lane.generation !== this.generation) {
+      await this.transactions?.abort(topic, partition, tx);
       processor.dropLane(lane.name);
       return false;
     }
     const cp = processor.checkpoint(lane.name);
     const offset = Math.min(cp.replayFrom ?? next, next);
+    const metadata = encodeCheckpoint(next);
     try {
       // State first, then the offset: a crash in between leaves state one chunk ahead, which the
-      // records' asOf/prev let a restore undo (alert-changelog.ts).
-      await this.state.write(topic, partition, lane.changelog.diff(cp.alerts, next));
-      await this.consumer.commitOffsets([{ topic, partition, offset: String(offset), metadata: encodeCheckpoint(next) }]);
+      // records' asOf/prev let a restore undo (alert-changelog.ts). In a transaction both, with
+      // the chunk's flags and dead letters, commit together or not at all.
+      await this.state.write(topic, partition, lane.changelog.diff(cp.alerts, next), tx);
+      if (tx) {
+        await tx.sendOffsets({ consumerGroupId: this.cfg.groupId, topics: [{ topic, partitions: [{ partition, offset: String(offset), metadata } as { partition: number; offset: string }] }] });
+        await tx.commit();
+      } else {
+        await this.consumer.commitOffsets([{ topic, partition, offset: String(offset), metadata }]);
+      }
       this.metrics.kafkaCommits.inc({ result: 'ok' });
       this.lastContact = Date.now();
       return true;
     } catch (err) {
       // Typically a rebalance: the new owner rebuilds from the previous commit (same flags, same ids).
+      await this.transactions?.abort(topic, partition, tx);
       this.metrics.kafkaCommits.inc({ result: 'failed' });
       this.log.warn({ err, topic, partition }, 'offset commit failed; partition state will be rebuilt from the previous commit');
       this.lanes.delete(key);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Admin, Kafka, Producer } from 'kafkajs';
+import type { Admin, Kafka, Producer, Transaction } from 'kafkajs';
 import { SeismoError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -48,14 +48,17 @@ export class KafkaStateStore {
     }
   }
 
-  async write(inputTopic: string, partition: number, writes: ChangelogWrite[]): Promise<void> {
+  /** Writes with acks=all; inside `tx` (source.transactions) when given. */
+  async write(inputTopic: string, partition: number, writes: ChangelogWrite[], tx?: Transaction): Promise<void> {
     if (writes.length === 0) return;
-    this.connected ??= this.producer.connect().catch((err: unknown) => {
-      this.connected = undefined;
-      throw err;
-    });
-    await this.connected;
-    await this.producer.send({
+    if (tx === undefined) {
+      this.connected ??= this.producer.connect().catch((err: unknown) => {
+        this.connected = undefined;
+        throw err;
+      });
+      await this.connected;
+    }
+    await (tx ?? this.producer).send({
       topic: this.topic,
       acks: -1,
       messages: writes.map((w) => ({ key: JSON.stringify([inputTopic, partition, w.entity]), value: w.record === null ? null : JSON.stringify(w.record) })),
@@ -84,6 +87,14 @@ export class KafkaStateStore {
       await consumer.connect();
       await consumer.subscribe({ topics: [this.topic], fromBeginning: true });
       consumer.on(consumer.events.CRASH, (e) => fail(e.payload.error));
+      // The end may be a transaction marker (source.transactions), which eachBatch never sees:
+      // kafkajs reports control-only batches through this event alone.
+      consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+        if (Number(e.payload.lastOffset) >= (end.get(e.payload.partition) ?? 0) - 1) {
+          remaining.delete(e.payload.partition);
+          if (remaining.size === 0) finish();
+        }
+      });
       await consumer.run({
         autoCommit: false,
         eachBatch: async ({ batch }) => {

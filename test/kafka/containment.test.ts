@@ -148,6 +148,83 @@ describe('seismo run keeps consuming whatever a record or a sink does (real brok
   });
 });
 
+describe('source.transactions: exactly once for read_committed subscribers (real broker)', () => {
+  let ws: Workspace;
+  let data: string;
+  let offline: Flag[];
+  beforeAll(() => {
+    data = skabSubset(['1.csv', '2.csv', '3.csv']);
+    ws = trainWorkspace(data);
+    offline = offlineFlags(ws, data);
+  }, 300_000);
+
+  it('SIGKILL mid-stream, then a restart: the flags topic holds every flag exactly once, no duplicates to drop', async () => {
+    expect(offline.length).toBeGreaterThan(3);
+    const t = { topic: unique('readings'), group: unique('group'), flags: unique('flags'), dlq: unique('dlq') };
+    await createTopicsWith([{ topic: t.topic }, { topic: t.flags }, { topic: t.dlq }]);
+    const config = ws.kafkaConfig(t);
+    writeFileSync(config, readFileSync(config, 'utf8').replace('  sessionTimeoutMs: 8000\n', '  sessionTimeoutMs: 8000\n  transactions: true\n  maxBatchMessages: 100\n'));
+    expect(readFileSync(config, 'utf8')).toContain('transactions: true');
+    produce(config, data, t.topic);
+    const total = readingsIn(data);
+    const first = new DaemonProcess(config);
+    await waitFor(async () => (await first.metric('seismo_readings_total')) >= total * 0.4, `progress\n${first.log()}`, 120_000);
+    expect(await first.stop('SIGKILL')).toBe(null);
+
+    const second = new DaemonProcess(config);
+    await waitFor(() => caughtUp(t.group, t.topic), `the second run to finish\n${second.log()}`, 120_000);
+    expect(await second.stop()).toBe(0);
+    // kafkajs consumers read with isolation.level=read_committed: aborted chunks are invisible.
+    const flags = (await readTopic(t.flags, (m) => m.length >= offline.length)).map((m) => JSON.parse(m.value?.toString() ?? '') as Flag);
+    expect(flags.length).toBe(offline.length);
+    expect(new Set(flags.map((f) => f.id)).size).toBe(flags.length);
+    expect(sortFlags(flags)).toEqual(sortFlags(offline));
+  });
+});
+
+describe('source.transactions when a commit fails after the flags were sent (real broker)', () => {
+  let ws: Workspace;
+  let data: string;
+  let offline: Flag[];
+  beforeAll(() => {
+    data = skabSubset(['1.csv', '2.csv']);
+    ws = trainWorkspace(data);
+    offline = offlineFlags(ws, data);
+  }, 300_000);
+
+  // The state topic refuses every write (max.message.bytes 100) until the test raises its limit:
+  // each chunk that changes alert state sends its flags, then fails to commit, and is retried.
+  async function run(transactions: boolean): Promise<Flag[]> {
+    const t = { topic: unique('readings'), group: unique('group'), flags: unique('flags'), dlq: unique('dlq') };
+    await createTopicsWith([{ topic: t.topic }, { topic: t.flags }, { topic: t.dlq }, { topic: `${t.group}.state`, config: { 'max.message.bytes': '100', 'cleanup.policy': 'compact' } }]);
+    const config = ws.kafkaConfig(t);
+    writeFileSync(config, readFileSync(config, 'utf8').replace('  sessionTimeoutMs: 8000\n', `  sessionTimeoutMs: 8000\n  transactions: ${transactions}\n  maxBatchMessages: 200\n`));
+    produce(config, data, t.topic);
+    const d = new DaemonProcess(config);
+    const failures = async () => (await d.metric('seismo_kafka_commits_total', 'result="failed"')) + (await d.metric('seismo_kafka_chunk_failures_total'));
+    await waitFor(async () => (await failures()) >= 3, `failed commits\n${d.log().slice(-4000)}`, 60_000);
+    const admin = kafkaClient().admin();
+    await admin.connect();
+    await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: `${t.group}.state`, configEntries: [{ name: 'max.message.bytes', value: '1000000' }] }] });
+    await admin.disconnect();
+    await waitFor(() => caughtUp(t.group, t.topic), `recovery\n${d.log()}`, 100_000);
+    expect(await d.stop()).toBe(0);
+    return (await readTopic(t.flags, () => false, 3_000)).map((m) => JSON.parse(m.value?.toString() ?? '') as Flag);
+  }
+
+  it('without transactions the retried chunks publish their flags again (consumers must drop duplicate ids)', { timeout: 240_000 }, async () => {
+    const flags = await run(false);
+    expect(flags.length).toBeGreaterThan(offline.length);
+    expect(sortFlags(dedupe(flags.map((f) => ({ value: Buffer.from(JSON.stringify(f)) }) as never)))).toEqual(sortFlags(offline));
+  });
+
+  it('with transactions a read_committed subscriber sees every flag exactly once', { timeout: 240_000 }, async () => {
+    const flags = await run(true);
+    expect(flags.length).toBe(offline.length);
+    expect(sortFlags(flags)).toEqual(sortFlags(offline));
+  });
+});
+
 describe('alert state in the state topic (issue 12: the 4 KB commit metadata overflowed)', () => {
   let ws: Workspace;
   beforeAll(() => {
