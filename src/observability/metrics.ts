@@ -10,7 +10,7 @@ export type LifecycleState = (typeof LIFECYCLE_STATES)[number];
  */
 export class Metrics {
   readonly registry = new Registry();
-  readonly readings = new Counter({ name: 'seismo_readings_total', help: 'Readings accepted by the windower, counted once their chunk\'s flags and dead letters are durable (a failed chunk is retried and counted once).', registers: [this.registry] });
+  readonly readings = new Counter({ name: 'seismo_readings_total', help: 'Readings accepted by the windower, counted once their chunk is committed (a chunk processed again after a failure counts once).', registers: [this.registry] });
   readonly poison = new Counter({ name: 'seismo_poison_total', help: 'Records rejected, by reason (they go to the dead-letter sink, never dropped silently).', labelNames: ['reason'] as const, registers: [this.registry] });
   readonly windowsScored = new Counter({ name: 'seismo_windows_scored_total', help: 'Windows scored by the model.', registers: [this.registry] });
   readonly flags = new Counter({ name: 'seismo_flags_total', help: 'Flags emitted, by state.', labelNames: ['state'] as const, registers: [this.registry] });

@@ -1,7 +1,7 @@
 import type { Metrics } from '../observability/metrics.js';
 import { finiteScore, type AlertSnapshot, type AlertTracker } from '../detect/alerts.js';
 import type { DeadLetterSink, Sink } from '../sink/sink.js';
-import { recordToReading, type LaneCheckpoint, type ProcessOptions, type RecordProcessor, type SourceRecord } from '../source/source.js';
+import { recordToReading, type CountChunk, type LaneCheckpoint, type ProcessOptions, type RecordProcessor, type SourceRecord } from '../source/source.js';
 import type { BatchScorer } from '../score/batcher.js';
 import type { Scaler } from '../window/scaler.js';
 import type { PushResult, Windower } from '../window/windower.js';
@@ -80,7 +80,7 @@ export class Pipeline implements RecordProcessor {
     this.generation++;
   }
 
-  async process(records: SourceRecord[], opts: ProcessOptions = {}): Promise<void> {
+  async process(records: SourceRecord[], opts: ProcessOptions = {}): Promise<CountChunk | void> {
     const lane = this.lane(opts.lane ?? DEFAULT_LANE);
     const model = this.model;
     if (lane.model !== this.generation) {
@@ -157,7 +157,9 @@ export class Pipeline implements RecordProcessor {
     }
     this.exportLaneStats(lane);
     await Promise.all([this.parts.sink.send(flags), this.parts.deadLetter.send(poison)]);
-    this.count(tally, flags, poison);
+    const count = () => this.count(tally, flags, poison);
+    if (opts.deferCounts) return count;
+    count();
   }
 
   /** Decode, entity allowlist, windower: what one record becomes. */

@@ -261,11 +261,12 @@ export class KafkaSource implements Source {
       this.metrics.kafkaMessagesIn.inc({ topic }, chunk.length);
       this.metrics.kafkaBatchSize.observe(chunk.length);
       let tx: Transaction | undefined;
+      let count: (() => void) | void;
       try {
         const records = chunk.map((m) => toRecord(topic, partition, m));
-        const opts = { lane: lane.name, ...(lane.replayBelow !== undefined ? { replayBelow: lane.replayBelow } : {}) };
+        const opts = { lane: lane.name, deferCounts: true, ...(lane.replayBelow !== undefined ? { replayBelow: lane.replayBelow } : {}) };
         tx = await this.transactions?.begin(topic, partition);
-        await (tx ? chunkTransaction.run(tx, () => processor.process(records, opts)) : processor.process(records, opts));
+        count = await (tx ? chunkTransaction.run(tx, () => processor.process(records, opts)) : processor.process(records, opts));
       } catch (err) {
         await this.transactions?.abort(topic, partition, tx);
         // Nothing of this chunk may be committed; its state is suspect. Rebuild from the last commit.
@@ -288,6 +289,7 @@ export class KafkaSource implements Source {
       const next = Number(lastOffset) + 1;
       this.metrics.kafkaLag.set({ topic, partition: String(partition) }, Math.max(0, Number(batch.highWatermark) - next));
       if (!(await this.commit(lane, topic, partition, next, tx))) return;
+      count?.();
       await heartbeat();
     }
   }

@@ -65,7 +65,7 @@ export class ReplaySource implements Source {
   ) {}
 
   async start(processor: RecordProcessor): Promise<void> {
-    const handler = (records: SourceRecord[]) => processor.process(records);
+    const handler = async (records: SourceRecord[]) => void (await processor.process(records));
     for (const records of this.lists()) {
       if (this.speed > 0) await this.paced(records, handler);
       else {

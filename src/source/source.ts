@@ -13,7 +13,16 @@ export interface ProcessOptions {
   lane?: string;
   /** Records at offsets below this were processed before a restart: rebuild state only. */
   replayBelow?: number;
+  /**
+   * Don't count the chunk in the metrics yet: process() resolves to a function that does, for
+   * the source to call once the chunk is committed (a chunk processed again after a failed
+   * commit is then counted once).
+   */
+  deferCounts?: boolean;
 }
+
+/** Counts a processed chunk in the metrics (see ProcessOptions.deferCounts). */
+export type CountChunk = () => void;
 
 export interface LaneCheckpoint {
   /** Oldest offset a replay must start at to rebuild the lane's windows; undefined when nothing is buffered. */
@@ -28,7 +37,7 @@ export interface RecordProcessor {
    * Resolving means "processed, and every flag it produced is durable downstream": only then
    * may a source commit past these records. Rejecting means nothing in the batch may be committed.
    */
-  process(records: SourceRecord[], opts?: ProcessOptions): Promise<void>;
+  process(records: SourceRecord[], opts?: ProcessOptions): Promise<CountChunk | void>;
   dropLane(lane: string): void;
   /** Windows waiting for the scorer, and a promise for when none are: backpressure. */
   queuedWindows(): number;
