@@ -15,6 +15,8 @@ export class Metrics {
   readonly windowsScored = new Counter({ name: 'seismo_windows_scored_total', help: 'Windows scored by the model.', registers: [this.registry] });
   readonly flags = new Counter({ name: 'seismo_flags_total', help: 'Flags emitted, by state.', labelNames: ['state'] as const, registers: [this.registry] });
   readonly windowResets = new Counter({ name: 'seismo_window_resets_total', help: 'Per-entity window resets, by cause.', labelNames: ['cause'] as const, registers: [this.registry] });
+  readonly entitiesEvicted = new Counter({ name: 'seismo_entities_evicted_total', help: 'Entity window states dropped, by cause: idle (silent longer than window.maxGapSeconds by the lane clock) or capacity (window.maxEntities reached, least recently seen first).', labelNames: ['cause'] as const, registers: [this.registry] });
+  readonly forwardFilled = new Counter({ name: 'seismo_forward_filled_readings_total', help: 'Accepted readings with at least one missing or non-finite value replaced by the last good one (window.missing: forward-fill).', registers: [this.registry] });
   readonly score = new Histogram({
     name: 'seismo_window_severity',
     help: 'Window score divided by the threshold (1 = at threshold).',
@@ -78,6 +80,7 @@ export class Metrics {
     for (const reason of POISON_REASONS) this.poison.inc({ reason }, 0);
     for (const state of ['open', 'update', 'resolved']) this.flags.inc({ state }, 0);
     for (const cause of ['gap', 'out_of_order']) this.windowResets.inc({ cause }, 0);
+    for (const cause of ['idle', 'capacity']) this.entitiesEvicted.inc({ cause }, 0);
     for (const result of ['ok', 'failed']) this.kafkaCommits.inc({ result }, 0);
     for (const result of ['ok', 'failed']) this.modelReloads.inc({ result }, 0);
     for (const kind of ['flags', 'dead_letter']) this.produceDuration.zero({ kind });
