@@ -162,9 +162,10 @@ export class Pipeline implements RecordProcessor {
     this.lanes.delete(lane);
   }
 
-  restoreLane(lane: string, alerts: Record<string, AlertSnapshot>): void {
+  restoreLane(lane: string, alerts: Record<string, AlertSnapshot>, clock?: number): void {
     const state = this.lane(lane);
     for (const [entity, snap] of Object.entries(alerts)) state.alerts.restore(entity, snap);
+    if (clock !== undefined) state.windower.resumeClock(clock);
   }
 
   /**
@@ -176,12 +177,13 @@ export class Pipeline implements RecordProcessor {
   checkpoint(lane: string): LaneCheckpoint {
     const state = this.lanes.get(lane);
     if (state === undefined) return { replayFrom: undefined, alerts: {} };
-    let replayFrom: number | undefined;
+    let oldest: { seq: number; clockBefore: number } | undefined;
     for (const entity of state.windower.entities()) {
-      const seq = state.windower.oldestNeededSeq(entity);
-      if (seq !== undefined && (replayFrom === undefined || seq < replayFrom)) replayFrom = seq;
+      const needed = state.windower.oldestNeeded(entity);
+      if (needed !== undefined && (oldest === undefined || needed.seq < oldest.seq)) oldest = needed;
     }
-    return { replayFrom, alerts: state.alerts.snapshot() };
+    const clock = oldest !== undefined && Number.isFinite(oldest.clockBefore) ? { clock: oldest.clockBefore } : {};
+    return { replayFrom: oldest?.seq, alerts: state.alerts.snapshot(), ...clock };
   }
 
   private lane(name: string): Lane {

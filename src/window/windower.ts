@@ -189,13 +189,20 @@ export class Windower {
       filled++;
     }
 
-    // 3. Accepted: only now does any state change.
+    // 3. Accepted: only now does any state change. The entity leaves the Map (it is re-inserted
+    // at the end: the Map's order is recency order), then the clock moves and evicts the idle,
+    // so a new entity takes the room they leave before a live one's.
     this.pendingJump = undefined;
     if (filled > 0) this.stats.forwardFilled++;
+    if (state !== undefined) this.states.delete(entity);
+    const clockBefore = this.laneClock;
+    if (reading.ts > this.laneClock) {
+      this.laneClock = reading.ts;
+      this.evictIdle();
+    }
     if (state === undefined) {
       state = this.newState(T, f);
     } else {
-      this.states.delete(entity); // re-inserted below: the Map's order is recency order
       if (outOfOrder) {
         restart(state);
         this.stats.resetsOutOfOrder++;
@@ -207,11 +214,8 @@ export class Windower {
     }
     this.states.set(entity, state);
     state.lastTs = reading.ts;
-    state.seqClocks[state.seqHead] = this.laneClock;
-    if (reading.ts > this.laneClock) this.laneClock = reading.ts;
     state.seenAt = this.laneClock;
-    this.evictIdle();
-
+    state.seqClocks[state.seqHead] = clockBefore;
     state.lastRaw.set(this.row);
     state.hasLastRaw.fill(1);
     this.scaler.transformInto(this.row, state.rows, state.head * f);
@@ -233,9 +237,8 @@ export class Windower {
     return { kind: 'window', window: { entity, startTs: state.timestamps[state.head] as number, endTs: reading.ts, data, run: state.run } };
   }
 
-  /** A fresh state for a new entity, making room first if the windower is full. */
+  /** A fresh state for a new entity, making room first if the windower is full (idle ones are gone already). */
   private newState(T: number, f: number): EntityState {
-    if (this.states.size >= this.maxEntities) this.evictIdle();
     while (this.states.size >= this.maxEntities) {
       const oldest = this.states.keys().next();
       if (oldest.done === true) break;
