@@ -11,13 +11,17 @@ export interface PartitionCheckpoint {
   /** First offset not yet processed. */
   next: number;
   alerts: Record<string, AlertSnapshot>;
+  /** The partition's event clock where the replay starts (LaneCheckpoint.clock), for restoreLane. */
+  clock?: number;
 }
 
 const VERSION = 1;
 
 /** Encodes within maxBytes; alert states that do not fit are left out and counted. */
 export function encodeCheckpoint(cp: PartitionCheckpoint, maxBytes: number): { metadata: string; dropped: number } {
-  const head = `{"v":${VERSION},"next":${cp.next},"a":{`;
+  // "c" is optional within version 1: metadata without it still decodes, and older readers skip it.
+  const clock = cp.clock !== undefined && Number.isFinite(cp.clock) ? `"c":${cp.clock},` : '';
+  const head = `{"v":${VERSION},"next":${cp.next},${clock}"a":{`;
   let body = '';
   let dropped = 0;
   for (const [entity, snap] of Object.entries(cp.alerts)) {
@@ -35,9 +39,9 @@ export function encodeCheckpoint(cp: PartitionCheckpoint, maxBytes: number): { m
 export function decodeCheckpoint(metadata: string | null | undefined): PartitionCheckpoint | undefined {
   if (!metadata) return undefined;
   try {
-    const parsed = JSON.parse(metadata) as { v?: unknown; next?: unknown; a?: unknown };
+    const parsed = JSON.parse(metadata) as { v?: unknown; next?: unknown; a?: unknown; c?: unknown };
     if (parsed.v !== VERSION || typeof parsed.next !== 'number' || typeof parsed.a !== 'object' || parsed.a === null) return undefined;
-    return { next: parsed.next, alerts: parsed.a as Record<string, AlertSnapshot> };
+    return { next: parsed.next, alerts: parsed.a as Record<string, AlertSnapshot>, ...(typeof parsed.c === 'number' ? { clock: parsed.c } : {}) };
   } catch {
     return undefined;
   }

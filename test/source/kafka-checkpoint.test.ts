@@ -28,4 +28,10 @@ describe('Kafka commit checkpoint', () => {
     expect(decodeCheckpoint('some other tool')).toBeUndefined();
     expect(decodeCheckpoint('{"v":99,"next":1,"a":{}}')).toBeUndefined();
   });
+  it('carries the lane clock where the replay starts, and still reads metadata without one', () => {
+    const cp = { next: 42, alerts: { 'pump-1': snap(1) }, clock: 1_764_460_800_123 };
+    expect(decodeCheckpoint(encodeCheckpoint(cp, 4096).metadata)).toEqual(cp);
+    expect(decodeCheckpoint('{"v":1,"next":42,"a":{}}')).toEqual({ next: 42, alerts: {} });
+    expect(encodeCheckpoint({ next: 1, alerts: {}, clock: -Infinity }, 4096).metadata).toBe('{"v":1,"next":1,"a":{}}');
+  });
 });
