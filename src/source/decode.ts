@@ -18,7 +18,7 @@ export const MAX_TIMESTAMP_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 const DECIMAL_EPOCH = /^\d+(\.\d+)?$/;
 // Date, optional time (a zone-less one is UTC), optional zone: nothing of Date.parse's lenient
 // legacy formats, which read "foo 1" as 2001-01-01.
-const ISO_8601 = /^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)(Z|[+-]\d{2}:?\d{2})?)?$/;
+const ISO_8601 = /^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)(Z|[+-]\d{2}:?\d{2})?)?$/i;
 
 /**
  * Parses an ISO 8601 timestamp (a zone-less "YYYY-MM-DD HH:MM:SS" is read as UTC) or decimal
@@ -38,7 +38,7 @@ function parseTimestampText(t: string): number {
   if (time === undefined) return Date.parse(`${date}T00:00:00Z`);
   // Date.parse takes at most milliseconds; finer digits are cut, not rounded.
   const clipped = time.replace(/(\.\d{3})\d+$/, '$1');
-  const z = zone === undefined ? 'Z' : zone.length === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone;
+  const z = zone === undefined || zone.toUpperCase() === 'Z' ? 'Z' : zone.length === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone;
   return Date.parse(`${date}T${clipped}${z}`);
 }
 

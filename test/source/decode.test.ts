@@ -82,6 +82,7 @@ describe('timestamps that are not sane times (issue 12)', () => {
     expect(parseTimestamp('2020-03-09T10:14')).toBe(Date.UTC(2020, 2, 9, 10, 14));
     expect(parseTimestamp('2020-03-09T10:14:33.123456789Z')).toBe(Date.UTC(2020, 2, 9, 10, 14, 33, 123));
     expect(parseTimestamp('2020-03-09T10:14:33+0530')).toBe(Date.UTC(2020, 2, 9, 4, 44, 33));
+    expect(parseTimestamp('2020-03-09t10:14:33z')).toBe(Date.UTC(2020, 2, 9, 10, 14, 33));
     expect(parseTimestamp(' 1700000000000.5 ')).toBe(1700000000000.5);
     expect(parseTimestamp(0)).toBe(0);
     expect(parseTimestamp('9999-12-31T23:59:59.999Z')).toBe(Date.UTC(9999, 11, 31, 23, 59, 59, 999));
