@@ -101,6 +101,13 @@ export class Windower {
   private laneClock = -Infinity;
   /** Timestamp of the last reading rejected as a clock jump, if the lane's latest reading was one. */
   private pendingJump: number | undefined;
+  /** Last wall clock reading (futureOf). */
+  private wallClock = -Infinity;
+  /**
+   * A lower bound of every held entity's seenAt (exact after a sweep; entities re-inserted or
+   * added later only have larger ones), so that most readings need no sweep at all.
+   */
+  private oldestSeenAt = Infinity;
   private readonly maxGapMs: number;
   private readonly maxFutureMs: number;
   private readonly maxJumpMs: number;
@@ -148,8 +155,8 @@ export class Windower {
     // 1. Everything that can be judged without the entity's state.
     if (entity.length > this.maxIdLength) return reject('invalid_shape', `entity id is ${entity.length} characters, limit ${this.maxIdLength} (input.maxEntityIdLength)`);
     if (!Number.isFinite(reading.ts) || Math.abs(reading.ts) > DATE_LIMIT_MS) return reject('invalid_timestamp', `ts ${String(reading.ts)} is not a representable time`);
-    const arrived = Math.min(this.now(), position.timestamp !== undefined && Number.isFinite(position.timestamp) ? position.timestamp : Infinity);
-    if (reading.ts - arrived > this.maxFutureMs) {
+    const arrived = this.futureOf(reading.ts, position.timestamp);
+    if (arrived !== undefined) {
       this.pendingJump = undefined;
       return reject('invalid_timestamp', `ts ${describeTs(reading.ts)} is more than ${this.maxFutureMs / 1000} s after it arrived (${describeTs(arrived)}); see window.maxFutureSeconds`);
     }
@@ -215,6 +222,7 @@ export class Windower {
     this.states.set(entity, state);
     state.lastTs = reading.ts;
     state.seenAt = this.laneClock;
+    if (state.seenAt < this.oldestSeenAt) this.oldestSeenAt = state.seenAt;
     state.seqClocks[state.seqHead] = clockBefore;
     state.lastRaw.set(this.row);
     state.hasLastRaw.fill(1);
@@ -237,6 +245,18 @@ export class Windower {
     return { kind: 'window', window: { entity, startTs: state.timestamps[state.head] as number, endTs: reading.ts, data, run: state.run } };
   }
 
+  /**
+   * When `ts` lies more than maxFuture after the time its record arrived (the earlier of the
+   * record's own timestamp and the wall clock), that time; otherwise undefined. The wall clock
+   * is read only when a cached reading of it would reject: it only moves forward.
+   */
+  private futureOf(ts: number, recordTs: number | undefined): number | undefined {
+    if (recordTs !== undefined && Number.isFinite(recordTs) && ts - recordTs > this.maxFutureMs) return recordTs;
+    if (ts - this.wallClock <= this.maxFutureMs) return undefined;
+    this.wallClock = this.now();
+    return ts - this.wallClock > this.maxFutureMs ? this.wallClock : undefined;
+  }
+
   /** A fresh state for a new entity, making room first if the windower is full (idle ones are gone already). */
   private newState(T: number, f: number): EntityState {
     while (this.states.size >= this.maxEntities) {
@@ -254,8 +274,13 @@ export class Windower {
    * no idle state is left.
    */
   private evictIdle(): void {
+    if (this.laneClock - this.oldestSeenAt <= this.maxGapMs) return;
+    this.oldestSeenAt = this.laneClock;
     for (const [entity, state] of this.states) {
-      if (this.laneClock - state.seenAt <= this.maxGapMs) break;
+      if (this.laneClock - state.seenAt <= this.maxGapMs) {
+        this.oldestSeenAt = state.seenAt;
+        break;
+      }
       this.states.delete(entity);
       this.stats.evictedIdle++;
     }

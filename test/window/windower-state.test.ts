@@ -52,6 +52,15 @@ describe('Windower timestamps', () => {
     expect(w.push(r('x', 30), sent).kind).toBe('filling');
   });
 
+  it('reads the wall clock as it moves on', () => {
+    let wall = T0;
+    const w = new Windower({ ...policy, maxFutureSeconds: 60 }, new Scaler(identityScalerState(['a', 'b'])), 0, () => wall);
+    expect(w.push(r('x', 30)).kind).toBe('filling');
+    expect(w.push(r('x', 90)).kind).toBe('poison');
+    wall = T0 + 40_000;
+    expect(w.push(r('x', 90)).kind).toBe('filling');
+  });
+
   it('rejects a jump of more than maxClockJumpSeconds ahead of the lane clock, even when the wall clock allows it', () => {
     const w = make({ maxClockJumpSeconds: 7 * 86_400 });
     w.push(r('x', 1));
