@@ -150,7 +150,7 @@ export class Daemon {
         this.metrics.scoringDuration.observe(seconds);
       },
     });
-    const windowPolicy = { ...config.window, lookback: manifest.lookback };
+    const windowPolicy = { ...config.window, lookback: manifest.lookback, maxEntityIdLength: config.input.maxEntityIdLength };
     // A restart re-scores this many windows before its restart point: the smoothing history,
     // plus the warm-up, so that run numbers (and with them warm-up decisions) come out the same.
     const historyWindows = config.alerts.smoothWindows - 1 + config.window.warmupWindows;

@@ -19,13 +19,17 @@ const inputSchema = z
     ignoreColumns: z.array(z.string()).default(['anomaly', 'changepoint']).describe('CSV columns that are neither timestamp, entity nor feature (e.g. labels).'),
     entities: z.array(z.string().min(1)).optional().describe('If set, the only entity ids accepted; readings of any other entity are poison (`unknown_entity`).'),
     maxMessageBytes: z.number().int().positive().default(65536).describe('Records larger than this are poison (`oversized`).'),
+    maxEntityIdLength: z.number().int().positive().default(256).describe('Entity ids longer than this many characters are poison (`invalid_shape`): no state is kept under them.'),
   })
   .strict();
 
 const windowSchema = z
   .object({
     lookback: z.number().int().min(2).max(1000).default(10).describe('Timesteps per window (T). Stride is always 1.'),
-    maxGapSeconds: z.number().positive().default(300).describe('A gap longer than this between two readings of one entity resets its window.'),
+    maxGapSeconds: z.number().positive().default(300).describe('A gap longer than this between two readings of one entity resets its window; an entity silent while its lane\'s clock (newest reading) moves on by more than this is evicted from memory.'),
+    maxFutureSeconds: z.number().positive().default(86400).describe('A reading timestamped more than this after it arrived (the earlier of its Kafka record timestamp and the wall clock; a replay after a restart then decides the same) is poison (`invalid_timestamp`). Only the future is bounded, so replays of old data work.'),
+    maxClockJumpSeconds: z.number().positive().default(2592000).describe('A reading more than this ahead of its lane\'s newest reading (the partition\'s event clock) is poison (`invalid_timestamp`), unless the lane\'s next reading confirms the jump (within maxGapSeconds of it): a lane resuming after a long silence loses one reading, while one far-future reading moves no clock and no entity state.'),
+    maxEntities: z.number().int().positive().default(50000).describe('Entities with window state per lane (Kafka partition, or file replay), ~2.5 KB each at lookback 10 and 8 features: a new entity beyond it evicts the least recently seen one, whose next reading restarts its window as after a gap. Size it above a partition\'s real entity count (beyond it, entities evict each other and none fills a window). Entities silent while the lane clock moves on by more than maxGapSeconds are evicted anyway.'),
     warmupWindows: z.number().int().min(0).default(0).describe('Start-up transients: the first warmupWindows windows after an entity\'s window ring (re)starts (its first readings, or after a gap) are left out of training and calibration, and the alert tracker does not judge them (they are still scored).'),
     outOfOrder: z
       .enum(['drop', 'reset'])

@@ -4,7 +4,7 @@ import type { DeadLetterSink, Sink } from '../sink/sink.js';
 import { recordToReading, type CountChunk, type LaneCheckpoint, type ProcessOptions, type RecordProcessor, type SourceRecord } from '../source/source.js';
 import type { BatchScorer } from '../score/batcher.js';
 import type { Scaler } from '../window/scaler.js';
-import type { PushResult, Windower } from '../window/windower.js';
+import type { PushResult, Windower, WindowerStats } from '../window/windower.js';
 import type { Flag, OriginalMessage, PoisonRecord, Position, Window, WindowScore } from './types.js';
 
 /** What one loaded model brings: its scorer, the scaler it was trained with, its threshold and version. */
@@ -50,7 +50,8 @@ interface Lane {
   model: number;
   /** Newest reading timestamp seen in the lane: the lane's event clock. */
   clock: number;
-  resets: { gap: number; outOfOrder: number };
+  /** The windower's counters as last exported to metrics. */
+  exported: WindowerStats;
 }
 
 const DEFAULT_LANE = 'default';
@@ -225,34 +226,36 @@ export class Pipeline implements RecordProcessor {
     this.lanes.delete(lane);
   }
 
-  restoreLane(lane: string, alerts: Record<string, AlertSnapshot>): void {
+  restoreLane(lane: string, alerts: Record<string, AlertSnapshot>, clock?: number): void {
     const state = this.lane(lane);
     for (const [entity, snap] of Object.entries(alerts)) state.alerts.restore(entity, snap);
+    if (clock !== undefined) state.windower.resumeClock(clock);
   }
 
   /**
    * Where a replay must start to rebuild this lane's window rings (the oldest position any
    * live entity's next window needs), and the alert state that a fresh lane would not have.
-   * Entities silent for longer than maxGap are left out: their next reading restarts the ring.
+   * Entities silent for longer than maxGap are not in the windower any more (it evicts them,
+   * and their next reading restarts the ring whether or not the daemon restarted).
    */
   checkpoint(lane: string): LaneCheckpoint {
     const state = this.lanes.get(lane);
     if (state === undefined) return { replayFrom: undefined, alerts: {} };
-    let replayFrom: number | undefined;
+    let oldest: { seq: number; clockBefore: number } | undefined;
     for (const entity of state.windower.entities()) {
-      const last = state.windower.lastTs(entity) ?? -Infinity;
-      if (state.clock - last > this.parts.maxGapMs) continue;
-      const seq = state.windower.oldestNeededSeq(entity);
-      if (seq !== undefined && (replayFrom === undefined || seq < replayFrom)) replayFrom = seq;
+      const needed = state.windower.oldestNeeded(entity);
+      if (needed !== undefined && (oldest === undefined || needed.seq < oldest.seq)) oldest = needed;
     }
-    return { replayFrom, alerts: state.alerts.snapshot() };
+    const clock = oldest !== undefined && Number.isFinite(oldest.clockBefore) ? { clock: oldest.clockBefore } : {};
+    return { replayFrom: oldest?.seq, alerts: state.alerts.snapshot(), ...clock };
   }
 
   private lane(name: string): Lane {
     let lane = this.lanes.get(name);
     if (lane === undefined) {
       const m = this.model;
-      lane = { windower: this.parts.newWindower(m.scaler), alerts: this.parts.newAlerts(m.threshold, m.version), model: this.generation, clock: -Infinity, resets: { gap: 0, outOfOrder: 0 } };
+      const windower = this.parts.newWindower(m.scaler);
+      lane = { windower, alerts: this.parts.newAlerts(m.threshold, m.version), model: this.generation, clock: -Infinity, exported: { ...windower.stats } };
       this.lanes.set(name, lane);
     }
     return lane;
@@ -261,9 +264,13 @@ export class Pipeline implements RecordProcessor {
   private exportLaneStats(lane: Lane): void {
     const { metrics } = this.parts;
     const { stats } = lane.windower;
-    metrics.windowResets.inc({ cause: 'gap' }, stats.resetsGap - lane.resets.gap);
-    metrics.windowResets.inc({ cause: 'out_of_order' }, stats.resetsOutOfOrder - lane.resets.outOfOrder);
-    lane.resets = { gap: stats.resetsGap, outOfOrder: stats.resetsOutOfOrder };
+    const was = lane.exported;
+    metrics.windowResets.inc({ cause: 'gap' }, stats.resetsGap - was.resetsGap);
+    metrics.windowResets.inc({ cause: 'out_of_order' }, stats.resetsOutOfOrder - was.resetsOutOfOrder);
+    metrics.entitiesEvicted.inc({ cause: 'idle' }, stats.evictedIdle - was.evictedIdle);
+    metrics.entitiesEvicted.inc({ cause: 'capacity' }, stats.evictedCapacity - was.evictedCapacity);
+    metrics.forwardFilled.inc(stats.forwardFilled - was.forwardFilled);
+    lane.exported = { ...stats };
     let entities = 0;
     let open = 0;
     for (const l of this.lanes.values()) {

@@ -3,7 +3,22 @@ import { basename, extname } from 'node:path';
 import { SeismoError } from '../errors.js';
 import type { InputConfig } from '../config/schema.js';
 import type { PoisonRecord, Reading } from '../pipeline/types.js';
-import { parseTimestamp } from './decode.js';
+import { parseTimestamp, timestampProblem } from './decode.js';
+
+/**
+ * A plain decimal number: optional sign, digits with an optional fraction, optional exponent.
+ * Number() alone would also take "0x10" (16), "0b1", "Infinity" and whitespace-only cells (0).
+ */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** A CSV value cell: NaN for an empty cell (a missing value), undefined for anything not a finite decimal number. */
+export function parseCell(cell: string): number | undefined {
+  const t = cell.trim();
+  if (t === '') return NaN;
+  if (!DECIMAL.test(t)) return undefined;
+  const v = Number(t);
+  return Number.isFinite(v) ? v : undefined;
+}
 
 export interface ParsedRows {
   readings: Reading[];
@@ -50,25 +65,33 @@ export function parseCsv(text: string, source: string, input: InputConfig): Pars
     }
     const ts = parseTimestamp(cells[tsIndex] as string);
     if (!Number.isFinite(ts)) {
-      out.poison.push({ reason: 'invalid_timestamp', detail: `cannot parse timestamp "${cells[tsIndex]}"`, position, raw: line });
+      out.poison.push({ reason: 'invalid_timestamp', detail: `column "${timestampColumn}": ${timestampProblem(cells[tsIndex] as string)}`, position, raw: line });
       continue;
     }
     const values: Record<string, number> = {};
     let bad: string | undefined;
     for (const i of featureIdx) {
-      const cell = (cells[i] as string).trim();
-      // An empty cell is a missing value (the windower's policy decides); text is a bad row.
-      const v = cell === '' ? NaN : Number(cell);
-      if (cell !== '' && Number.isNaN(v)) bad = `column "${header[i]}" is not a number: "${cell}"`;
+      // An empty cell is a missing value (the windower's policy decides); anything but a finite
+      // decimal number (text, hex, Infinity, NaN, an overflowing 1e999) makes the row bad.
+      const v = parseCell(cells[i] as string);
+      if (v === undefined) {
+        bad = `column "${header[i]}" is not a number: ${JSON.stringify((cells[i] as string).trim())} (only finite decimal numbers are read)`;
+        break;
+      }
       values[header[i] as string] = v;
     }
     if (bad !== undefined) {
       out.poison.push({ reason: 'bad_row', detail: bad, position, raw: line });
       continue;
     }
+    const entity = entityIndex >= 0 ? (cells[entityIndex] as string).trim() : defaultEntity;
+    if (entity === '') {
+      out.poison.push({ reason: 'bad_row', detail: `column "${input.entityColumn}" (the entity id) is empty`, position, raw: line });
+      continue;
+    }
     const labels: Record<string, number> = {};
     for (const i of labelIdx) labels[header[i] as string] = Number(cells[i]);
-    out.readings.push({ entity: entityIndex >= 0 ? (cells[entityIndex] as string).trim() : defaultEntity, ts, values });
+    out.readings.push({ entity, ts, values });
     out.labels.push(labels);
   }
   return out;

@@ -13,22 +13,26 @@ export interface PartitionCheckpoint {
   next: number;
   /** Only in version-1 metadata. */
   alerts?: Record<string, AlertSnapshot>;
+  /** The partition's event clock where the replay starts (LaneCheckpoint.clock), for restoreLane. */
+  clock?: number;
 }
 
 const VERSION = 2;
 
-export function encodeCheckpoint(next: number): string {
-  return `{"v":${VERSION},"next":${next}}`;
+export function encodeCheckpoint(next: number, clock?: number): string {
+  const c = clock !== undefined && Number.isFinite(clock) ? `,"c":${clock}` : '';
+  return `{"v":${VERSION},"next":${next}${c}}`;
 }
 
 /** Undefined for metadata Seismo did not write (another tool's commit, or none): start fresh from the offset. */
 export function decodeCheckpoint(metadata: string | null | undefined): PartitionCheckpoint | undefined {
   if (!metadata) return undefined;
   try {
-    const parsed = JSON.parse(metadata) as { v?: unknown; next?: unknown; a?: unknown };
+    const parsed = JSON.parse(metadata) as { v?: unknown; next?: unknown; a?: unknown; c?: unknown };
     if (typeof parsed.next !== 'number') return undefined;
-    if (parsed.v === VERSION) return { next: parsed.next };
-    if (parsed.v === 1 && typeof parsed.a === 'object' && parsed.a !== null) return { next: parsed.next, alerts: parsed.a as Record<string, AlertSnapshot> };
+    const clock = typeof parsed.c === 'number' ? { clock: parsed.c } : {};
+    if (parsed.v === VERSION) return { next: parsed.next, ...clock };
+    if (parsed.v === 1 && typeof parsed.a === 'object' && parsed.a !== null) return { next: parsed.next, alerts: parsed.a as Record<string, AlertSnapshot>, ...clock };
     return undefined;
   } catch {
     return undefined;

@@ -241,7 +241,7 @@ export class KafkaSource implements Source {
       if (generation !== this.generation || !isRunning()) return;
       lane = { name: `${key}@${generation}`, generation, replayBelow: committed.checkpoint?.next, changelog: new LaneChangelog(alerts) };
       processor.dropLane(lane.name);
-      processor.restoreLane(lane.name, alerts);
+      processor.restoreLane(lane.name, alerts, committed.checkpoint?.clock);
       this.lanes.set(key, lane);
     }
 
@@ -305,7 +305,7 @@ export class KafkaSource implements Source {
     }
     const cp = processor.checkpoint(lane.name);
     const offset = Math.min(cp.replayFrom ?? next, next);
-    const metadata = encodeCheckpoint(next);
+    const metadata = encodeCheckpoint(next, cp.clock);
     try {
       // State first, then the offset: a crash in between leaves state one chunk ahead, which the
       // records' asOf/prev let a restore undo (alert-changelog.ts). In a transaction both, with

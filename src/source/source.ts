@@ -29,6 +29,11 @@ export interface LaneCheckpoint {
   replayFrom: number | undefined;
   /** Alert state of entities that are not at rest. */
   alerts: Record<string, AlertSnapshot>;
+  /**
+   * The lane's event clock just before replayFrom. A replay must start from it (restoreLane) to
+   * evict idle entities exactly where the running daemon did; absent when nothing is buffered.
+   */
+  clock?: number;
 }
 
 /** What a source feeds. */
@@ -42,7 +47,8 @@ export interface RecordProcessor {
   /** Windows waiting for the scorer, and a promise for when none are: backpressure. */
   queuedWindows(): number;
   drained(): Promise<void>;
-  restoreLane(lane: string, alerts: Record<string, AlertSnapshot>): void;
+  /** Before replaying a lane from its checkpoint: its alert state, and its clock (LaneCheckpoint.clock). */
+  restoreLane(lane: string, alerts: Record<string, AlertSnapshot>, clock?: number): void;
   checkpoint(lane: string): LaneCheckpoint;
 }
 

@@ -8,7 +8,15 @@ export type PushResult =
   | { kind: 'filling' }
   | { kind: 'poison'; poison: PoisonRecord };
 
-export type WindowPolicy = Pick<WindowConfig, 'lookback' | 'maxGapSeconds' | 'outOfOrder' | 'missing' | 'unknownFeatures'>;
+/**
+ * The window config the windower needs. The bounds are optional so that callers windowing
+ * trusted in-memory data (temporalize) need not name them: an absent bound is no bound.
+ */
+export type WindowPolicy = Pick<WindowConfig, 'lookback' | 'maxGapSeconds' | 'outOfOrder' | 'missing' | 'unknownFeatures'> &
+  Partial<Pick<WindowConfig, 'maxFutureSeconds' | 'maxClockJumpSeconds' | 'maxEntities'>> & {
+    /** input.maxEntityIdLength: longer entity ids are poison, so no state is keyed by them. */
+    maxEntityIdLength?: number;
+  };
 
 interface EntityState {
   /** Scaled rows, ring of `lookback` slots of `features` values. */
@@ -19,6 +27,8 @@ interface EntityState {
    * source knows how far back to replay to rebuild the ring and the recent windows' scores.
    */
   seqs: Float64Array;
+  /** Per seqs slot, the lane clock just before that reading: where a replay from it must set the clock. */
+  seqClocks: Float64Array;
   seqHead: number;
   /** Readings accepted since the ring last (re)started, capped at seqs.length. */
   seqCount: number;
@@ -27,6 +37,12 @@ interface EntityState {
   /** Windows produced since the ring last (re)started. */
   run: number;
   lastTs: number;
+  /**
+   * The lane clock just after this entity's last accepted reading. Idleness is measured from
+   * here, not from lastTs: an entity whose device clock lags the others, but which keeps
+   * sending, is not idle. Non-decreasing in the Map's (recency) order.
+   */
+  seenAt: number;
   /** Last accepted raw values, for forward-fill. */
   lastRaw: Float64Array;
   hasLastRaw: Uint8Array;
@@ -36,28 +52,81 @@ interface EntityState {
 export interface WindowerStats {
   resetsGap: number;
   resetsOutOfOrder: number;
+  /** Readings with at least one value forward-filled. */
   forwardFilled: number;
+  /** Entity states dropped because the lane clock moved on by more than maxGap since they last read. */
+  evictedIdle: number;
+  /** Entity states dropped, least recently seen first, to make room under maxEntities. */
+  evictedCapacity: number;
 }
+
+/** Largest epoch-ms value `Date` can represent; anything beyond would make toISOString throw. */
+const DATE_LIMIT_MS = 8.64e15;
+
+/** ISO 8601 when `Date` can represent the value, the bare number otherwise: never throws. */
+export function describeTs(ts: number): string {
+  return Number.isFinite(ts) && Math.abs(ts) <= DATE_LIMIT_MS ? new Date(ts).toISOString() : String(ts);
+}
+
+/** Entity ids in poison details are cut to this many characters (the id itself may be the problem). */
+const SHOWN_ID_CHARS = 256;
 
 /**
  * Per-entity ring buffers that turn a stream of readings into lookback windows, stride 1:
  * once an entity has `lookback` readings, every new reading yields the window ending at it.
  * This is the streaming form of the Keras tutorials' "temporalize"; training uses it too, so
  * offline and online windows are built by the same code.
+ *
+ * One windower serves one lane (a Kafka partition, or a file replay), and its state is bounded:
+ * - the lane clock is the newest accepted reading; an entity that has been silent while the
+ *   lane clock moved on by more than maxGap is dropped: its next reading would most likely
+ *   restart the ring anyway, and every entity still held is one a restart must rebuild, so a
+ *   checkpoint covers exactly these (Pipeline.checkpoint) and a restarted daemon behaves alike;
+ * - at most maxEntities entities, the least recently seen one giving way to a new one;
+ * - a reading is validated completely before it touches any state, so a rejected reading
+ *   creates, resets or moves nothing (one exception: the lane-wide pending clock jump below).
+ *
+ * Timestamps: a reading more than maxFutureSeconds after the time it arrived (its Kafka record
+ * timestamp, or the wall clock) is poison, and so is one more than maxClockJumpSeconds after the
+ * lane clock, unless the lane's next reading confirms the jump (a lane that resumes after a long
+ * silence loses one reading, not all of them). Neither bound looks at the past: replays of old
+ * data work, and an old reading can only be out of order or restart its own entity.
  */
 export class Windower {
+  /** Map order is recency order: an entity moves to the end whenever it accepts a reading. */
   private readonly states = new Map<string, EntityState>();
   private readonly featureIndex: Map<string, number>;
   private readonly row: Float64Array;
-  readonly stats: WindowerStats = { resetsGap: 0, resetsOutOfOrder: 0, forwardFilled: 0 };
+  readonly stats: WindowerStats = { resetsGap: 0, resetsOutOfOrder: 0, forwardFilled: 0, evictedIdle: 0, evictedCapacity: 0 };
+  private laneClock = -Infinity;
+  /** Timestamp of the last reading rejected as a clock jump, if the lane's latest reading was one. */
+  private pendingJump: number | undefined;
+  /** Last wall clock reading (futureOf). */
+  private wallClock = -Infinity;
+  /**
+   * A lower bound of every held entity's seenAt (exact after a sweep; entities re-inserted or
+   * added later only have larger ones), so that most readings need no sweep at all.
+   */
+  private oldestSeenAt = Infinity;
+  private readonly maxGapMs: number;
+  private readonly maxFutureMs: number;
+  private readonly maxJumpMs: number;
+  private readonly maxEntities: number;
+  private readonly maxIdLength: number;
 
   /**
    * `historyWindows`: how many windows before the next one a restart must be able to re-score
-   * (score smoothing needs them), on top of refilling the ring.
+   * (score smoothing needs them), on top of refilling the ring. `now`: the wall clock (tests
+   * pass their own).
    */
-  constructor(private readonly policy: WindowPolicy, private scaler: Scaler, private readonly historyWindows = 0) {
+  constructor(private readonly policy: WindowPolicy, private scaler: Scaler, private readonly historyWindows = 0, private readonly now: () => number = Date.now) {
     this.featureIndex = new Map(scaler.features.map((name, i) => [name, i]));
     this.row = new Float64Array(scaler.features.length);
+    this.maxGapMs = policy.maxGapSeconds * 1000;
+    this.maxFutureMs = (policy.maxFutureSeconds ?? Infinity) * 1000;
+    this.maxJumpMs = (policy.maxClockJumpSeconds ?? Infinity) * 1000;
+    this.maxEntities = policy.maxEntities ?? Infinity;
+    this.maxIdLength = policy.maxEntityIdLength ?? Infinity;
   }
 
   get features(): string[] {
@@ -68,31 +137,50 @@ export class Windower {
     return this.states.size;
   }
 
+  /** Newest accepted reading's timestamp (the lane's event clock); -Infinity before the first. */
+  get clock(): number {
+    return this.laneClock;
+  }
+
   push(reading: Reading, position: Position = { source: 'stream' }): PushResult {
     const f = this.row.length;
     const T = this.policy.lookback;
-    let state = this.states.get(reading.entity);
-    if (state === undefined) {
-      state = { rows: new Float32Array(T * f), timestamps: new Float64Array(T), seqs: new Float64Array(T + this.historyWindows), seqHead: 0, seqCount: 0, head: 0, count: 0, run: 0, lastTs: -Infinity, lastRaw: new Float64Array(f), hasLastRaw: new Uint8Array(f) };
-      this.states.set(reading.entity, state);
-    }
+    const entity = reading.entity;
+    const shownEntity = entity.length > SHOWN_ID_CHARS ? `${entity.slice(0, SHOWN_ID_CHARS)}...` : entity;
     const reject = (reason: PoisonRecord['reason'], detail: string): PushResult => ({
       kind: 'poison',
-      poison: { reason, detail: `${reading.entity}: ${detail}`, position, raw: JSON.stringify({ entity: reading.entity, ts: new Date(reading.ts).toISOString(), values: reading.values }) },
+      poison: { reason, detail: `${shownEntity}: ${detail}`, position, raw: JSON.stringify({ entity: shownEntity, ts: describeTs(reading.ts), values: reading.values }) },
     });
 
-    if (reading.ts <= state.lastTs) {
-      if (this.policy.outOfOrder === 'drop') return reject('out_of_order', `ts ${new Date(reading.ts).toISOString()} is not after the last reading ${new Date(state.lastTs).toISOString()}`);
-      restart(state);
-      this.stats.resetsOutOfOrder++;
+    // 1. Everything that can be judged without the entity's state.
+    if (entity.length > this.maxIdLength) return reject('invalid_shape', `entity id is ${entity.length} characters, limit ${this.maxIdLength} (input.maxEntityIdLength)`);
+    if (!Number.isFinite(reading.ts) || Math.abs(reading.ts) > DATE_LIMIT_MS) return reject('invalid_timestamp', `ts ${String(reading.ts)} is not a representable time`);
+    const arrived = this.futureOf(reading.ts, position.timestamp);
+    if (arrived !== undefined) {
+      this.pendingJump = undefined;
+      return reject('invalid_timestamp', `ts ${describeTs(reading.ts)} is more than ${this.maxFutureMs / 1000} s after it arrived (${describeTs(arrived)}); see window.maxFutureSeconds`);
     }
-
+    // A first reading has no lane clock to jump from: only the bound above applies to it.
+    const jump = this.laneClock !== -Infinity && reading.ts - this.laneClock > this.maxJumpMs;
+    const previousJump = this.pendingJump;
+    this.pendingJump = jump ? reading.ts : undefined;
+    if (jump && (previousJump === undefined || Math.abs(reading.ts - previousJump) > this.maxGapMs)) {
+      return reject('invalid_timestamp', `ts ${describeTs(reading.ts)} is more than ${this.maxJumpMs / 1000} s after the lane's newest reading ${describeTs(this.laneClock)} (see window.maxClockJumpSeconds); the lane clock jumps only when the lane's next reading confirms it`);
+    }
     if (this.policy.unknownFeatures === 'reject') {
       for (const name of Object.keys(reading.values)) {
         if (!this.featureIndex.has(name)) return reject('unknown_feature', `unknown feature "${name}"`);
       }
     }
 
+    // 2. Against the entity's state, without changing it. (Idle states are never found here:
+    // evictIdle drops them whenever the lane clock advances, the only time one can become idle.)
+    let state = this.states.get(entity);
+    let outOfOrder = false;
+    if (state !== undefined && reading.ts <= state.lastTs) {
+      if (this.policy.outOfOrder === 'drop') return reject('out_of_order', `ts ${describeTs(reading.ts)} is not after the last reading ${describeTs(state.lastTs)}`);
+      outOfOrder = true;
+    }
     let filled = 0;
     for (let j = 0; j < f; j++) {
       const name = this.scaler.features[j] as string;
@@ -103,19 +191,39 @@ export class Windower {
       }
       const what = v === undefined ? 'missing_feature' : 'non_finite_value';
       if (this.policy.missing === 'reject') return reject(what, `feature "${name}" is ${v === undefined ? 'missing' : String(v)}`);
-      if (state.hasLastRaw[j] !== 1) return reject(what, `feature "${name}" is ${v === undefined ? 'missing' : String(v)} and there is no earlier value to forward-fill`);
+      if (state === undefined || state.hasLastRaw[j] !== 1) return reject(what, `feature "${name}" is ${v === undefined ? 'missing' : String(v)} and there is no earlier value to forward-fill`);
       this.row[j] = state.lastRaw[j] as number;
       filled++;
     }
+
+    // 3. Accepted: only now does any state change. The entity leaves the Map (it is re-inserted
+    // at the end: the Map's order is recency order), then the clock moves and evicts the idle,
+    // so a new entity takes the room they leave before a live one's.
+    this.pendingJump = undefined;
     if (filled > 0) this.stats.forwardFilled++;
-
-    // A long silence means the lookback would mix two unrelated stretches of the process.
-    if (state.count > 0 && reading.ts - state.lastTs > this.policy.maxGapSeconds * 1000) {
-      restart(state);
-      this.stats.resetsGap++;
+    if (state !== undefined) this.states.delete(entity);
+    const clockBefore = this.laneClock;
+    if (reading.ts > this.laneClock) {
+      this.laneClock = reading.ts;
+      this.evictIdle();
     }
-
+    if (state === undefined) {
+      state = this.newState(T, f);
+    } else {
+      if (outOfOrder) {
+        restart(state);
+        this.stats.resetsOutOfOrder++;
+      } else if (state.count > 0 && reading.ts - state.lastTs > this.maxGapMs) {
+        // A long silence means the lookback would mix two unrelated stretches of the process.
+        restart(state);
+        this.stats.resetsGap++;
+      }
+    }
+    this.states.set(entity, state);
     state.lastTs = reading.ts;
+    state.seenAt = this.laneClock;
+    if (state.seenAt < this.oldestSeenAt) this.oldestSeenAt = state.seenAt;
+    state.seqClocks[state.seqHead] = clockBefore;
     state.lastRaw.set(this.row);
     state.hasLastRaw.fill(1);
     this.scaler.transformInto(this.row, state.rows, state.head * f);
@@ -134,7 +242,48 @@ export class Windower {
     data.set(state.rows.subarray(state.head * f), 0);
     data.set(state.rows.subarray(0, state.head * f), tail);
     centerWindow(data, T, f, this.scaler.relativeIndices);
-    return { kind: 'window', window: { entity: reading.entity, startTs: state.timestamps[state.head] as number, endTs: reading.ts, data, run: state.run } };
+    return { kind: 'window', window: { entity, startTs: state.timestamps[state.head] as number, endTs: reading.ts, data, run: state.run } };
+  }
+
+  /**
+   * When `ts` lies more than maxFuture after the time its record arrived (the earlier of the
+   * record's own timestamp and the wall clock), that time; otherwise undefined. The wall clock
+   * is read only when a cached reading of it would reject: it only moves forward.
+   */
+  private futureOf(ts: number, recordTs: number | undefined): number | undefined {
+    if (recordTs !== undefined && Number.isFinite(recordTs) && ts - recordTs > this.maxFutureMs) return recordTs;
+    if (ts - this.wallClock <= this.maxFutureMs) return undefined;
+    this.wallClock = this.now();
+    return ts - this.wallClock > this.maxFutureMs ? this.wallClock : undefined;
+  }
+
+  /** A fresh state for a new entity, making room first if the windower is full (idle ones are gone already). */
+  private newState(T: number, f: number): EntityState {
+    while (this.states.size >= this.maxEntities) {
+      const oldest = this.states.keys().next();
+      if (oldest.done === true) break;
+      this.states.delete(oldest.value);
+      this.stats.evictedCapacity++;
+    }
+    return { rows: new Float32Array(T * f), timestamps: new Float64Array(T), seqs: new Float64Array(T + this.historyWindows), seqClocks: new Float64Array(T + this.historyWindows), seqHead: 0, seqCount: 0, head: 0, count: 0, run: 0, lastTs: -Infinity, seenAt: -Infinity, lastRaw: new Float64Array(f), hasLastRaw: new Uint8Array(f) };
+  }
+
+  /**
+   * Drops the states idle for longer than maxGap by the lane clock. seenAt never decreases in
+   * the Map's order, so the idle ones are a prefix: amortised O(1) per reading, and afterwards
+   * no idle state is left.
+   */
+  private evictIdle(): void {
+    if (this.laneClock - this.oldestSeenAt <= this.maxGapMs) return;
+    this.oldestSeenAt = this.laneClock;
+    for (const [entity, state] of this.states) {
+      if (this.laneClock - state.seenAt <= this.maxGapMs) {
+        this.oldestSeenAt = state.seenAt;
+        break;
+      }
+      this.states.delete(entity);
+      this.stats.evictedIdle++;
+    }
   }
 
   /**
@@ -174,13 +323,32 @@ export class Windower {
    * ring is empty or positions are unknown.
    */
   oldestNeededSeq(entity: string): number | undefined {
+    return this.oldestNeeded(entity)?.seq;
+  }
+
+  /**
+   * oldestNeededSeq, with the lane clock as it was just before that reading: a replay that
+   * starts there with resumeClock(clockBefore) makes every idle-eviction decision the running
+   * windower made, so the rebuilt state is the same.
+   */
+  oldestNeeded(entity: string): { seq: number; clockBefore: number } | undefined {
     const state = this.states.get(entity);
     if (state === undefined || state.count === 0) return undefined;
     const size = state.seqs.length;
     const keep = Math.min(state.seqCount, this.policy.lookback - 1 + this.historyWindows);
     if (keep === 0) return undefined;
-    const seq = state.seqs[(state.seqHead - keep + size) % size] as number;
-    return Number.isNaN(seq) ? undefined : seq;
+    const slot = (state.seqHead - keep + size) % size;
+    const seq = state.seqs[slot] as number;
+    return Number.isNaN(seq) ? undefined : { seq, clockBefore: state.seqClocks[slot] as number };
+  }
+
+  /**
+   * Before a replay from a checkpoint: the lane clock as it was where the replay starts (the
+   * clockBefore of the oldest needed reading). Without it the replay's clock starts lower, and an
+   * entity whose clock lags the others may be evicted in the replay but not in the original run.
+   */
+  resumeClock(clock: number): void {
+    if (clock > this.laneClock) this.laneClock = clock;
   }
 }
 

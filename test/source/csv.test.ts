@@ -47,4 +47,32 @@ describe('CSV readings', () => {
     expect(out.readings.length).toBeGreaterThan(1000);
     expect(out.labels.some((l) => l.anomaly === 1)).toBe(true);
   });
+  it('reads only finite decimal numbers: hex, Infinity, NaN and overflow make a bad row; blank cells are missing', () => {
+    const rows = ['0x10', '0b1', 'Infinity', '-Infinity', 'NaN', '1e999', '1_000', '1,5', '- 1'];
+    const text = `datetime;A;B\n${rows.map((v, i) => `2020-03-09 10:14:${String(10 + i)};${v};1`).join('\n')}\n`;
+    const out = parseCsv(text, 'f.csv', skab);
+    expect(out.readings).toEqual([]);
+    expect(out.poison.map((p) => p.reason)).toEqual(rows.map(() => 'bad_row'));
+    expect(out.poison[0]?.detail).toBe('column "A" is not a number: "0x10" (only finite decimal numbers are read)');
+    const ok = parseCsv('datetime;A;B\n2020-03-09 10:14:33; ;-1.5e3\n2020-03-09 10:14:34;.5;+2.\n2020-03-09 10:14:35;;7\n', 'f.csv', skab);
+    expect(ok.poison).toEqual([]);
+    expect(ok.readings.map((r) => [r.values.A, r.values.B])).toEqual([[NaN, -1500], [0.5, 2], [NaN, 7]]);
+  });
+
+  it('rejects timestamps outside 1970..9999 and lenient non-ISO dates', () => {
+    const out = parseCsv('datetime;A\n10000000000000000;1\nfoo 1;2\n-1;3\n2020-03-09 10:14:33;4\n', 'f.csv', skab);
+    expect(out.readings.map((r) => r.values.A)).toEqual([4]);
+    expect(out.poison.map((p) => [p.reason, p.position.line])).toEqual([
+      ['invalid_timestamp', 2],
+      ['invalid_timestamp', 3],
+      ['invalid_timestamp', 4],
+    ]);
+    expect(out.poison[0]?.detail).toContain('column "datetime"');
+  });
+
+  it('makes a row with an empty entity cell a bad row', () => {
+    const out = parseCsv('time,machine,temp\n1700000000000,,20.5\n1700000001000,m2,21\n', 'g.csv', { ...input, format: 'csv', timestampColumn: 'time', entityColumn: 'machine' });
+    expect(out.readings.map((r) => r.entity)).toEqual(['m2']);
+    expect(out.poison.map((p) => [p.reason, p.detail])).toEqual([['bad_row', 'column "machine" (the entity id) is empty']]);
+  });
 });

@@ -23,6 +23,12 @@ describe('Kafka commit checkpoint', () => {
     expect(decodeCheckpoint('some other tool')).toBeUndefined();
     expect(decodeCheckpoint('{"v":99,"next":1,"a":{}}')).toBeUndefined();
   });
+  it('carries the lane clock where the replay starts, and still reads metadata without one', () => {
+    expect(decodeCheckpoint(encodeCheckpoint(42, 1_764_460_800_123))).toEqual({ next: 42, clock: 1_764_460_800_123 });
+    expect(decodeCheckpoint('{"v":1,"next":42,"a":{}}')).toEqual({ next: 42, alerts: {} });
+    expect(decodeCheckpoint('{"v":1,"next":42,"c":7,"a":{}}')).toEqual({ next: 42, alerts: {}, clock: 7 });
+    expect(encodeCheckpoint(1, -Infinity)).toBe('{"v":2,"next":1}');
+  });
 });
 
 /** Applies writes to a map the way a compacted topic's newest-record-per-key does. */
