@@ -195,14 +195,20 @@ function materialize(shape: FuzzShape, drafts: Draft[], next: number[]): FuzzMes
 export function fuzzChunks(shape: FuzzShape, opts: { maxChunks: number; maxPerChunk: number }): fc.Arbitrary<FuzzMessage[][]> {
   return fc.array(fc.array(draft(shape), { minLength: 0, maxLength: opts.maxPerChunk }), { minLength: 1, maxLength: opts.maxChunks }).map((chunks) => {
     const next: number[] = [];
-    return chunks.map((c) => materialize(shape, c, next));
+    // A lane's event clock starts at its first reading: the stream starts with a sane one, as a
+    // partition with history does (a lane whose very first reading is decades off loses its next
+    // reading to the clock-jump guard of window.maxClockJumpSeconds, by design).
+    const first: Draft = { good: 0, jitter: shape.features.map(() => 0) };
+    return chunks.map((c, i) => materialize(shape, i === 0 ? [first, ...c] : c, next));
   });
 }
 
 /** A fixed, reproducible stream of n messages (for the broker fuzz). */
 export function fuzzStream(shape: FuzzShape, n: number, seed: number): FuzzMessage[] {
   const drafts = fc.sample(draft(shape), { numRuns: n, seed });
-  return materialize(shape, drafts, []);
+  // Every good entity's first reading leads the stream (each partition's clock starts sane; see fuzzChunks).
+  const firsts: Draft[] = shape.goodEntities.map((_, good) => ({ good, jitter: shape.features.map(() => 0) }));
+  return materialize(shape, [...firsts, ...drafts.slice(firsts.length)], []);
 }
 
 export const bytesOf = (v: string | Uint8Array | null): Buffer | null => (v === null ? null : typeof v === 'string' ? Buffer.from(v, 'utf8') : Buffer.from(v));
