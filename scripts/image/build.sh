@@ -27,8 +27,9 @@ done
 log "building $IMAGE from $ROOT/Dockerfile"
 t0=$(date +%s)
 # --isolation=chroot: RUN steps without a nested container runtime (none works here);
-# --layers: reuse cached layers; --pull=never: the base images are the local ones above.
-"$PODMAN" build --isolation=chroot --pull=never --layers -t "$IMAGE" -f "$ROOT/Dockerfile" "$ROOT"
+# --layers: reuse cached layers; --pull=never: the base images are the local ones above;
+# --format docker: the OCI image format has no HEALTHCHECK (podman would drop it).
+"$PODMAN" build --format docker --isolation=chroot --pull=never --layers -t "$IMAGE" -f "$ROOT/Dockerfile" "$ROOT"
 build_s=$(( $(date +%s) - t0 ))
 
 versions=$("$PODMAN" run "${RUN_FLAGS[@]}" --rm --read-only --entrypoint node "$IMAGE" -e '
