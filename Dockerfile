@@ -40,7 +40,8 @@ COPY config config
 RUN mkdir -p /var/lib/seismo && chown node:node /var/lib/seismo
 USER node
 EXPOSE 9464
-HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
-  CMD node -e "fetch('http://127.0.0.1:9464/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
+# The port follows SEISMO_HTTP_PORT when set (host networking next to other services).
+HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
+  CMD node -e "fetch('http://127.0.0.1:' + (process.env.SEISMO_HTTP_PORT || 9464) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
 ENTRYPOINT ["node", "dist/cli.js"]
 CMD ["run", "-c", "/etc/seismo/seismo.yaml"]
