@@ -33,11 +33,11 @@ V=(-v "$WORK/state:/var/lib/seismo" -v "$WORK/etc:/etc/seismo:ro" -v "$WORK/data
 bash "$HERE/run.sh" --rm --read-only --network host -e SEISMO_HTTP_ENABLED=false "${V[@]}" "$IMAGE" train -c /etc/seismo/seismo.yaml -d /data >/dev/null 2>&1
 bash "$HERE/run.sh" --rm --read-only --network host "${V[@]}" "$IMAGE" produce -c /etc/seismo/seismo.yaml --data /data >/dev/null 2>&1
 ms() { date +%s%3N; }
-t0=$(ms); bash "$HERE/run.sh" --rm --entrypoint node "$IMAGE" -e 0; echo "bare podman run (node -e 0): $(( $(ms) - t0 )) ms"
+t0=$(ms); bash "$HERE/run.sh" --rm --no-healthcheck --entrypoint node "$IMAGE" -e 0; echo "bare podman run (node -e 0): $(( $(ms) - t0 )) ms"
 HTTP=$(( PORT + 10 ))
 for i in $(seq 1 "$N"); do
   t0=$(ms)
-  bash "$HERE/run.sh" -d --name seismo-bench-start --read-only --network host -e SEISMO_HTTP_PORT=$HTTP "${V[@]}" "$IMAGE" >/dev/null
+  bash "$HERE/run.sh" -d --name seismo-bench-start --read-only --network host -e SEISMO_HTTP_PORT=$HTTP "${V[@]}" "$IMAGE" >/dev/null 2>&1
   until curl -sf "http://127.0.0.1:$HTTP/readyz" >/dev/null; do sleep 0.05; done
   wall=$(( $(ms) - t0 ))
   "$PODMAN" stop --time 30 seismo-bench-start >/dev/null 2>&1
@@ -46,6 +46,6 @@ for i in $(seq 1 "$N"); do
     const at = (s) => Date.parse(lines.find((l) => l.state === s)?.time);
     process.stdout.write(String(at("ready") - at("starting")));')
   echo "run $i: podman run -> /readyz 200: $wall ms (Seismo starting -> ready: $app ms)"
-  "$PODMAN" rm seismo-bench-start >/dev/null
+  "$PODMAN" rm seismo-bench-start >/dev/null 2>&1
 done
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
