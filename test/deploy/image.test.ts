@@ -54,12 +54,32 @@ describe.skipIf(skipReason !== '' && process.env.CI !== 'true')(`the container i
   let state: string;
   let etc: string;
   let data: string;
-  let built: Record<string, string>;
+  let built: Record<string, string> | undefined;
   const containers: string[] = [];
   const composeProject = unique('seismo-compose');
   let composeUp = false;
 
   beforeAll(() => {
+    work = mkdtempSync(join(tmpdir(), 'seismo-image-'));
+    state = join(work, 'state'); // the writable model/state volume, owned by the image's user
+    etc = join(work, 'etc');
+    data = join(work, 'data');
+    for (const d of [state, etc, data]) mkdirSync(d);
+    chownSync(state, UID, UID);
+    for (const f of ['0.csv', '1.csv', '2.csv', '3.csv']) copyFileSync(join(SKAB, 'valve1', f), join(data, f));
+    writeFileSync(join(etc, 'train.yaml'), `${MODEL_YAML}artifactDir: /var/lib/seismo/model\nhttp:\n  enabled: false\n`);
+  });
+
+  afterAll(() => {
+    for (const c of containers) podman(['rm', '--force', '--time', '0', c]);
+    if (composeUp) spawnSync('node', [`${root}scripts/image/compose-local.mjs`, 'down', '--project', composeProject, '--volumes'], { encoding: 'utf8' });
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  const volumes = () => ['-v', `${state}:/var/lib/seismo`, '-v', `${etc}:/etc/seismo:ro`, '-v', `${data}:/data:ro`];
+
+  // In a test, not in beforeAll: a missing podman or a failed build must count as a failure.
+  it('builds (npm run image:build) with the native TensorFlow backend, Node 20, the non-root user and the recommended malloc setting', { timeout: 50 * 60_000 }, () => {
     if (skipReason) throw new Error(`CI=true but ${skipReason}: the image test must run in CI`);
     const version = podman(['--version']);
     if (version.error || version.status !== 0) {
@@ -71,25 +91,6 @@ describe.skipIf(skipReason !== '' && process.env.CI !== 'true')(`the container i
     if (!inside) throw new Error(`build.sh printed no versions line:\n${build.stderr.slice(-2000)}`);
     built = JSON.parse(inside) as Record<string, string>;
 
-    work = mkdtempSync(join(tmpdir(), 'seismo-image-'));
-    state = join(work, 'state'); // the writable model/state volume, owned by the image's user
-    etc = join(work, 'etc');
-    data = join(work, 'data');
-    for (const d of [state, etc, data]) mkdirSync(d);
-    chownSync(state, UID, UID);
-    for (const f of ['0.csv', '1.csv', '2.csv', '3.csv']) copyFileSync(join(SKAB, 'valve1', f), join(data, f));
-    writeFileSync(join(etc, 'train.yaml'), `${MODEL_YAML}artifactDir: /var/lib/seismo/model\nhttp:\n  enabled: false\n`);
-  }, 50 * 60_000);
-
-  afterAll(() => {
-    for (const c of containers) podman(['rm', '--force', '--time', '0', c]);
-    if (composeUp) spawnSync('node', [`${root}scripts/image/compose-local.mjs`, 'down', '--project', composeProject, '--volumes'], { encoding: 'utf8' });
-    if (work) rmSync(work, { recursive: true, force: true });
-  });
-
-  const volumes = () => ['-v', `${state}:/var/lib/seismo`, '-v', `${etc}:/etc/seismo:ro`, '-v', `${data}:/data:ro`];
-
-  it('was built with the native TensorFlow backend, Node 20, the non-root user and the recommended malloc setting', () => {
     expect(built.backend).toBe('tensorflow');
     expect(built.tensorflow).toMatch(/^2\.\d+\.\d+$/);
     expect(built.node).toMatch(/^v20\./);
@@ -101,7 +102,8 @@ describe.skipIf(skipReason !== '' && process.env.CI !== 'true')(`the container i
     expect(inspect?.Healthcheck?.Test.join(' ')).toContain('/healthz');
   });
 
-  it('trains and evaluates inside the image, read-only root, the model on the volume', () => {
+  it('trains and evaluates inside the image, read-only root, the model on the volume', { timeout: 300_000 }, () => {
+    expect(built, 'the build test passed').toBeDefined();
     const train = run(['--rm', '--read-only', '--network', 'none', ...volumes(), IMAGE, 'train', '-c', '/etc/seismo/train.yaml', '-d', '/data']);
     expect(train.status, show(train)).toBe(0);
     const summary = JSON.parse(train.stdout.trim().split('\n').pop() ?? '{}') as { backend?: string; artifact?: string };
@@ -119,6 +121,7 @@ describe.skipIf(skipReason !== '' && process.env.CI !== 'true')(`the container i
   });
 
   it('runs the daemon against the broker: healthy, readings from `seismo produce` become flags (read with kcat), /metrics, SIGTERM drains to exit 0', async () => {
+    expect(built, 'the build test passed').toBeDefined();
     expect(existsSync(join(state, 'model', 'manifest.json')), 'the training test runs first').toBe(true);
     const t = { topic: unique('readings'), group: unique('group'), flags: unique('flags'), dlq: unique('dlq') };
     await createTopics([{ topic: t.topic, partitions: 3 }, { topic: t.flags, partitions: 1 }, { topic: t.dlq, partitions: 1 }]);
@@ -175,6 +178,7 @@ describe.skipIf(skipReason !== '' && process.env.CI !== 'true')(`the container i
   }, 300_000);
 
   it("runs the compose file's trainer, seismo and producer services under podman against the broker", async () => {
+    expect(built, 'the build test passed').toBeDefined();
     const port = await freePort();
     const up = spawnSync('node', [`${root}scripts/image/compose-local.mjs`, 'up', '--bootstrap', bootstrap, '--http-port', String(port), '--project', composeProject],
       { encoding: 'utf8', timeout: 600_000, env: { ...process.env, SEISMO_IMAGE: IMAGE } });
