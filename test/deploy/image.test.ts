@@ -1,5 +1,6 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { copyFileSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,12 +35,17 @@ function freePort(): Promise<number> {
   });
 }
 
-async function httpStatus(url: string): Promise<number> {
-  try {
-    return (await fetch(url)).status;
-  } catch {
-    return 0;
-  }
+/** One GET on a fresh connection (no keep-alive reuse racing the server's idle timeout). */
+function httpGet(url: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve) => {
+    get(url, { agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('error', () => resolve({ status: 0, text }));
+    }).on('error', () => resolve({ status: 0, text: '' }));
+  });
 }
 
 /** MALLOC_ARENA_MAX as BENCHMARKS.md's memory measurement recommends it. */
@@ -77,6 +83,9 @@ describe.skipIf(skipReason !== '' && process.env.CI !== 'true')(`the container i
   });
 
   const volumes = () => ['-v', `${state}:/var/lib/seismo`, '-v', `${etc}:/etc/seismo:ro`, '-v', `${data}:/data:ro`];
+  // As deploy/k8s/deployment.yaml's securityContext: a read-only root (without the tmpfs podman
+  // would otherwise put on /tmp, which Kubernetes does not), no capabilities, no privilege gain.
+  const locked = ['--read-only', '--read-only-tmpfs=false', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges'];
 
   // In a test, not in beforeAll: a missing podman or a failed build must count as a failure.
   it('builds (npm run image:build) with the native TensorFlow backend, Node 20, the non-root user and the recommended malloc setting', { timeout: 50 * 60_000 }, () => {
@@ -104,7 +113,7 @@ describe.skipIf(skipReason !== '' && process.env.CI !== 'true')(`the container i
 
   it('trains and evaluates inside the image, read-only root, the model on the volume', { timeout: 300_000 }, () => {
     expect(built, 'the build test passed').toBeDefined();
-    const train = run(['--rm', '--read-only', '--network', 'none', ...volumes(), IMAGE, 'train', '-c', '/etc/seismo/train.yaml', '-d', '/data']);
+    const train = run(['--rm', ...locked, '--network', 'none', ...volumes(), IMAGE, 'train', '-c', '/etc/seismo/train.yaml', '-d', '/data']);
     expect(train.status, show(train)).toBe(0);
     const summary = JSON.parse(train.stdout.trim().split('\n').pop() ?? '{}') as { backend?: string; artifact?: string };
     expect(summary.backend).toBe('tensorflow');
@@ -113,7 +122,7 @@ describe.skipIf(skipReason !== '' && process.env.CI !== 'true')(`the container i
     expect(existsSync(manifest)).toBe(true);
     expect(statSync(manifest).uid).toBe(UID);
 
-    const evaluate = run(['--rm', '--read-only', '--network', 'none', ...volumes(), IMAGE,
+    const evaluate = run(['--rm', ...locked, '--network', 'none', ...volumes(), IMAGE,
       'evaluate', '-c', '/etc/seismo/train.yaml', '-d', '/data/0.csv', '--method', 'seismo', '--report', '/var/lib/seismo/report']);
     expect(evaluate.status, show(evaluate)).toBe(0);
     expect(evaluate.stdout).toMatch(/\| seismo \| \d\.\d+ \|/);
@@ -131,7 +140,7 @@ describe.skipIf(skipReason !== '' && process.env.CI !== 'true')(`the container i
     const expected = offlineFlags(ws, data);
     expect(expected.length).toBeGreaterThan(3);
 
-    const produce = run(['--rm', '--read-only', '--network', 'host', ...volumes(), IMAGE, 'produce', '-c', '/etc/seismo/seismo.yaml', '--data', '/data']);
+    const produce = run(['--rm', ...locked, '--network', 'host', ...volumes(), IMAGE, 'produce', '-c', '/etc/seismo/seismo.yaml', '--data', '/data']);
     expect(produce.status, show(produce)).toBe(0);
     const produced = Number(/(\d+) readings -> /.exec(produce.stdout + produce.stderr)?.[1]);
     expect(produced).toBeGreaterThan(4000);
@@ -141,10 +150,10 @@ describe.skipIf(skipReason !== '' && process.env.CI !== 'true')(`the container i
     containers.push(name);
     // The image's own CMD: run -c /etc/seismo/seismo.yaml; the port follows SEISMO_HTTP_PORT,
     // the image's HEALTHCHECK too.
-    const start = run(['-d', '--name', name, '--read-only', '--network', 'host', '-e', `SEISMO_HTTP_PORT=${port}`, ...volumes(), IMAGE]);
+    const start = run(['-d', '--name', name, ...locked, '--network', 'host', '-e', `SEISMO_HTTP_PORT=${port}`, ...volumes(), IMAGE]);
     expect(start.status, show(start)).toBe(0);
     const logs = () => show(podman(['logs', name]));
-    await waitFor(async () => (await httpStatus(`http://127.0.0.1:${port}/readyz`)) === 200, `/readyz of the container\n${logs()}`);
+    await waitFor(async () => (await httpGet(`http://127.0.0.1:${port}/readyz`)).status === 200, `/readyz of the container\n${logs()}`);
 
     // Like the engine's own schedule, a check that fails (a busy machine can make the probe's
     // node start slower than its timeout) is retried; it must pass within a minute.
@@ -156,7 +165,7 @@ describe.skipIf(skipReason !== '' && process.env.CI !== 'true')(`the container i
     const flags = kcatRead(t.flags).map((m) => JSON.parse(m.value) as Flag);
     expect(sortFlags(flags)).toEqual(sortFlags(expected));
 
-    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const metrics = (await httpGet(`http://127.0.0.1:${port}/metrics`)).text;
     expect(metrics).toContain(`seismo_readings_total ${produced}`);
     expect(metrics).toMatch(/seismo_backend_info\{backend="tensorflow"[^}]*\} 1/);
 
@@ -166,6 +175,7 @@ describe.skipIf(skipReason !== '' && process.env.CI !== 'true')(`the container i
     const rootWrite = exec('touch /app/x');
     expect(rootWrite.status).not.toBe(0);
     expect(rootWrite.stderr).toMatch(/Read-only file system/);
+    expect(exec('touch /tmp/x').status, '/tmp is read-only too, as in the k8s Deployment').not.toBe(0);
     expect(exec('touch /var/lib/seismo/x && rm /var/lib/seismo/x').status).toBe(0);
     expect(exec('printf %s "$MALLOC_ARENA_MAX"').stdout).toBe(recommendedArenaMax());
 
@@ -190,7 +200,7 @@ describe.skipIf(skipReason !== '' && process.env.CI !== 'true')(`the container i
     // (compose-local waits on its HEALTHCHECK); the producer's readings reach it.
     expect(up.stdout + up.stderr).toMatch(/"backend":"tensorflow"/);
     const readings = async () => {
-      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const { text } = await httpGet(`http://127.0.0.1:${port}/metrics`);
       return Number(/^seismo_readings_total (\d+)/m.exec(text)?.[1] ?? 0);
     };
     await waitFor(async () => (await readings()) >= 100, 'readings from the compose producer', 120_000);
