@@ -102,7 +102,7 @@ function envArgs(svc, opts) {
 
 function runArgs(project, name, svc, opts, detached) {
   const args = [detached ? '-d' : '--rm', '--name', containerName(project, name), '--network', 'host',
-    '--label', `io.podman.compose.project=${project}`, '--label', `seismo.compose.grace=${graceSeconds(svc)}`,
+    '--label', `io.podman.compose.project=${project}`,
     ...envArgs(svc, opts), ...volumeArgs(project, svc)];
   if (svc.init === true) args.push('--init');
   if (svc.healthcheck?.disable === true) args.push('--no-healthcheck');
