@@ -1,7 +1,8 @@
 # Seismo image: native TensorFlow backend inside, non-root, healthcheck on /healthz.
 #   docker build -t seismo .      (context: the repo; see deploy/docker-compose.yml)
-# Stage 1 builds the tfjs-node addon against the tensorflow-cpu wheel (scripts/native, run by
-# `npm ci`), compiles TypeScript and drops dev dependencies.
+#   podman build -t seismo .      (same; scripts/image/build.sh for machines without a registry)
+# Stage 1 builds the tfjs-node addon against the tensorflow-cpu wheel (scripts/native; see
+# NATIVE.md), compiles TypeScript and drops dev dependencies.
 FROM node:20-bookworm AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3-pip g++ make \
@@ -9,9 +10,22 @@ RUN apt-get update \
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json ./
 COPY scripts/native scripts/native
-RUN npm ci --no-audit --no-fund && npm run native:check
+# --ignore-scripts: node:20 ships npm 10, which has no `allowScripts` policy and would run
+# tfjs-node's own install.js (a libtensorflow download we do not use). Our script builds the
+# addon instead and then proves tf.getBackend() === 'tensorflow'. The cache mounts keep the
+# npm cache and the ~230 MB wheel across rebuilds that change package-lock.json.
+# strip --strip-unneeded drops libtensorflow's static symbol table (~130 MB; the dynamic
+# symbols it links by stay), and the C headers are only needed to compile.
+RUN --mount=type=cache,target=/root/.npm \
+    --mount=type=cache,target=/root/.cache/seismo \
+    npm ci --no-audit --no-fund --ignore-scripts \
+ && node scripts/native/install-tfjs-native.mjs \
+ && strip --strip-unneeded node_modules/@tensorflow/tfjs-node/deps/lib/libtensorflow_cc.so.2 \
+                            node_modules/@tensorflow/tfjs-node/deps/lib/libtensorflow_framework.so.2 \
+ && rm -rf node_modules/@tensorflow/tfjs-node/deps/include node_modules/@tensorflow/tfjs-node/build \
+ && npm run native:check
 COPY src src
-RUN npm run build && npm prune --omit=dev --ignore-scripts
+RUN npm run build && npm prune --omit=dev --ignore-scripts && npm run native:check
 
 # Stage 2: runtime only. glibc malloc arenas per TensorFlow thread inflate RSS; two are plenty.
 FROM node:20-bookworm-slim
@@ -26,7 +40,8 @@ COPY config config
 RUN mkdir -p /var/lib/seismo && chown node:node /var/lib/seismo
 USER node
 EXPOSE 9464
-HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
-  CMD node -e "fetch('http://127.0.0.1:9464/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
+# The port follows SEISMO_HTTP_PORT when set (host networking next to other services).
+HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
+  CMD node -e "fetch('http://127.0.0.1:' + (process.env.SEISMO_HTTP_PORT || 9464) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
 ENTRYPOINT ["node", "dist/cli.js"]
 CMD ["run", "-c", "/etc/seismo/seismo.yaml"]
