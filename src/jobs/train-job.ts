@@ -8,6 +8,7 @@ import { Scorer } from '../score/scorer.js';
 import { activeBackend } from '../model/backend.js';
 import { concatWindowSets, fitScaler, loadReadings, readingsOutside, windowize, windowsOutside, type Intervals, type LoadedReadings } from './data.js';
 import type * as tf from '@tensorflow/tfjs';
+import { calibrateOutOfSample, wantsOutOfSample } from './oos-calibrate.js';
 
 export interface TrainResult {
   artifact: Artifact;
@@ -50,7 +51,7 @@ export async function trainFromData(cfg: SeismoConfig, data: LoadedReadings, onE
   const metrics = await trainAutoencoder(trained, train, validation, cfg.model, onEpoch);
   // What is saved and scored (and calibrated on) is the model the daemon will run.
   const model = scoringModel(cfg.model, trained);
-  const threshold = calibrate(model, validation, cfg, validationCounts);
+  const threshold = wantsOutOfSample(cfg) ? await calibrateOutOfSample(cfg, model, perEntity, vals) : calibrate(model, validation, cfg, validationCounts);
   const dataHash = sha256(new Uint8Array(train.data.buffer, train.data.byteOffset, train.data.byteLength)).slice(0, 16);
   // Same data and same config (seed included) train the same model, so they share a version;
   // anything else gets a new one.
