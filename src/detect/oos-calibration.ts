@@ -1,4 +1,4 @@
-import { potThreshold } from './pot.js';
+import { potQuantile, potThreshold } from './pot.js';
 import { quantile } from './threshold.js';
 
 /**
@@ -61,6 +61,9 @@ export function upcrossings(sequences: ArrayLike<number>[], level: number): numb
   return n;
 }
 
+/** Below this many allowed crossings over the held-out stretch, counting them is too noisy: extrapolate. */
+export const MIN_COUNTED_CROSSINGS = 10;
+
 export interface RateThreshold {
   value: number;
   /** How it was found: `empirical` (enough held-out data to count crossings) or `pot` (tail extrapolation). */
@@ -76,7 +79,7 @@ export interface RateThreshold {
  * The level at which held-out smoothed scores would open `alertsPerDay` alerts per entity per
  * day, an alert being counted as an up-crossing (the tracker's k-of-n opening and cooldown only
  * remove crossings, so the realised rate is at most this). When the held-out data spans enough
- * days to see that many crossings the level is read off them; otherwise the tail is extrapolated
+ * days to see that many crossings (at least MIN_COUNTED_CROSSINGS) the level is read off them; otherwise the tail is extrapolated
  * by peaks over threshold: crossings per window ~ P(score > z) / clusterSize, with clusterSize
  * the mean run length above the initial level (smoothed scores come in runs, not alone).
  */
@@ -89,10 +92,13 @@ export function rateThreshold(sequences: ArrayLike<number>[], perDay: number, al
   const days = all.length / perDay;
   const allowed = alertsPerDay * days;
   const risk0 = alertsPerDay / perDay;
-  const t = quantile(all, initialQuantile);
+  // Runs get shorter as the level rises (for Gaussian-like scores the extremal index tends to 1),
+  // so the run length is measured as high as there are still ~20 exceedances to average over:
+  // measured lower it would be overestimated and the threshold set too low.
+  const t = quantile(all, Math.max(initialQuantile, 1 - 20 / all.length));
   const above = all.filter((v) => v > t).length;
   const clusterSize = above > 0 ? above / Math.max(1, upcrossings(sequences, t)) : 1;
-  if (allowed >= 1) {
+  if (allowed >= MIN_COUNTED_CROSSINGS) {
     // Enough data: scanning down from the top, the lowest level before crossings first exceed
     // `allowed` (crossings are not strictly monotone in the level: a run can split in two).
     const levels = [...new Set(all)].sort((a, b) => b - a);
@@ -105,5 +111,13 @@ export function rateThreshold(sequences: ArrayLike<number>[], perDay: number, al
   }
   const risk = Math.min(0.5, risk0 * clusterSize);
   const pot = potThreshold(all, initialQuantile, risk);
-  return { value: pot.value, how: 'pot', risk, clusterSize, pot: { initial: pot.initial, peaks: pot.peaks, xi: pot.xi, sigma: pot.sigma } };
+  if (pot.xi >= 0 || pot.peaks === 0) return { value: pot.value, how: 'pot', risk, clusterSize, pot: { initial: pot.initial, peaks: pot.peaks, xi: pot.xi, sigma: pot.sigma } };
+  // A bounded tail (xi < 0) fitted to a few dozen peaks is mostly noise, and believing it puts the
+  // level just above the largest score seen: extrapolate with the exponential tail (xi = 0, the
+  // Gaussian's limit) instead, which errs towards fewer alerts, the side a budget should err on.
+  let excess = 0;
+  for (const v of all) if (v > pot.initial) excess += v - pot.initial;
+  const sigma = excess / pot.peaks;
+  const value = potQuantile(pot.initial, { xi: 0, sigma, logLikelihood: NaN }, all.length, pot.peaks, risk);
+  return { value: Number.isFinite(value) ? value : pot.value, how: 'pot', risk, clusterSize, pot: { initial: pot.initial, peaks: pot.peaks, xi: 0, sigma } };
 }
