@@ -94,6 +94,8 @@ export interface NabRun {
   /** Raw score per profile, in NAB_PROFILES order. */
   nab: NabFileScore[];
   trainingSeconds: number;
+  /** Why no model could be trained on the probationary rows, if it could not (no alerts then). */
+  refused?: string;
 }
 
 /** Rows where the 0/1 series switches on. */
@@ -120,18 +122,30 @@ export async function evaluateNabFile(base: SeismoConfig, file: NabFile, seed: n
   if (probation <= cfg.window.lookback + 2) throw new SeismoError('SEISMO_INPUT_INVALID', `${file.key}: ${readings.length} rows leave ${probation} probationary rows, too few for lookback ${cfg.window.lookback}`);
   const entity = basename(file.name, '.csv');
   const features = Object.keys(readings[0]?.values ?? {});
-  const { artifact } = await trainFromData(cfg, { byEntity: new Map([[entity, readings.slice(0, probation)]]), features, poison: [] });
+  const windows = rowWindows(ts, file.windows);
+  const values = Float64Array.from(readings, (r) => r.values[features[0] as string] ?? NaN);
+  let trained: Awaited<ReturnType<typeof trainFromData>>;
+  try {
+    trained = await trainFromData(cfg, { byEntity: new Map([[entity, readings.slice(0, probation)]]), features, poison: [] });
+  } catch (err) {
+    // Training refused (e.g. a constant probationary stretch): as for a user, no model means no
+    // alerts on this stream. Scored as such and named in the per-file table, never skipped.
+    if (!(err instanceof SeismoError) || (err.code !== 'SEISMO_TRAINING_FAILED' && err.code !== 'SEISMO_INPUT_INVALID')) throw err;
+    log.warn({ file: file.key, reason: err.message }, 'NAB: training refused, the stream gets no alerts');
+    const none = new Uint8Array(readings.length);
+    return { file, seed, ts, values, scores: new Float64Array(readings.length).fill(NaN), featureErrors: new Array<Float32Array | undefined>(readings.length), probation, threshold: NaN, maxGapSeconds, alertOpen: none, openings: [], windows, nab: NAB_PROFILES.map((p) => scoreNabFile(readings.length, windows, [], p)), trainingSeconds: 0, refused: err.message };
+  }
+  const { artifact } = trained;
   const threshold = artifact.threshold?.value;
   if (threshold === undefined) throw new SeismoError('SEISMO_INTERNAL', `${file.key}: training produced no threshold`);
   const replay = await replayScores(cfg, artifact, readings, log, metrics);
   const alertOpen = alertRows(cfg, threshold, { ts, scores: replay.scores, featureErrors: replay.featureErrors, features: artifact.manifest.features });
   const openings = openingRows(alertOpen);
-  const windows = rowWindows(ts, file.windows);
   return {
     file,
     seed,
     ts,
-    values: Float64Array.from(readings, (r) => r.values[features[0] as string] ?? NaN),
+    values,
     scores: replay.scores,
     featureErrors: replay.featureErrors,
     probation,

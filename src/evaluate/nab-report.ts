@@ -34,7 +34,7 @@ export function nabFileTable(runs: NabRun[]): string {
   const first = seedsOf(runs)[0];
   const lines = runs
     .filter((r) => r.seed === first)
-    .map((r) => `| ${r.file.key} | ${r.ts.length} | ${r.probation} | ${r.maxGapSeconds.toFixed(0)} | ${r.threshold.toPrecision(3)} | ${r.openings.filter((i) => i >= r.probation).length} | ${r.nab[0]?.detected ?? 0} of ${r.windows.length} | ${r.nab[0]?.falsePositives ?? 0} | ${(r.nab[0]?.score ?? NaN).toFixed(2)} |`);
+    .map((r) => `| ${r.file.key} | ${r.ts.length} | ${r.probation} | ${r.maxGapSeconds.toFixed(0)} | ${r.refused !== undefined ? 'refused' : r.threshold.toPrecision(3)} | ${r.openings.filter((i) => i >= r.probation).length} | ${r.nab[0]?.detected ?? 0} of ${r.windows.length} | ${r.nab[0]?.falsePositives ?? 0} | ${(r.nab[0]?.score ?? NaN).toFixed(2)} |`);
   return ['| file | rows | probation | max gap s | threshold | alerts | windows detected | FP | raw standard |', '|---|---|---|---|---|---|---|---|---|', ...lines].join('\n');
 }
 
@@ -89,7 +89,7 @@ export async function writeNabReport(dir: string, input: NabReportInput): Promis
       scores: r.scores,
       anomaly: inWindow,
       trainRows: r.probation,
-      thresholds: [{ name: 'threshold', value: r.threshold, color: '#d62728' }],
+      thresholds: Number.isFinite(r.threshold) ? [{ name: 'threshold', value: r.threshold, color: '#d62728' }] : [],
       predictions: [{ name: 'alert open', rows: r.alertOpen, color: '#d62728' }],
       topSensors: [{ name: 'value', share: 1 }],
     });
@@ -117,6 +117,6 @@ export async function writeNabReport(dir: string, input: NabReportInput): Promis
     ...plots,
   ];
   writeFileSync(join(dir, 'summary.md'), md.join('\n'));
-  const json = input.runs.map((r) => ({ file: r.file.key, seed: r.seed, rows: r.ts.length, probation: r.probation, threshold: r.threshold, maxGapSeconds: r.maxGapSeconds, openings: r.openings, windows: r.windows, nab: r.nab, trainingSeconds: r.trainingSeconds }));
+  const json = input.runs.map((r) => ({ file: r.file.key, seed: r.seed, rows: r.ts.length, probation: r.probation, threshold: r.threshold, maxGapSeconds: r.maxGapSeconds, openings: r.openings, windows: r.windows, nab: r.nab, trainingSeconds: r.trainingSeconds, ...(r.refused !== undefined ? { refused: r.refused } : {}) }));
   writeFileSync(join(dir, 'results.json'), JSON.stringify({ command: input.command, seeds: input.seeds, seconds: input.seconds, config: { window: input.cfg.window, model: input.cfg.model, threshold: input.cfg.threshold, alerts: input.cfg.alerts, training: input.cfg.training }, scores: Object.fromEntries(input.seeds.map((s) => [s, nabScores(input.runs.filter((r) => r.seed === s))])), runs: json }, null, 1));
 }

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { SeismoConfig } from '../config/schema.js';
 import { calibrateThreshold } from '../detect/calibrate.js';
+import { SeismoError } from '../errors.js';
 import { blockedFolds, rateThreshold, windowsPerDay, type Block } from '../detect/oos-calibration.js';
 import { quantileThreshold } from '../detect/threshold.js';
 import type { ThresholdState } from '../model/artifact.js';
@@ -69,6 +70,14 @@ export async function blockedCvScores(cfg: SeismoConfig, perEntity: EntityWindow
  * otherwise `threshold.method` applies to them as usual. Divided by `threshold.sensitivity`.
  */
 export async function calibrateOutOfSample(cfg: SeismoConfig, model: tf.LayersModel, perEntity: EntityWindows[], validationTails: WindowSet[]): Promise<ThresholdState> {
+  const state = await outOfSampleThreshold(cfg, model, perEntity, validationTails);
+  // A threshold of 0 (every held-out score 0: a constant series the model reproduces exactly)
+  // would flag any change at all and divides scores by 0 in the metrics: refuse it by name.
+  if (!(state.value > 0) || !Number.isFinite(state.value)) throw new SeismoError('SEISMO_TRAINING_FAILED', `out-of-sample calibration gave threshold ${state.value}: the held-out scores are all ${state.base} (constant training data?)`);
+  return state;
+}
+
+async function outOfSampleThreshold(cfg: SeismoConfig, model: tf.LayersModel, perEntity: EntityWindows[], validationTails: WindowSet[]): Promise<ThresholdState> {
   const sequences = cfg.threshold.calibration === 'blocked-cv' ? await blockedCvScores(cfg, perEntity) : validationTails.map((v) => scoreSmoothed(model, v, cfg));
   const nonEmpty = sequences.filter((s) => s.length > 0);
   if (nonEmpty.length === 0) throw new Error('out-of-sample calibration: no held-out windows (too little training data for the folds)');
