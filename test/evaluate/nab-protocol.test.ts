@@ -28,6 +28,8 @@ function makeCorpus(dir: string): void {
   const n = 1200;
   const five = Array.from({ length: n }, (_, i) => T0 + i * 300_000);
   const base = (i: number) => 10 + 3 * Math.sin((2 * Math.PI * i) / 96) + 0.2 * gaussian(rnd);
+  // A constant stream (NAB's art_flatline): nothing to learn; it used to crash the replay (threshold 0).
+  write('synthNoAnomaly/flat.csv', five, five.map(() => 5), []);
   write('synthNoAnomaly/quiet.csv', five, Array.from({ length: n }, (_, i) => base(i)), []);
   write('synthWithAnomaly/jump.csv', five, Array.from({ length: n }, (_, i) => base(i) + (i >= 800 && i < 860 ? 25 : 0)), [[five[780] as number, five[830] as number]]);
   let t = T0;
@@ -55,9 +57,9 @@ describe('NAB protocol on a tiny synthetic corpus', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('trains on the probationary rows of each file and detects the labelled jumps, raising no alert on the quiet stream', () => {
-    expect(runs.map((r) => r.file.key)).toEqual(['synthNoAnomaly/quiet.csv', 'synthWithAnomaly/irregular.csv', 'synthWithAnomaly/jump.csv']);
-    expect(runs.map((r) => r.probation)).toEqual([180, 135, 180]);
-    const [quiet, irregular, jump] = runs as [NabRun, NabRun, NabRun];
+    expect(runs.map((r) => r.file.key)).toEqual(['synthNoAnomaly/flat.csv', 'synthNoAnomaly/quiet.csv', 'synthWithAnomaly/irregular.csv', 'synthWithAnomaly/jump.csv']);
+    expect(runs.map((r) => r.probation)).toEqual([180, 180, 135, 180]);
+    const [, quiet, irregular, jump] = runs as [NabRun, NabRun, NabRun, NabRun];
     expect(quiet.openings.filter((i) => i >= quiet.probation)).toEqual([]);
     expect(jump.nab[0]?.detected).toBe(1);
     expect(irregular.nab[0]?.detected).toBe(1);
@@ -65,8 +67,15 @@ describe('NAB protocol on a tiny synthetic corpus', () => {
     expect(jump.openings).toEqual(openingRows(jump.alertOpen));
   });
 
+  it('a constant stream cannot be trained on: it gets no alerts and says why, the corpus run carries on', () => {
+    const flat = runs[0] as NabRun;
+    expect(flat.refused).toMatch(/threshold 0|constant/);
+    expect(flat.openings).toEqual([]);
+    expect(flat.nab[0]?.score).toBe(0);
+  });
+
   it('irregular hourly sampling is first class: the gap widens to 12 median intervals and almost every row is scored', () => {
-    const irregular = runs[1] as NabRun;
+    const irregular = runs[2] as NabRun;
     expect(irregular.maxGapSeconds).toBeGreaterThan(10 * 3600);
     const scored = Array.from(irregular.scores).filter(Number.isFinite).length;
     expect(scored).toBeGreaterThan(900 - 20);
@@ -83,7 +92,7 @@ describe('NAB protocol on a tiny synthetic corpus', () => {
     expect(lines).toHaveLength(1201);
     const rows = lines.slice(1).map((l) => l.split(','));
     expect(rows[0]?.[0]).toBe(stamp(T0));
-    const jump = runs[2] as NabRun;
+    const jump = runs[3] as NabRun;
     expect(rows.flatMap((r, i) => (r[2] === '1' ? [i] : []))).toEqual(jump.openings);
     expect(rows.filter((r) => r[3] === '1')).toHaveLength(51);
   });
