@@ -11,7 +11,7 @@ import { DEFAULT_DEMO, runDemo } from './demo/demo.js';
 import { calibrateThreshold, requireUsableThreshold } from './detect/calibrate.js';
 import { ERROR_CODES, isSeismoError, SeismoError } from './errors.js';
 import { embedWindows } from './jobs/embed-job.js';
-import { parseSeeds, parseSplit, runEvaluate } from './evaluate/command.js';
+import { parseCategories, parseSeeds, parseSplit, runEvaluate } from './evaluate/command.js';
 import { loadReadings, windowize } from './jobs/data.js';
 import { smoothedPerEntity, trainFromData, trainFromPath } from './jobs/train-job.js';
 import { flaggedIntervals, loadReadingsFromKafka } from './jobs/kafka-data.js';
@@ -321,7 +321,7 @@ program
 program
   .command('evaluate')
   .addOption(configOption())
-  .addOption(new Option('--protocol <name>', 'skab: per-file SKAB leaderboard protocol; rare-event: one long labelled CSV').choices(['skab', 'rare-event']).default('skab'))
+  .addOption(new Option('--protocol <name>', 'skab: per-file SKAB leaderboard protocol; rare-event: one long labelled CSV; nab: the NAB corpus (train on each file\'s probationary rows)').choices(['skab', 'rare-event', 'nab']).default('skab'))
   .requiredOption('-d, --data <path>', 'labelled data (skab: the SKAB data/ folder or one of its files; rare-event: one CSV)')
   .option('--label-column <name>', 'rare-event: the 0/1 label column', 'label')
   .option('--shift <k>', 'rare-event: predict k rows ahead (the k rows before each event become positive)', (v) => Number(v), 2)
@@ -330,12 +330,14 @@ program
   .addOption(new Option('--method <method>', 'published: the leaderboard rule; seismo: threshold.* and alerts.*; both').choices(['published', 'seismo', 'both']).default('both'))
   .option('--seeds <list>', 'model seeds, comma-separated; mean and std over them', '1')
   .option('--report <dir>', 'write summary.md, results.json and per-file plots here')
+  .option('--categories <list>', 'nab: only these corpus folders, comma-separated (e.g. realTraffic,realAdExchange)')
+  .option('--nab-results <dir>', 'nab: also write the official NAB results layout (<dir>/<detector>/<category>/<detector>_<file>.csv)')
   .description('replay labelled data through the streaming path and score detection quality (F1, FAR, MAR, NAB, delay)')
-  .action(async (opts: { config?: string; protocol: 'skab' | 'rare-event'; data: string; method: 'published' | 'seismo' | 'both'; seeds: string; report?: string; labelColumn: string; shift: number; drop: string; split: string }) => {
+  .action(async (opts: { config?: string; protocol: 'skab' | 'rare-event' | 'nab'; data: string; method: 'published' | 'seismo' | 'both'; seeds: string; report?: string; labelColumn: string; shift: number; drop: string; split: string; categories?: string; nabResults?: string }) => {
     const cfg = configFrom(opts.config);
     const log = createLogger(cfg.log.level, true);
     const drop = opts.drop.split(',').map((c) => c.trim()).filter((c) => c !== '');
-    await runEvaluate(cfg, { protocol: opts.protocol, data: opts.data, method: opts.method, seeds: parseSeeds(opts.seeds), report: opts.report, labelColumn: opts.labelColumn, shift: opts.shift, drop, split: parseSplit(opts.split) }, log, process.stdout);
+    await runEvaluate(cfg, { protocol: opts.protocol, data: opts.data, method: opts.method, seeds: parseSeeds(opts.seeds), report: opts.report, labelColumn: opts.labelColumn, shift: opts.shift, drop, split: parseSplit(opts.split), categories: parseCategories(opts.categories), nabResults: opts.nabResults }, log, process.stdout);
   });
 
 program

@@ -79,6 +79,16 @@ const thresholdSchema = z
     sigmas: z.number().positive().default(5).describe('`stddev`: how many standard deviations above the mean of the calibration errors.'),
     potInitialQuantile: z.number().gt(0).lt(1).default(0.98).describe('`pot`: quantile of the calibration errors above which the tail is fitted.'),
     potRisk: z.number().gt(0).lt(1).default(0.001).describe('`pot`: probability that a normal window scores above the threshold.'),
+    calibration: z
+      .enum(['holdout', 'blocked-cv'])
+      .default('holdout')
+      .describe('Which scores of data the model did not train on set the threshold: `holdout` (the final model on each entity\'s held-out tail, `model.validationSplit`) or `blocked-cv` (k = `folds` chronological blocks of the training windows; a model trained on the other blocks, purged by one lookback around the held-out block, scores each block; costs k extra trainings). Either way smoothed as the alert tracker smooths.'),
+    folds: z.number().int().min(2).max(10).default(3).describe('`blocked-cv`: number of chronological blocks (and extra trainings).'),
+    falseAlertsPerDay: z
+      .number()
+      .positive()
+      .optional()
+      .describe('If set, overrides `method`: the threshold is the level the held-out smoothed scores would cross this many times per entity per day (counted by their median sampling interval; extrapolated by peaks over threshold when the held-out stretch is too short to count). The expected false-alert rate at rest, before `sensitivity`; EVALUATION.md compares it with the realised rate.'),
     sensitivity: z
       .number()
       .positive()

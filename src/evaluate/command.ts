@@ -7,13 +7,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fmt, perFileTable, summaryTable } from './markdown.js';
 import { meanStd } from './metrics.js';
+import { evaluateNab } from './nab-protocol.js';
+import { nabCategoryTable, nabFileTable, writeNabReport, writeNabResults } from './nab-report.js';
 import { evaluateRareEvent, rareEventMarkdown, type RareEventResult } from './rare-event.js';
 import { writeReport } from './report.js';
 import { EVAL_METHODS, evaluateSkab, SKAB_PROTOCOL, type EvalMethod } from './skab.js';
 import { summarise } from './summary.js';
 
 export interface EvaluateOptions {
-  protocol: 'skab' | 'rare-event';
+  protocol: 'skab' | 'rare-event' | 'nab';
   data: string;
   method: EvalMethod | 'both';
   seeds: number[];
@@ -23,6 +25,10 @@ export interface EvaluateOptions {
   shift?: number;
   drop?: string[];
   split?: [number, number];
+  /** nab only: the categories (sub-folders) to run, default all. */
+  categories?: string[] | undefined;
+  /** nab only: write the official NAB results layout here. */
+  nabResults?: string | undefined;
 }
 
 export function parseSplit(text: string): [number, number] {
@@ -50,6 +56,31 @@ async function runRareEvent(cfg: SeismoConfig, opts: EvaluateOptions, log: Logge
   }
 }
 
+async function runNab(cfg: SeismoConfig, opts: EvaluateOptions, log: Logger, out: NodeJS.WritableStream, backend: string): Promise<void> {
+  const progress = evaluationProgress();
+  const started = performance.now();
+  const runs = await evaluateNab(cfg, { data: opts.data, seeds: opts.seeds, categories: opts.categories, log, onRun: (done, total, run) => progress.tick(done, total, `${run.file.key} seed ${run.seed}`) });
+  progress.stop();
+  const seconds = (performance.now() - started) / 1000;
+  out.write(`NAB protocol: ${new Set(runs.map((r) => r.file.key)).size} files, seeds ${opts.seeds.join(',')}, ${seconds.toFixed(0)} s on ${backend}\n\n${nabCategoryTable(runs)}\n\n${nabFileTable(runs)}\n`);
+  if (opts.nabResults !== undefined) {
+    const written = writeNabResults(opts.nabResults, runs);
+    out.write(`\nNAB results: ${written.length} files under ${opts.nabResults}\n`);
+  }
+  if (opts.report !== undefined) {
+    await writeNabReport(opts.report, { cfg, runs, seeds: opts.seeds, seconds, backend, command: process.argv.slice(2).join(' ') });
+    out.write(`\nreport: ${opts.report}/summary.md\n`);
+  }
+}
+
+/** --categories: comma-separated folder names, or undefined for all. */
+export function parseCategories(text: string | undefined): string[] | undefined {
+  if (text === undefined) return undefined;
+  const list = text.split(',').map((c) => c.trim()).filter((c) => c !== '');
+  if (list.length === 0) throw new SeismoError('SEISMO_CONFIG_INVALID', `--categories: expected comma-separated folder names, got "${text}"`);
+  return list;
+}
+
 export function parseSeeds(text: string): number[] {
   const seeds = text.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
   if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s))) throw new SeismoError('SEISMO_CONFIG_INVALID', `--seeds: expected comma-separated integers, got "${text}"`);
@@ -61,6 +92,7 @@ export async function runEvaluate(cfg: SeismoConfig, opts: EvaluateOptions, log:
   const backend = await chooseBackend(cfg.scoring.backend, cfg.scoring.threads);
   if (backend.fallbackReason) log.warn({ reason: backend.fallbackReason }, `evaluating on the ${backend.active} fallback backend`);
   if (opts.protocol === 'rare-event') return runRareEvent(cfg, opts, log, out);
+  if (opts.protocol === 'nab') return runNab(cfg, opts, log, out, backend.active);
   const methods: EvalMethod[] = opts.method === 'both' ? [...EVAL_METHODS] : [opts.method];
   const progress = evaluationProgress();
   const started = performance.now();

@@ -8,6 +8,7 @@ import { Scorer } from '../score/scorer.js';
 import { activeBackend } from '../model/backend.js';
 import { concatWindowSets, fitScaler, loadReadings, readingsOutside, windowize, windowsOutside, type Intervals, type LoadedReadings } from './data.js';
 import type * as tf from '@tensorflow/tfjs';
+import { calibrateOutOfSample, wantsOutOfSample } from './oos-calibrate.js';
 
 /**
  * Below these counts a model or a threshold is noise: training refuses rather than ship it.
@@ -73,7 +74,7 @@ export async function trainFromData(cfg: SeismoConfig, data: LoadedReadings, onE
   const metrics = await trainAutoencoder(trained, train, validation, cfg.model, onEpoch);
   // What is saved and scored (and calibrated on) is the model the daemon will run.
   const model = scoringModel(cfg.model, trained);
-  const threshold = requireUsableThreshold(calibrate(model, validation, cfg, validationCounts), 'the training data');
+  const threshold = requireUsableThreshold(wantsOutOfSample(cfg) ? await calibrateOutOfSample(cfg, model, perEntity, vals) : calibrate(model, validation, cfg, validationCounts), 'the training data');
   const dataHash = sha256(new Uint8Array(train.data.buffer, train.data.byteOffset, train.data.byteLength)).slice(0, 16);
   // Same data and same config (seed included) train the same model, so they share a version;
   // anything else gets a new one.
