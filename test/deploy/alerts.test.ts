@@ -41,7 +41,7 @@ describe('Prometheus alert rules', () => {
 
   it('cover what on-call needs, each with a severity, a summary and a runbook section that exists', () => {
     const names = rules.map((x) => x.alert);
-    for (const needed of ['SeismoDown', 'SeismoKafkaLagHigh', 'SeismoDeadLetterRate', 'SeismoNoReadings', 'SeismoFlagStorm', 'SeismoNativeBackendMissing', 'SeismoScoreDrift', 'SeismoModelStale']) {
+    for (const needed of ['SeismoDown', 'SeismoKafkaLagHigh', 'SeismoDeadLetterRate', 'SeismoNoReadings', 'SeismoFlagStorm', 'SeismoNativeBackendMissing', 'SeismoScoreDrift', 'SeismoModelStale', 'SeismoNotReady', 'SeismoProcessingErrors', 'SeismoEntitiesEvicted']) {
       expect(names).toContain(needed);
     }
     const runbook = anchors(readFileSync(`${root}docs/runbook.md`, 'utf8'));
