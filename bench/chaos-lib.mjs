@@ -70,6 +70,17 @@ export function runConfig(dir, name, { units, bootstrap, topic, group, flags, dl
 }
 
 /** A `seismo run` child: its /metrics URL from the log, metrics parsed, readiness. */
+/** Prometheus text exposition -> { 'name{labels}': value }. */
+export function parseMetrics(text) {
+  const values = {};
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const i = line.lastIndexOf(' ');
+    values[line.slice(0, i)] = Number(line.slice(i + 1));
+  }
+  return values;
+}
+
 export class Daemon {
   constructor(config, name, env = {}) {
     this.name = name;
@@ -95,14 +106,7 @@ export class Daemon {
   async metrics() {
     if (this.url === undefined || this.exitCode !== undefined) return {};
     try {
-      const text = await (await fetch(this.url, { signal: AbortSignal.timeout(5000) })).text();
-      const values = {};
-      for (const line of text.split('\n')) {
-        if (!line || line.startsWith('#')) continue;
-        const i = line.lastIndexOf(' ');
-        values[line.slice(0, i)] = Number(line.slice(i + 1));
-      }
-      return values;
+      return parseMetrics(await (await fetch(this.url, { signal: AbortSignal.timeout(5000) })).text());
     } catch {
       return {};
     }

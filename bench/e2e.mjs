@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
+import { parseMetrics } from './chaos-lib.mjs';
 
 const root = new URL('../', import.meta.url).pathname;
 const CLI = join(root, 'dist/cli.js');
@@ -103,14 +104,7 @@ class Daemon {
     this.exited = new Promise((r) => this.child.on('exit', r));
   }
   async metrics() {
-    const text = await (await fetch(this.url)).text();
-    const values = {};
-    for (const line of text.split('\n')) {
-      if (!line || line.startsWith('#')) continue;
-      const i = line.lastIndexOf(' ');
-      values[line.slice(0, i)] = Number(line.slice(i + 1));
-    }
-    return values;
+    return parseMetrics(await (await fetch(this.url)).text());
   }
   async ready() {
     return this.url !== undefined && (await fetch(this.url.replace('/metrics', '/readyz')).catch(() => ({ status: 0 }))).status === 200;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Flag } from '../../src/pipeline/types.js';
-import { caughtUp, DaemonProcess, dedupe, kafkaClient, offlineFlags, produce, readTopicCount, readTopic, skabSubset, sortFlags, trainWorkspace, unique, waitFor, type Workspace } from './harness.js';
+import { caughtUp, DaemonProcess, daemonTracker, dedupe, kafkaClient, offlineFlags, produce, readTopicCount, readTopic, skabSubset, sortFlags, trainWorkspace, unique, waitFor, type Workspace } from './harness.js';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,12 +32,7 @@ describe('seismo run keeps consuming whatever a record or a sink does (real brok
   let ws: Workspace;
   let data: string;
   let offline: Flag[];
-  const daemons: DaemonProcess[] = [];
-  const daemon = (config: string) => {
-    const d = new DaemonProcess(config);
-    daemons.push(d);
-    return d;
-  };
+  const { daemon, stopAll } = daemonTracker();
 
   beforeAll(() => {
     data = skabSubset(['1.csv', '2.csv']);
@@ -45,9 +40,7 @@ describe('seismo run keeps consuming whatever a record or a sink does (real brok
     offline = offlineFlags(ws, data);
   }, 300_000);
 
-  afterAll(async () => {
-    await Promise.all(daemons.map((d) => d.stop('SIGKILL')));
-  });
+  afterAll(stopAll);
 
   const names = () => ({ topic: unique('readings'), group: unique('group'), flags: unique('flags'), dlq: unique('dlq') });
 

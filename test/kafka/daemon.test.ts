@@ -10,6 +10,7 @@ import {
   MODEL_YAML,
   createTopics,
   DaemonProcess,
+  daemonTracker,
   dedupe,
   kafkaClient,
   kcatRead,
@@ -37,12 +38,7 @@ describeKafka('seismo run against a real Kafka broker', () => {
   let large: string;
   let smallOffline: Flag[];
   let largeOffline: Flag[];
-  const daemons: DaemonProcess[] = [];
-  const daemon = (config: string) => {
-    const d = new DaemonProcess(config);
-    daemons.push(d);
-    return d;
-  };
+  const { daemon, stopAll } = daemonTracker();
 
   beforeAll(() => {
     small = skabSubset(['0.csv', '1.csv', '2.csv', '3.csv']);
@@ -52,9 +48,7 @@ describeKafka('seismo run against a real Kafka broker', () => {
     largeOffline = offlineFlags(ws, large);
   }, 300_000);
 
-  afterAll(async () => {
-    await Promise.all(daemons.map((d) => d.stop('SIGKILL')));
-  });
+  afterAll(stopAll);
 
   function topics(partitions = 3) {
     const t = { topic: unique('readings'), group: unique('group'), flags: unique('flags'), dlq: unique('dlq') };

@@ -215,6 +215,21 @@ export class DaemonProcess {
   }
 }
 
+/** Daemons started by a test file, all killed by stopAll() (its afterAll) whatever a test left running. */
+export function daemonTracker(): { daemon: (config: string, env?: NodeJS.ProcessEnv) => DaemonProcess; stopAll: () => Promise<void> } {
+  const daemons: DaemonProcess[] = [];
+  return {
+    daemon: (config, env = {}) => {
+      const d = new DaemonProcess(config, env);
+      daemons.push(d);
+      return d;
+    },
+    stopAll: async () => {
+      await Promise.all(daemons.map((d) => d.stop('SIGKILL')));
+    },
+  };
+}
+
 /** True once the group's committed checkpoints say every message of the topic was processed. */
 export async function caughtUp(group: string, topic: string, brokers = bootstrap): Promise<boolean> {
   const admin = kafkaClient(brokers).admin();
