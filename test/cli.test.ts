@@ -70,6 +70,36 @@ describe('seismo CLI', () => {
     expect(rows).toHaveLength(1 + 2 * (200 - 6 + 1));
   });
 
+  it('run and score get past an extreme reading (1e30) in a file replay: exit 0, flagged at the maximum score, no hang (issue 12)', { timeout: 600_000 }, () => {
+    const own = mkdtempSync(join(tmpdir(), 'seismo-extreme-'));
+    const config = join(own, 'small.yaml');
+    const data = join(own, 'normal.ndjson');
+    writeFileSync(config, `${SMALL_CONFIG_YAML}artifactDir: ${join(own, 'model')}\n`);
+    expect(cli(['simulate', '--out', data, '--entities', '1', '--steps', '150', '--events', '0']).status).toBe(0);
+    expect(cli(['train', '-c', config, '-d', data]).status).toBe(0);
+    const lines = readFileSync(data, 'utf8').trim().split('\n');
+    const middle = JSON.parse(lines[100] as string) as { values: Record<string, number> };
+    const name = Object.keys(middle.values)[0] as string;
+    middle.values[name] = 1e30;
+    lines[100] = JSON.stringify(middle);
+    const replay = join(own, 'extreme.ndjson');
+    writeFileSync(replay, `${lines.join('\n')}\n`);
+
+    const flagsFile = join(own, 'flags.ndjson');
+    const runConfig = join(own, 'run.yaml');
+    writeFileSync(runConfig, `${SMALL_CONFIG_YAML}artifactDir: ${join(own, 'model')}\nsource:\n  kind: file\n  path: ${replay}\nsink:\n  kind: file\n  path: ${flagsFile}\n`);
+    const run = spawnSync('node', [CLI, 'run', '-c', runConfig], { encoding: 'utf8', timeout: 120_000 });
+    expect(run.status, run.stderr).toBe(0);
+    const flags = readFileSync(flagsFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { state: string; score: number });
+    expect(Math.max(...flags.map((f) => f.score))).toBe(1e30);
+
+    const scored = spawnSync('node', [CLI, 'score', '-c', config, '-d', replay], { encoding: 'utf8', timeout: 120_000 });
+    expect(scored.status, scored.stderr).toBe(0);
+    const scores = scored.stdout.trim().split('\n').map((l) => JSON.parse(l) as { score: number | null });
+    expect(scores.every((x) => typeof x.score === 'number')).toBe(true);
+    expect(Math.max(...scores.map((x) => x.score as number))).toBe(1e30);
+  });
+
   it('exits 4 naming the problem when the model is missing', () => {
     const r = cli(['score', '-d', join(dir, 'normal.ndjson')], { SEISMO_ARTIFACT_DIR: join(dir, 'none') });
     expect(r.status).toBe(4);

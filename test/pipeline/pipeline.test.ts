@@ -62,12 +62,13 @@ describe('Pipeline model hot swap', () => {
   it('switches every lane at its next chunk: built, scored and judged by one model, alert state kept', async () => {
     const cfg = smallConfig();
     const features = ['a'];
-    // Two stand-in models that are told apart by their score (this tests routing, not TensorFlow).
+    // Two stand-in models that are told apart by their score (this tests routing, not TensorFlow),
+    // with different thresholds so the judging model shows in every flag.
     const constant = (score: number) => ({ score: (ws: Window[]) => ws.map((w) => ({ entity: w.entity, startTs: w.startTs, endTs: w.endTs, score, featureErrors: Float32Array.of(score) })) });
     const first = { scorer: constant(5), scaler: new Scaler(identityScalerState(features)), threshold: 1, version: 'v1' };
-    const second = { scorer: constant(7), scaler: new Scaler({ kind: 'standard', features, offset: [100], scale: [1] }), threshold: 1, version: 'v2' };
+    const second = { scorer: constant(7), scaler: new Scaler({ kind: 'standard', features, offset: [100], scale: [1] }), threshold: 0.5, version: 'v2' };
     const flags: Flag[] = [];
-    const windows: { data: number[]; score: number }[] = [];
+    const scored: string[] = [];
     const pipeline = new Pipeline({
       newWindower: (scaler) => new Windower({ ...cfg.window, lookback: 2 }, scaler),
       newAlerts: (threshold, version) => new AlertTracker({ ...cfg.alerts, openK: 1, openN: 1, updateRatio: 1.01 }, threshold, features, version),
@@ -78,19 +79,24 @@ describe('Pipeline model hot swap', () => {
       metrics: new Metrics(),
       maxMessageBytes: 1000,
       maxGapMs: 300_000,
-      onScore: (s) => windows.push({ data: [], score: s.score }),
+      onScore: (s) => scored.push(`${s.entity}:${s.score}`),
     });
-    const reading = (i: number): SourceRecord => ({ kind: 'raw', text: JSON.stringify({ entity: 'e', ts: i * 1000, values: { a: i } }), position: { source: 't' } });
-    await pipeline.process([reading(1), reading(2), reading(3)]);
+    const reading = (entity: string, i: number): SourceRecord => ({ kind: 'raw', text: JSON.stringify({ entity, ts: i * 1000, values: { a: i } }), position: { source: 't' } });
+    await pipeline.process([reading('e', 1), reading('e', 2), reading('e', 3)], { lane: 'p0' });
+    await pipeline.process([reading('f', 1), reading('f', 2)], { lane: 'p1' });
     // A chunk already submitted when the swap happens is still scored by the old model.
-    const inFlight = pipeline.process([reading(4)]);
+    const inFlight = pipeline.process([reading('e', 4)], { lane: 'p0' });
     pipeline.swapModel(second);
     await inFlight;
-    await pipeline.process([reading(5), reading(6)]);
-    expect(windows.map((w) => w.score)).toEqual([5, 5, 5, 7, 7]);
-    expect(flags.map((f) => [f.state, f.model, f.threshold])).toEqual([
-      ['open', 'v1', 1],
-      ['update', 'v2', 1],
+    await pipeline.process([reading('e', 5), reading('e', 6)], { lane: 'p0' });
+    // The other lane switches at its own next chunk.
+    await pipeline.process([reading('f', 3)], { lane: 'p1' });
+    expect(scored).toEqual(['e:5', 'e:5', 'f:5', 'e:5', 'e:7', 'e:7', 'f:7']);
+    expect(flags.map((f) => [f.entity, f.state, f.model, f.threshold, f.severity])).toEqual([
+      ['e', 'open', 'v1', 1, 5],
+      ['f', 'open', 'v1', 1, 5],
+      ['e', 'update', 'v2', 0.5, 14],
+      ['f', 'update', 'v2', 0.5, 14],
     ]);
   });
 });

@@ -28,8 +28,14 @@ describe('MicroBatcher', () => {
   it('does not wait for the delay once the batch is full', async () => {
     const scorer = recordingScorer();
     const batcher = new MicroBatcher(scorer, { maxBatch: 2, maxDelayMs: 60_000 });
-    const scores = await batcher.score([win('a', 1), win('a', 2)]);
-    expect(scores).toHaveLength(2);
+    // Not a timing assertion: the full batch must be scored before a 1 s timer fires at all
+    // (with a 60 s delay a batcher that waited would lose this race by a minute).
+    const winner = await Promise.race([batcher.score([win('a', 1), win('a', 2)]).then((s) => s.length), new Promise((r) => setTimeout(() => r('waited'), 1000).unref())]);
+    expect(winner).toBe(2);
+    // A submission below maxBatch does wait (else the test above proves nothing).
+    const small = batcher.score([win('b', 3)]);
+    const raced = await Promise.race([small.then(() => 'scored'), new Promise((r) => setTimeout(() => r('waiting'), 200).unref())]);
+    expect(raced).toBe('waiting');
   });
 
   it('flushes a lone small submission after maxDelayMs, and reports queued windows until then', async () => {
@@ -46,6 +52,35 @@ describe('MicroBatcher', () => {
 
   it('rejects every caller of a failed model call', async () => {
     const batcher = new MicroBatcher({ score: () => { throw new Error('boom'); } }, { maxBatch: 10, maxDelayMs: 1 });
-    await expect(Promise.all([batcher.score([win('a', 1)]), batcher.score([win('b', 1)])])).rejects.toThrow('boom');
+    // allSettled, not all: every caller must see the rejection, not just the first.
+    const results = await Promise.allSettled([batcher.score([win('a', 1)]), batcher.score([win('b', 1)])]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(results.map((r) => (r.status === 'rejected' ? (r.reason as Error).message : ''))).toEqual(['boom', 'boom']);
+  });
+
+  it('scores windows queued for two models (a hot swap) each with its own model, in one flush', async () => {
+    const old = recordingScorer();
+    const next = { calls: [] as number[], score: (ws: Window[]) => (next.calls.push(ws.length), ws.map((w) => ({ entity: w.entity, startTs: 0, endTs: w.endTs, score: 100 + (w.data[0] as number), featureErrors: new Float32Array(1) }))) };
+    const batcher = new MicroBatcher(old, { maxBatch: 100, maxDelayMs: 5 });
+    const [a, b, c] = await Promise.all([batcher.score([win('a', 1)], old), batcher.score([win('b', 2)], next), batcher.score([win('c', 3), win('c', 4)], old)]);
+    expect(old.calls).toEqual([3]);
+    expect(next.calls).toEqual([1]);
+    expect([a, b, c].map((x) => x.map((s) => s.score))).toEqual([[1], [102], [3, 4]]);
+  });
+
+  it('afterNextFlush resolves only once what was queued before it has been scored (a retired model may then be disposed)', async () => {
+    const scorer = recordingScorer();
+    const batcher = new MicroBatcher(scorer, { maxBatch: 100, maxDelayMs: 20 });
+    await expect(batcher.afterNextFlush()).resolves.toBeUndefined(); // nothing queued: at once
+    const pending = batcher.score([win('a', 1)]);
+    let flushed = false;
+    const after = batcher.afterNextFlush().then(() => {
+      flushed = true;
+      expect(scorer.calls).toEqual([1]);
+    });
+    expect(flushed).toBe(false);
+    await pending;
+    await after;
+    expect(flushed).toBe(true);
   });
 });
