@@ -14,8 +14,20 @@ interface EntityAlert {
   updates: number;
 }
 
-/** A window score as the state machine judges it: `score` smoothed, `windowScore` the window's own. */
-type Judged = WindowScore & { windowScore?: number };
+/** A window score as the state machine judges it: `score` smoothed, `windowScore` the window's own, against `judgedThreshold`. */
+type Judged = WindowScore & { windowScore?: number; judgedThreshold?: number };
+
+/**
+ * An entity's adaptive baseline (alerts.adaptiveHalfLifeWindows > 0): the mean of its calm
+ * scores, an exponential moving average after the first `adaptiveWarmupWindows` of them, and
+ * the reference mean those first ones set. The entity's threshold is the calibrated one times
+ * mean / reference, within [1 / adaptiveMaxDrift, adaptiveMaxDrift].
+ */
+interface Baseline {
+  ref: number;
+  mean: number;
+  n: number;
+}
 
 /**
  * The last `smoothWindows` window scores of one entity. Not checkpointed: a restart rebuilds it
@@ -27,8 +39,8 @@ interface ScoreHistory {
   count: number;
 }
 
-/** [recent bits, recent length, open, openedAt, calmRun, cooldownLeft, lastEmittedSeverity, peakScore, updates]. */
-export type AlertSnapshot = [number, number, number, number, number, number, number, number, number];
+/** [recent bits, recent length, open, openedAt, calmRun, cooldownLeft, lastEmittedSeverity, peakScore, updates, baseline ref?, mean?, n?]. */
+export type AlertSnapshot = [number, number, number, number, number, number, number, number, number, number?, number?, number?];
 
 /**
  * The per-entity alert lifecycle: quiet -> open -> (update)* -> resolved -> cooldown -> quiet.
@@ -39,6 +51,7 @@ export type AlertSnapshot = [number, number, number, number, number, number, num
 export class AlertTracker {
   private readonly states = new Map<string, EntityAlert>();
   private readonly histories = new Map<string, ScoreHistory>();
+  private readonly baselines = new Map<string, Baseline>();
   /** Kept incrementally: the daemon exports it after every batch. */
   private open = 0;
 
@@ -72,13 +85,22 @@ export class AlertTracker {
   observe(scored: WindowScore): Flag | undefined {
     if (this.inWarmup(scored)) return undefined;
     const raw = finite(scored);
-    const s: Judged = this.cfg.smoothWindows > 1 ? { ...raw, score: this.smooth(raw), windowScore: raw.score } : raw;
+    const thr = this.thresholdFor(raw.entity);
+    const s: Judged = this.cfg.smoothWindows > 1 ? { ...raw, score: this.smooth(raw), windowScore: raw.score, judgedThreshold: thr } : { ...raw, judgedThreshold: thr };
     let st = this.states.get(s.entity);
     if (st === undefined) {
       st = { recent: [], open: false, openedAt: 0, calmRun: 0, cooldownLeft: 0, lastEmittedSeverity: 0, peakScore: 0, updates: 0 };
       this.states.set(s.entity, st);
     }
-    const above = s.score > this.threshold;
+    const flag = this.judge(s, st, thr);
+    // Adaptation learns only from calm windows: below the threshold, with no alert open before
+    // or after this one, so an anomaly is never learnt as the new normal.
+    if (!st.open && flag === undefined && s.score <= thr) this.learn(s.entity, s.score);
+    return flag;
+  }
+
+  private judge(s: Judged, st: EntityAlert, thr: number): Flag | undefined {
+    const above = s.score > thr;
     st.recent.push(above);
     if (st.recent.length > this.cfg.openN) st.recent.shift();
 
@@ -95,11 +117,11 @@ export class AlertTracker {
       st.calmRun = 0;
       st.peakScore = s.score;
       st.updates = 0;
-      st.lastEmittedSeverity = s.score / this.threshold;
+      st.lastEmittedSeverity = s.score / thr;
       return this.flag(s, 'open', st);
     }
 
-    if (s.score < this.threshold * this.cfg.resolveRatio) st.calmRun++;
+    if (s.score < thr * this.cfg.resolveRatio) st.calmRun++;
     else st.calmRun = 0;
     if (s.score > st.peakScore) st.peakScore = s.score;
 
@@ -112,7 +134,7 @@ export class AlertTracker {
       st.cooldownLeft = this.cfg.cooldownWindows;
       return this.flag(s, 'resolved', st);
     }
-    const severity = s.score / this.threshold;
+    const severity = s.score / thr;
     if (severity >= st.lastEmittedSeverity * this.cfg.updateRatio) {
       st.lastEmittedSeverity = severity;
       st.updates++;
@@ -129,6 +151,7 @@ export class AlertTracker {
     this.threshold = threshold;
     this.modelVersion = modelVersion;
     this.histories.clear();
+    this.baselines.clear();
   }
 
   /**
@@ -137,7 +160,7 @@ export class AlertTracker {
    */
   atRest(entity: string): boolean {
     const st = this.states.get(entity);
-    return st === undefined || (!st.open && st.cooldownLeft === 0 && !st.recent.includes(true));
+    return (st === undefined || (!st.open && st.cooldownLeft === 0 && !st.recent.includes(true))) && !this.baselines.has(entity);
   }
 
   /** Compact state of every entity not at rest, for a checkpoint (e.g. Kafka commit metadata). */
@@ -146,13 +169,17 @@ export class AlertTracker {
     for (const [entity, st] of this.states) {
       if (this.atRest(entity)) continue;
       const recent = st.recent.reduce((bits, b, i) => bits | ((b ? 1 : 0) << i), 0);
-      out[entity] = [recent, st.recent.length, st.open ? 1 : 0, st.openedAt, st.calmRun, st.cooldownLeft, st.lastEmittedSeverity, st.peakScore, st.updates];
+      const b = this.baselines.get(entity);
+      const head = [recent, st.recent.length, st.open ? 1 : 0, st.openedAt, st.calmRun, st.cooldownLeft, st.lastEmittedSeverity, st.peakScore, st.updates] as const;
+      out[entity] = b ? [...head, b.ref, b.mean, b.n] : [...head];
     }
     return out;
   }
 
   restore(entity: string, snap: AlertSnapshot): void {
-    const [recentBits, recentLength, open, openedAt, calmRun, cooldownLeft, lastEmittedSeverity, peakScore, updates] = snap;
+    const [recentBits, recentLength, open, openedAt, calmRun, cooldownLeft, lastEmittedSeverity, peakScore, updates, ref, mean, n] = snap;
+    if (ref !== undefined && mean !== undefined && n !== undefined) this.baselines.set(entity, { ref, mean, n });
+    else this.baselines.delete(entity);
     const recent = Array.from({ length: Math.min(recentLength, this.cfg.openN) }, (_, i) => ((recentBits >> i) & 1) === 1);
     // Not drop(): the score history is rebuilt by the replay, not by the snapshot.
     if (this.states.get(entity)?.open) this.open--;
@@ -168,6 +195,29 @@ export class AlertTracker {
     if (this.states.get(entity)?.open) this.open--;
     this.states.delete(entity);
     this.histories.delete(entity);
+    this.baselines.delete(entity);
+  }
+
+  /** The threshold this entity is judged against: the calibrated one, or with adaptation the calibrated one scaled by its baseline's drift. */
+  private thresholdFor(entity: string): number {
+    const b = this.baselines.get(entity);
+    if (this.cfg.adaptiveHalfLifeWindows === 0 || b === undefined || b.n < this.cfg.adaptiveWarmupWindows || !(b.ref > 0)) return this.threshold;
+    const drift = this.cfg.adaptiveMaxDrift;
+    return this.threshold * Math.min(drift, Math.max(1 / drift, b.mean / b.ref));
+  }
+
+  private learn(entity: string, score: number): void {
+    if (this.cfg.adaptiveHalfLifeWindows === 0) return;
+    let b = this.baselines.get(entity);
+    if (b === undefined) this.baselines.set(entity, (b = { ref: 0, mean: 0, n: 0 }));
+    b.n++;
+    if (b.n <= this.cfg.adaptiveWarmupWindows) {
+      b.mean += (score - b.mean) / b.n;
+      b.ref = b.mean;
+    } else {
+      // Bounded adaptation rate: a calm score moves the mean by 1 - 2^(-1/halfLife) of the gap.
+      b.mean += (score - b.mean) * (1 - 2 ** (-1 / this.cfg.adaptiveHalfLifeWindows));
+    }
   }
 
   private inWarmup(s: WindowScore): boolean {
@@ -205,8 +255,8 @@ export class AlertTracker {
       windowStart: new Date(s.startTs).toISOString(),
       windowEnd: new Date(s.endTs).toISOString(),
       score: round(s.score),
-      threshold: round(this.threshold),
-      severity: round(s.score / this.threshold),
+      threshold: round(s.judgedThreshold ?? this.threshold),
+      severity: round(s.score / (s.judgedThreshold ?? this.threshold)),
       ...(s.windowScore !== undefined ? { windowScore: round(s.windowScore) } : {}),
       topFeatures: topFeatures(s.featureErrors, this.features, this.cfg.topFeatures),
       model: this.modelVersion,

@@ -3,7 +3,7 @@ import { AlertTracker, topFeatures } from '../../src/detect/alerts.js';
 import type { AlertsConfig } from '../../src/config/schema.js';
 import type { WindowScore } from '../../src/pipeline/types.js';
 
-const cfg: AlertsConfig = { openK: 2, openN: 3, smoothWindows: 1, resolveRatio: 0.8, minOpenSeconds: 0, resolveAfter: 2, cooldownWindows: 2, updateRatio: 1.5, topFeatures: 2 };
+const cfg: AlertsConfig = { openK: 2, openN: 3, smoothWindows: 1, resolveRatio: 0.8, minOpenSeconds: 0, resolveAfter: 2, cooldownWindows: 2, updateRatio: 1.5, topFeatures: 2, adaptiveHalfLifeWindows: 0, adaptiveWarmupWindows: 50, adaptiveMaxDrift: 2 };
 const features = ['a', 'b', 'c'];
 let t = 0;
 const win = (score: number, entity = 'e1'): WindowScore => {
@@ -172,5 +172,53 @@ describe('AlertTracker score smoothing (smoothWindows)', () => {
     tr.remember(scored(9, 1)); // a replayed warm-up window is ignored too
     // After a gap (run 1 again) the warm-up repeats, then the history holds only 1.2.
     expect([9, 9, 1.2].map((s, i) => tr.observe(scored(s, i + 1))?.state)).toEqual([undefined, undefined, 'open']);
+  });
+});
+
+describe('AlertTracker online adaptation (alerts.adaptiveHalfLifeWindows)', () => {
+  const adaptive: AlertsConfig = { ...cfg, openK: 3, openN: 5, resolveAfter: 5, adaptiveHalfLifeWindows: 200, adaptiveWarmupWindows: 50, adaptiveMaxDrift: 3 };
+  /** Normal scores whose level creeps from 0.5 to 1.3 (the calibrated threshold is 1), with a little noise. */
+  const drifting = Array.from({ length: 3000 }, (_, i) => (0.5 + (0.8 * i) / 3000) * (1 + 0.05 * Math.sin(i * 1.7)));
+
+  it('follows slow drift of normal scores: the drifting stream pages without adaptation and not with it', () => {
+    const fixed = run(new AlertTracker({ ...adaptive, adaptiveHalfLifeWindows: 0 }, 1, features, 'm'), drifting, 'd1');
+    expect(fixed).toContain('open');
+    const tracked = run(new AlertTracker(adaptive, 1, features, 'm'), drifting, 'd2');
+    expect(tracked).not.toContain('open');
+  });
+
+  it('does not absorb an anomaly: a long one stays open at the threshold it opened with, and resolves when it ends', () => {
+    const tr = new AlertTracker(adaptive, 1, features, 'm');
+    const flags: { state: string; threshold: number }[] = [];
+    const feed = (scores: number[]) => {
+      for (const s of scores) {
+        const f = tr.observe(win(s, 'a1'));
+        if (f) flags.push({ state: f.state, threshold: f.threshold });
+      }
+    };
+    feed(Array.from({ length: 500 }, (_, i) => 0.5 * (1 + 0.05 * Math.sin(i))));
+    feed(Array.from({ length: 2000 }, () => 3));
+    expect(flags.map((f) => f.state)).toEqual(['open']);
+    expect(flags[0]?.threshold).toBeCloseTo(1, 1);
+    feed(Array.from({ length: 50 }, () => 0.5));
+    expect(flags.map((f) => f.state)).toEqual(['open', 'resolved']);
+    // The 2,000 anomalous windows taught it nothing: the threshold is where it was.
+    expect(flags[1]?.threshold).toBeCloseTo(flags[0]?.threshold ?? 0, 6);
+  });
+
+  it('restores exactly from a snapshot: a restart mid-stream gives the flags of an uninterrupted run', () => {
+    const scores = [...drifting.slice(0, 1500), ...Array.from({ length: 40 }, () => 4), ...drifting.slice(1500)];
+    const whole = new AlertTracker(adaptive, 1, features, 'm');
+    const expected = scores.map((s, i) => whole.observe({ entity: 'r', startTs: i, endTs: i * 1000, score: s, featureErrors: Float32Array.of(s, 0, 0) }) ?? null);
+    for (const cut of [700, 1520, 2200]) {
+      const first = new AlertTracker(adaptive, 1, features, 'm');
+      const got = scores.slice(0, cut).map((s, i) => first.observe({ entity: 'r', startTs: i, endTs: i * 1000, score: s, featureErrors: Float32Array.of(s, 0, 0) }) ?? null);
+      const snap = JSON.parse(JSON.stringify(first.snapshot())) as ReturnType<AlertTracker['snapshot']>;
+      expect(snap.r?.length).toBe(12);
+      const second = new AlertTracker(adaptive, 1, features, 'm');
+      for (const [e, sn] of Object.entries(snap)) second.restore(e, sn);
+      for (let i = cut; i < scores.length; i++) got.push(second.observe({ entity: 'r', startTs: i, endTs: i * 1000, score: scores[i] as number, featureErrors: Float32Array.of(scores[i] as number, 0, 0) }) ?? null);
+      expect(got).toEqual(expected);
+    }
   });
 });
