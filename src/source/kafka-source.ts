@@ -38,6 +38,11 @@ export class KafkaSource implements Source {
   /** The state topic as read for the current group generation (once, shared by its partitions). */
   private stored: { generation: number; state: Promise<StoredState> } | undefined;
   private readonly lanes = new Map<string, LaneState>();
+  /**
+   * Per partition, the first offset processed while the group had no commit for it: a lane
+   * rebuilt before any commit succeeded must start there again, not where the fetch stands.
+   */
+  private readonly uncommittedStart = new Map<string, number>();
   private generation = 0;
   private joined = false;
   private lastError: string | undefined;
@@ -202,6 +207,8 @@ export class KafkaSource implements Source {
 
   private resetLanes(): void {
     this.generation++;
+    // After a rebalance the partition may have had another owner: trust only the group's commits.
+    this.uncommittedStart.clear();
     for (const lane of this.lanes.values()) this.processor?.dropLane(lane.name);
     this.lanes.clear();
   }
@@ -231,12 +238,16 @@ export class KafkaSource implements Source {
       await this.transactions?.fence(topic, partition);
       const committed = await this.committed(topic, partition);
       if (generation !== this.generation || !isRunning()) return;
-      // Window state was dropped: read again from the committed offset to rebuild it.
-      if (committed.offset !== undefined && Number(batch.firstOffset()) > committed.offset) {
-        this.log.info({ topic, partition, from: committed.offset, fetched: batch.firstOffset() }, 'rewinding to the committed offset to rebuild window state');
-        this.consumer.seek({ topic, partition, offset: String(committed.offset) });
+      // Window state was dropped: read again from the committed offset to rebuild it (or, with
+      // no commit yet, from where this process first started on the partition).
+      const from = committed.offset ?? this.uncommittedStart.get(key);
+      if (from !== undefined && Number(batch.firstOffset()) > from) {
+        this.log.info({ topic, partition, from, fetched: batch.firstOffset() }, 'rewinding to the committed offset to rebuild window state');
+        this.consumer.seek({ topic, partition, offset: String(from) });
         return;
       }
+      if (committed.offset === undefined) this.uncommittedStart.set(key, Number(batch.firstOffset()));
+      else this.uncommittedStart.delete(key);
       const alerts = await this.restoredAlerts(key, generation, committed.checkpoint);
       if (generation !== this.generation || !isRunning()) return;
       lane = { name: `${key}@${generation}`, generation, replayBelow: committed.checkpoint?.next, changelog: new LaneChangelog(alerts) };

@@ -179,19 +179,25 @@ describe('source.transactions when a commit fails after the flags were sent (rea
   let ws: Workspace;
   let data: string;
   let offline: Flag[];
+  let offlineAdaptive: Flag[];
+  const fixedThreshold = (y: string) => y.replace('adaptiveHalfLifeWindows: 100', 'adaptiveHalfLifeWindows: 0');
   beforeAll(() => {
     data = skabSubset(['1.csv', '2.csv']);
     ws = trainWorkspace(data);
-    offline = offlineFlags(ws, data);
+    offline = offlineFlags(ws, data, fixedThreshold);
+    offlineAdaptive = offlineFlags(ws, data);
   }, 300_000);
 
   // The state topic refuses every write (max.message.bytes 100) until the test raises its limit:
   // each chunk that changes alert state sends its flags, then fails to commit, and is retried.
-  async function run(transactions: boolean): Promise<Flag[]> {
+  async function run(transactions: boolean, adaptive = false): Promise<Flag[]> {
     const t = { topic: unique('readings'), group: unique('group'), flags: unique('flags'), dlq: unique('dlq') };
     await createTopicsWith([{ topic: t.topic }, { topic: t.flags }, { topic: t.dlq }, { topic: `${t.group}.state`, config: { 'max.message.bytes': '100', 'cleanup.policy': 'compact' } }]);
     const config = ws.kafkaConfig(t);
-    writeFileSync(config, readFileSync(config, 'utf8').replace('  sessionTimeoutMs: 8000\n', `  sessionTimeoutMs: 8000\n  transactions: ${transactions}\n  maxBatchMessages: 200\n`));
+    // Without adaptation the first chunks leave alert state at rest (nothing to write, commits
+    // succeed) and the failures start with the first alert, after flags were sent.
+    const text = readFileSync(config, 'utf8').replace('  sessionTimeoutMs: 8000\n', `  sessionTimeoutMs: 8000\n  transactions: ${transactions}\n  maxBatchMessages: 200\n`);
+    writeFileSync(config, adaptive ? text : fixedThreshold(text));
     produce(config, data, t.topic);
     const d = new DaemonProcess(config);
     const failures = async () => (await d.metric('seismo_kafka_commits_total', 'result="failed"')) + (await d.metric('seismo_kafka_chunk_failures_total'));
@@ -209,6 +215,14 @@ describe('source.transactions when a commit fails after the flags were sent (rea
     const flags = await run(false);
     expect(flags.length).toBeGreaterThan(offline.length);
     expect(sortFlags(dedupe(flags.map((f) => ({ value: Buffer.from(JSON.stringify(f)) }) as never)))).toEqual(sortFlags(offline));
+  });
+
+  it('when not even the first commit succeeds (adaptation writes state from the first chunk), the rebuilt lane starts where it started, not where the fetch stands', { timeout: 240_000 }, async () => {
+    // Before the fix, with no committed offset the lane was rebuilt mid-stream, skipping the
+    // failed chunks: different alert histories, different flags.
+    const flags = await run(false, true);
+    expect(readFileSync(ws.kafkaConfig({ topic: 'x', group: 'x', flags: 'x', dlq: 'x' }), 'utf8')).toContain('adaptiveHalfLifeWindows: 100');
+    expect(sortFlags(dedupe(flags.map((f) => ({ value: Buffer.from(JSON.stringify(f)) }) as never)))).toEqual(sortFlags(offlineAdaptive));
   });
 
   it('with transactions a read_committed subscriber sees every flag exactly once', { timeout: 240_000 }, async () => {

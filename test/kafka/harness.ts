@@ -134,10 +134,10 @@ export function trainWorkspace(data: string): Workspace {
 }
 
 /** Flags of an offline replay of the same data through `seismo run` with a file source and sink. */
-export function offlineFlags(ws: Workspace, data: string): Flag[] {
+export function offlineFlags(ws: Workspace, data: string, edit: (yaml: string) => string = (y) => y): Flag[] {
   const out = join(ws.dir, `offline-${randomBytes(3).toString('hex')}.ndjson`);
   const config = join(ws.dir, 'offline.yaml');
-  writeFileSync(config, `${MODEL_YAML}artifactDir: ${ws.artifactDir}\nhttp:\n  enabled: false\nsource:\n  kind: file\n  path: ${data}\nsink:\n  kind: file\n  path: ${out}\n`);
+  writeFileSync(config, edit(`${MODEL_YAML}artifactDir: ${ws.artifactDir}\nhttp:\n  enabled: false\nsource:\n  kind: file\n  path: ${data}\nsink:\n  kind: file\n  path: ${out}\n`));
   cli(['run', '-c', config]);
   return readFileSync(out, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Flag);
 }
