@@ -33,6 +33,7 @@ import { Metrics } from './observability/metrics.js';
 import { FileDeadLetterSink, FileSink, LogDeadLetterSink, StreamSink } from './sink/stream-sink.js';
 import { fileSource } from './source/replay.js';
 import { Scaler } from './window/scaler.js';
+import { applyReplayFlags, type ReplayFlags, type TimeRange } from './config/flags.js';
 import type { WindowScore } from './pipeline/types.js';
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -55,6 +56,15 @@ function timeOption(value: string | undefined, name: string): number | undefined
   const t = parseTimestamp(value);
   if (!Number.isFinite(t)) throw new SeismoError('SEISMO_CONFIG_INVALID', `${name}: cannot parse "${value}" as ISO 8601 or epoch milliseconds`);
   return t;
+}
+
+/** Commander parser for a numeric flag that must be > 0 (or >= 0 with `zeroOk`). */
+function positive(flag: string, zeroOk = false) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0 || (n === 0 && !zeroOk)) throw new SeismoError('SEISMO_CONFIG_INVALID', `${flag}: expected a number ${zeroOk ? '>= 0' : '> 0'}, got "${v}"`);
+    return n;
+  };
 }
 
 function requirePath(value: string | undefined, what: string): string {
@@ -81,10 +91,17 @@ function sinksFor(cfg: SeismoConfig, log: Logger, metrics: Metrics): { sink: Sin
   return { sink: cfg.sink.kind === 'file' ? new FileSink(cfg.sink.path ?? 'flags.ndjson') : new StreamSink(process.stdout), deadLetter: deadLetterFor(cfg, log) };
 }
 
-function sourceFor(cfg: SeismoConfig, log: Logger, metrics: Metrics): Source {
+function sourceFor(cfg: SeismoConfig, log: Logger, metrics: Metrics, range: TimeRange): Source {
   if (cfg.source.kind === 'kafka') return new KafkaSource(createKafka(cfg.kafka, log), cfg.source, log, metrics);
-  if (cfg.source.path === undefined) throw new SeismoError('SEISMO_CONFIG_INVALID', 'source.path: required for source.kind "file"');
-  return fileSource(cfg.source.path, cfg.input, cfg.source.speed, cfg.scoring.maxBatch);
+  if (cfg.source.path === undefined) throw new SeismoError('SEISMO_CONFIG_INVALID', 'source.path: required for source.kind "file" (or give --data PATH)');
+  return fileSource(cfg.source.path, cfg.input, cfg.source.speed, cfg.scoring.maxBatch, range);
+}
+
+/** The replay flags `run` and `score` share (see config/flags.ts). */
+function replayRangeOptions(cmd: Command): Command {
+  return cmd
+    .option('--from <time>', 'replay only readings at or after this time (ISO 8601 or epoch ms)')
+    .option('--to <time>', 'replay only readings before this time (ISO 8601 or epoch ms)');
 }
 
 const program = new Command();
@@ -168,14 +185,16 @@ program
     process.stdout.write(`${JSON.stringify(threshold)}\n`);
   });
 
-program
-  .command('score')
-  .addOption(configOption())
-  .requiredOption('-d, --data <path>', 'CSV/NDJSON file or directory to score')
-  .option('-o, --out <file>', 'NDJSON output (default stdout)')
+replayRangeOptions(
+  program
+    .command('score')
+    .addOption(configOption())
+    .requiredOption('-d, --data <path>', 'CSV/NDJSON file or directory to score')
+    .option('-o, --out <file>', 'NDJSON output (default stdout)'),
+)
   .description('score every window of a file through the streaming path; NDJSON of window scores')
-  .action(async (opts: { config?: string; data: string; out?: string }) => {
-    const cfg = configFrom(opts.config);
+  .action(async (opts: { config?: string; data: string; out?: string; from?: string; to?: string }) => {
+    const { config: cfg, range } = applyReplayFlags(configFrom(opts.config), { data: opts.data, ...(opts.from !== undefined ? { from: opts.from } : {}), ...(opts.to !== undefined ? { to: opts.to } : {}) });
     const log = createLogger(cfg.log.level, true);
     const out = output(opts.out);
     let threshold = NaN;
@@ -195,7 +214,7 @@ program
     const daemon = new Daemon({
       config: { ...cfg, http: { ...cfg.http, enabled: false } },
       log,
-      source: fileSource(opts.data, cfg.input, 0, cfg.scoring.maxBatch),
+      source: fileSource(opts.data, cfg.input, 0, cfg.scoring.maxBatch, range),
       sink: new NoFlagsSink(),
       deadLetter: deadLetterFor(cfg, log),
       artifact,
@@ -234,16 +253,23 @@ program
     await closeOutput(out);
   });
 
-program
-  .command('run')
-  .addOption(configOption())
-  .description('run the daemon: source -> windows -> model -> alerts -> sink, with /metrics, /healthz, /readyz')
-  .action(async (opts: { config?: string }) => {
-    const cfg = configFrom(opts.config);
+replayRangeOptions(
+  program
+    .command('run')
+    .addOption(configOption())
+    .option('-d, --data <path>', 'replay this CSV/NDJSON file or directory (source.kind file, source.path)')
+    .option('--speed <x>', 'file replay pace: 0 as fast as possible, N = N x real time (source.speed)')
+    .addOption(new Option('--sink <kind>', 'where flags go (sink.kind)').choices(['stdout', 'file', 'kafka']))
+    .option('-o, --out <file>', 'NDJSON flags file (sink.path; implies --sink file)')
+    .option('--port <n>', 'HTTP port for /metrics, /healthz, /readyz (http.port; 0 picks a free one)'),
+)
+  .description('run the daemon: source -> windows -> model -> alerts -> sink, with /metrics, /healthz, /readyz; flags override the config')
+  .action(async (opts: { config?: string } & ReplayFlags) => {
+    const { config: cfg, range } = applyReplayFlags(configFrom(opts.config), opts);
     const log = createLogger(cfg.log.level, cfg.sink.kind === 'stdout');
     const metrics = new Metrics();
     const { sink, deadLetter } = sinksFor(cfg, log, metrics);
-    const daemon = new Daemon({ config: cfg, log, metrics, source: sourceFor(cfg, log, metrics), sink, deadLetter });
+    const daemon = new Daemon({ config: cfg, log, metrics, source: sourceFor(cfg, log, metrics, range), sink, deadLetter });
     handleSignals(daemon, log, cfg.daemon.shutdownDeadlineSeconds * 1000);
     try {
       await daemon.start();
@@ -268,15 +294,16 @@ program
   .option('--steps <n>', 'simulator readings per entity', (v) => Number(v), DEFAULT_DEMO.trainSteps + DEFAULT_DEMO.testSteps)
   .option('--seed <n>', 'simulator seed', (v) => Number(v), DEFAULT_DEMO.seed)
   .option('--now', 'stamp readings with the current time instead of their own (for latency runs)')
+  .option('--timeout <seconds>', 'give up (exit 7) when connecting or one write takes longer', positive('--timeout'), 30)
   .description('write readings to a Kafka topic (key = entity id, value = a JSON reading), from a file or the simulator')
-  .action(async (opts: { config?: string; data?: string; topic?: string; rate: number; entities: number; steps: number; seed: number; now?: boolean }) => {
+  .action(async (opts: { config?: string; data?: string; topic?: string; rate: number; entities: number; steps: number; seed: number; now?: boolean; timeout: number }) => {
     const cfg = configFrom(opts.config);
     const log = createLogger(cfg.log.level, true);
     const topic = opts.topic ?? cfg.source.topics[0] ?? 'seismo.readings';
     const readings = opts.data
       ? [...loadReadings(opts.data, cfg).byEntity.values()].flat().sort((a, b) => a.ts - b.ts)
       : simulate({ seed: opts.seed, entities: opts.entities, periodSeconds: DEFAULT_DEMO.periodSeconds, steps: opts.steps, eventsPerEntity: DEFAULT_DEMO.eventsPerEntity, eventFrom: Math.min(DEFAULT_DEMO.trainSteps, opts.steps), startTs: Date.UTC(2026, 10, 1) }).readings;
-    const result = await produceReadings(createKafka(cfg.kafka, log), topic, readings, { rate: opts.rate, restamp: opts.now === true });
+    const result = await produceReadings(createKafka(cfg.kafka, log), topic, readings, { rate: opts.rate, restamp: opts.now === true, giveUpMs: opts.timeout * 1000, brokers: cfg.kafka.brokers });
     process.stdout.write(`${result.sent} readings -> ${topic} in ${result.seconds.toFixed(2)} s (${Math.round(result.sent / result.seconds)}/s)\n`);
   });
 
@@ -353,4 +380,8 @@ program.parseAsync(process.argv).catch((err: unknown) => {
     process.stderr.write(`seismo: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exitCode = ERROR_CODES.SEISMO_INTERNAL.exitCode;
   }
+  // A failed command must end: if a client library still holds timers or sockets (kafkajs
+  // retrying in the background), exit anyway once the error is printed. Unref'd, so a process
+  // with nothing left pending exits at once.
+  setTimeout(() => process.exit(), 3000).unref();
 });

@@ -35,7 +35,7 @@ describe('when the native addon cannot load', () => {
     }
     const url = (/"url":"(http:[^"]+)\/metrics"/.exec(log) as RegExpExecArray)[1];
     try {
-      expect(log).toMatch(/"level":40.*NOT on the native TensorFlow backend: running on wasm/);
+      expect(log).toMatch(/"level":"warn".*NOT on the native TensorFlow backend: running on wasm/);
       const ready = (await (await fetch(`${url}/readyz`)).json()) as Record<string, string>;
       expect(ready.backend).toBe('wasm');
       expect(ready.backendWarning).toContain('cannot open shared object file');

@@ -120,6 +120,21 @@ export class ReplaySource implements Source {
   }
 }
 
+/**
+ * The records of a replay time range (`seismo run|score --from/--to`): readings at or after
+ * `from` and before `to`. Records whose time cannot be read (poison, unparseable raw lines) are
+ * kept: the decoder judges them and they are counted as they would be in a full replay.
+ */
+export function inTimeRange(records: SourceRecord[], range: { from?: number; to?: number }): SourceRecord[] {
+  if (range.from === undefined && range.to === undefined) return records;
+  const from = range.from ?? -Infinity;
+  const to = range.to ?? Infinity;
+  return records.filter((r) => {
+    const ts = r.kind === 'reading' ? r.reading.ts : r.kind === 'raw' ? rawTimestamp(r.text) : undefined;
+    return ts === undefined || (ts >= from && ts < to);
+  });
+}
+
 /** The timestamp of a raw JSON reading, for pacing only; undefined when it has none (the decoder will judge it). */
 function rawTimestamp(text: string): number | undefined {
   try {
@@ -131,11 +146,14 @@ function rawTimestamp(text: string): number | undefined {
   }
 }
 
-/** Replays a file, or every data file of a directory in name order. Files are read lazily, one at a time. */
-export function fileSource(path: string, input: InputConfig, speed: number, chunkSize: number): ReplaySource {
+/**
+ * Replays a file, or every data file of a directory in name order, optionally only a time range
+ * of it. Files are read lazily, one at a time.
+ */
+export function fileSource(path: string, input: InputConfig, speed: number, chunkSize: number, range: { from?: number; to?: number } = {}): ReplaySource {
   const files = dataFiles(path);
   return new ReplaySource(function* () {
-    for (const file of files) yield readRecords(file, input);
+    for (const file of files) yield inTimeRange(readRecords(file, input), range);
   }, speed, chunkSize);
 }
 
