@@ -33,6 +33,7 @@ import { Metrics } from './observability/metrics.js';
 import { FileDeadLetterSink, FileSink, LogDeadLetterSink, StreamSink } from './sink/stream-sink.js';
 import { fileSource } from './source/replay.js';
 import { Scaler } from './window/scaler.js';
+import { SEISMO_VERSION } from './version.js';
 import { applyReplayFlags, type ReplayFlags, type TimeRange } from './config/flags.js';
 import type { WindowScore } from './pipeline/types.js';
 
@@ -105,7 +106,7 @@ function replayRangeOptions(cmd: Command): Command {
 }
 
 const program = new Command();
-program.name('seismo').description('Rare-event detection on multivariate sensor streams with an LSTM autoencoder').version('0.1.0');
+program.name('seismo').description('Rare-event detection on multivariate sensor streams with an LSTM autoencoder').version(SEISMO_VERSION);
 const configOption = () => new Option('-c, --config <file>', 'YAML config file (SEISMO_* environment variables override it)');
 
 program
