@@ -116,6 +116,8 @@ program
   .action((file: string) => {
     const cfg = loadConfig(file);
     process.stdout.write(`${file}: OK (artifactDir ${cfg.artifactDir}, lookback ${cfg.window.lookback}, encoder [${cfg.model.encoderUnits.join(', ')}], backend ${cfg.scoring.backend})\n`);
+    // Not an error (train, score and `run --data` take the data on the command line), but say it.
+    if (cfg.source.kind === 'file' && cfg.source.path === undefined) process.stdout.write(`${file}: note: source.kind "file" without source.path: \`seismo run\` needs --data PATH\n`);
   });
 
 program
