@@ -13,7 +13,8 @@ import { ERROR_CODES, isSeismoError, SeismoError } from './errors.js';
 import { embedWindows } from './jobs/embed-job.js';
 import { parseSeeds, parseSplit, runEvaluate } from './evaluate/command.js';
 import { loadReadings, windowize } from './jobs/data.js';
-import { smoothedPerEntity, trainFromData, trainFromPath } from './jobs/train-job.js';
+import { smoothedPerEntity, trainFromData } from './jobs/train-job.js';
+import { chooseTrainingFeatures, modelFeaturesAt, type FeatureChoice } from './jobs/feature-choice.js';
 import { flaggedIntervals, loadReadingsFromKafka } from './jobs/kafka-data.js';
 import { parseTimestamp } from './source/decode.js';
 import { loadArtifact, saveArtifact, writeThreshold } from './model/artifact.js';
@@ -138,12 +139,17 @@ program
     const backend = await chooseBackend(cfg.scoring.backend, cfg.scoring.threads);
     if (backend.fallbackReason) log.warn({ reason: backend.fallbackReason }, `training on the ${backend.active} fallback backend`);
     let result;
+    let choice: FeatureChoice;
     let excluded: Record<string, number> | undefined;
     if (opts.fromKafka) {
       const kafka = createKafka(cfg.kafka, log);
       const topic = opts.topic ?? cfg.source.topics[0] ?? 'seismo.readings';
       const range = { since: timeOption(opts.since, '--since'), until: timeOption(opts.until, '--until') };
-      const data = await loadReadingsFromKafka(kafka, topic, range, cfg);
+      const loaded = await loadReadingsFromKafka(kafka, topic, range, cfg);
+      // Retraining: the features the config or the model in service names, not whatever keys
+      // the topic happened to carry.
+      choice = chooseTrainingFeatures(loaded.byEntity, cfg.features, modelFeaturesAt(opts.out ?? cfg.artifactDir));
+      const data = { ...loaded, features: choice.features };
       const intervals = opts.keepFlagged ? undefined : await flaggedIntervals(kafka, opts.flagsTopic ?? cfg.sink.topic, range.since);
       excluded = intervals ? Object.fromEntries([...intervals].map(([e, list]) => [e, list.length])) : undefined;
       log.info({ topic, ...range, entities: data.byEntity.size, flaggedEpisodesLeftOut: excluded }, 'training data read from Kafka');
@@ -151,15 +157,20 @@ program
       result = await trainFromData(cfg, data, progress.onEpoch, intervals);
       progress.stop();
     } else {
+      const loaded = loadReadings(requirePath(opts.data ?? cfg.training.path, 'train'), cfg, cfg.training.maxRows);
+      choice = chooseTrainingFeatures(loaded.byEntity, cfg.features);
       const progress = trainingProgress();
-      result = await trainFromPath(cfg, requirePath(opts.data ?? cfg.training.path, 'train'), progress.onEpoch);
+      result = await trainFromData(cfg, { ...loaded, features: choice.features }, progress.onEpoch);
       progress.stop();
+    }
+    if (Object.keys(choice.ignored).length > 0) {
+      log.warn({ ignored: choice.ignored, features: choice.features, featuresFrom: choice.from, readings: choice.readings }, 'keys in the training data that are not model features were left out (readings carrying each shown); name the features in the config to train on others');
     }
     if (result.constantFeatures.length > 0) log.warn({ constantFeatures: result.constantFeatures }, 'features constant in the training data: kept with scale 1, they read 0 when normal and any change shows in their own units');
     const dir = opts.out ?? cfg.artifactDir;
     await saveArtifact(dir, result.artifact);
     const m = result.artifact.manifest;
-    process.stdout.write(`${JSON.stringify({ artifact: dir, model: m.version, features: m.features, lookback: m.lookback, threshold: result.artifact.threshold?.value, backend: backend.active, training: m.training, ...(result.constantFeatures.length > 0 ? { constantFeatures: result.constantFeatures } : {}), ...(excluded ? { flaggedEpisodesLeftOut: excluded } : {}) })}\n`);
+    process.stdout.write(`${JSON.stringify({ artifact: dir, model: m.version, features: m.features, lookback: m.lookback, threshold: result.artifact.threshold?.value, backend: backend.active, training: m.training, ...(result.constantFeatures.length > 0 ? { constantFeatures: result.constantFeatures } : {}), ...(excluded ? { flaggedEpisodesLeftOut: excluded } : {}), ...(Object.keys(choice.ignored).length > 0 ? { ignoredKeys: choice.ignored } : {}) })}\n`);
   });
 
 program

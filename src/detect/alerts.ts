@@ -70,6 +70,10 @@ export class AlertTracker {
    * window is diluted; flags report that smoothed score.
    */
   observe(scored: WindowScore): Flag | undefined {
+    // An open alert survives a gap in the entity's data (or an out-of-order reset): the window
+    // ring and the score history start over, warm-up windows are not judged, and the episode
+    // resolves only on resolveAfter calm windows after it. A gap is not evidence that the fault
+    // ended; resolving on it would page again when the data resumes (README, Flags).
     if (this.inWarmup(scored)) return undefined;
     const raw = finite(scored);
     const s: Judged = this.cfg.smoothWindows > 1 ? { ...raw, score: this.smooth(raw), windowScore: raw.score } : raw;
@@ -200,6 +204,10 @@ export class AlertTracker {
     const id = createHash('sha256').update(`${s.entity}|${st.openedAt}|${state}|${st.updates}|${this.modelVersion}`).digest('hex').slice(0, 32);
     return {
       id,
+      // One per episode, shared by its open, updates and resolve, also across a model hot swap
+      // (the episode carries on) and stable across replays.
+      episodeId: createHash('sha256').update(`${s.entity}|${st.openedAt}`).digest('hex').slice(0, 16),
+      openedAt: new Date(st.openedAt).toISOString(),
       entity: s.entity,
       state,
       windowStart: new Date(s.startTs).toISOString(),

@@ -86,6 +86,10 @@ export interface FeatureContribution {
 /** The message downstream subscribers read. Idempotent by `id`. */
 export interface Flag {
   id: string;
+  /** Shared by the open, update and resolved flags of one alert episode. */
+  episodeId: string;
+  /** When the episode opened (the end of the window that opened it), ISO 8601. */
+  openedAt: string;
   entity: string;
   state: FlagState;
   windowStart: string;
