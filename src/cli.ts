@@ -19,6 +19,7 @@ import { flaggedIntervals, loadReadingsFromKafka } from './jobs/kafka-data.js';
 import { parseTimestamp } from './source/decode.js';
 import { loadArtifact, saveArtifact, writeThreshold } from './model/artifact.js';
 import { chooseBackend } from './model/backend.js';
+import { trainingQualityProblem } from './model/provenance.js';
 import { splitChronological } from './model/train.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { trainingProgress } from './observability/progress.js';
@@ -132,8 +133,9 @@ program
   .option('--flags-topic <name>', 'with --from-kafka: flags whose alert episodes are left out (default sink.topic)')
   .option('--keep-flagged', 'with --from-kafka: do not leave out flagged episodes')
   .option('-o, --out <dir>', 'artifact directory (default artifactDir)')
+  .option('--force', 'save the model even when it did not learn (validation loss not below the trivial baseline)')
   .description('train the autoencoder on normal data, calibrate the threshold on the held-out tail, save the artifact')
-  .action(async (opts: { config?: string; data?: string; out?: string; fromKafka?: boolean; topic?: string; since?: string; until?: string; flagsTopic?: string; keepFlagged?: boolean }) => {
+  .action(async (opts: { config?: string; data?: string; out?: string; fromKafka?: boolean; topic?: string; since?: string; until?: string; flagsTopic?: string; keepFlagged?: boolean; force?: boolean }) => {
     const cfg = configFrom(opts.config);
     const log = createLogger(cfg.log.level, true);
     const backend = await chooseBackend(cfg.scoring.backend, cfg.scoring.threads);
@@ -168,6 +170,11 @@ program
     }
     if (result.constantFeatures.length > 0) log.warn({ constantFeatures: result.constantFeatures }, 'features constant in the training data: kept with scale 1, they read 0 when normal and any change shows in their own units');
     const dir = opts.out ?? cfg.artifactDir;
+    const poorFit = trainingQualityProblem(result.artifact.manifest.training);
+    if (poorFit !== undefined) {
+      if (!opts.force) throw new SeismoError('SEISMO_TRAINING_FAILED', `not saved to ${dir}: ${poorFit}`);
+      log.warn({ artifact: dir }, `saved with --force although ${poorFit.replace(/; --force saves it anyway$/, '')}`);
+    }
     await saveArtifact(dir, result.artifact);
     const m = result.artifact.manifest;
     process.stdout.write(`${JSON.stringify({ artifact: dir, model: m.version, features: m.features, lookback: m.lookback, threshold: result.artifact.threshold?.value, backend: backend.active, training: m.training, ...(result.constantFeatures.length > 0 ? { constantFeatures: result.constantFeatures } : {}), ...(excluded ? { flaggedEpisodesLeftOut: excluded } : {}), ...(Object.keys(choice.ignored).length > 0 ? { ignoredKeys: choice.ignored } : {}) })}\n`);
