@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { loadConfig } from './config/load.js';
 import type { SeismoConfig } from './config/schema.js';
-import { finiteScore } from './detect/alerts.js';
+import { AlertTracker, finiteScore } from './detect/alerts.js';
 import { Daemon, handleSignals } from './daemon.js';
 import { DEFAULT_DEMO, runDemo } from './demo/demo.js';
 import { calibrateThreshold, requireUsableThreshold } from './detect/calibrate.js';
@@ -168,6 +168,7 @@ program
     if (Object.keys(choice.ignored).length > 0) {
       log.warn({ ignored: choice.ignored, features: choice.features, featuresFrom: choice.from, readings: choice.readings }, 'keys in the training data that are not model features were left out (readings carrying each shown); name the features in the config to train on others');
     }
+    for (const note of result.artifact.threshold?.notes ?? []) log.warn(note);
     if (result.constantFeatures.length > 0) log.warn({ constantFeatures: result.constantFeatures }, 'features constant in the training data: kept with scale 1, they read 0 when normal and any change shows in their own units');
     const dir = opts.out ?? cfg.artifactDir;
     const poorFit = trainingQualityProblem(result.artifact.manifest.training);
@@ -185,12 +186,16 @@ program
   .addOption(configOption())
   .option('-d, --data <path>', 'normal data to calibrate on (default: the held-out tail of training.path)')
   .option('--all', 'use every window of --data (it is all held-out normal data), not only its chronological tail')
-  .description('set threshold = threshold.multiplier x threshold.quantile of held-out normal window errors')
-  .action(async (opts: { config?: string; data?: string; all?: boolean }) => {
+  .option('--all-rows', 'read every row of each entity, not only the first training.maxRows (they must all be normal)')
+  .description('recalibrate the threshold (threshold.*) on held-out normal window errors, from the same rows as training; prints old -> new')
+  .action(async (opts: { config?: string; data?: string; all?: boolean; allRows?: boolean }) => {
     const cfg = configFrom(opts.config);
+    const log = createLogger(cfg.log.level, true);
     await chooseBackend(cfg.scoring.backend, cfg.scoring.threads);
     const artifact = await loadArtifact(cfg.artifactDir, { features: cfg.features, lookback: cfg.window.lookback });
-    const data = loadReadings(requirePath(opts.data ?? cfg.training.path, 'calibrate'), { ...cfg, features: artifact.manifest.features }, opts.data ? undefined : cfg.training.maxRows);
+    // The rows training used (training.maxRows): past them a file may hold the anomalies
+    // themselves (SKAB's protocol trains on the first 400 rows), which must not set the bar.
+    const data = loadReadings(requirePath(opts.data ?? cfg.training.path, 'calibrate'), { ...cfg, features: artifact.manifest.features }, opts.allRows ? undefined : cfg.training.maxRows);
     const scorer = new Scorer(artifact.model, artifact.manifest.lookback, artifact.manifest.features.length, cfg.scoring.maxBatch);
     const errors: number[] = [];
     for (const e of windowize(data, new Scaler(artifact.scaler), cfg)) {
@@ -202,7 +207,10 @@ program
     scorer.dispose();
     if (errors.length === 0) throw new SeismoError('SEISMO_INPUT_INVALID', 'no windows to calibrate on');
     const threshold = requireUsableThreshold(calibrateThreshold(errors, cfg.threshold), opts.data ?? cfg.training.path ?? 'the data');
+    for (const note of threshold.notes ?? []) log.warn({ artifact: cfg.artifactDir }, note);
     writeThreshold(cfg.artifactDir, threshold);
+    const old = artifact.threshold?.value;
+    process.stderr.write(`threshold ${old === undefined ? '(none)' : old.toPrecision(4)} -> ${threshold.value.toPrecision(4)} (${threshold.method}, ${threshold.calibrationWindows} held-out windows${opts.allRows || cfg.training.maxRows === undefined ? '' : `, first ${cfg.training.maxRows} rows of each entity`}) in ${cfg.artifactDir}\n`);
     process.stdout.write(`${JSON.stringify(threshold)}\n`);
   });
 
@@ -213,18 +221,23 @@ replayRangeOptions(
     .requiredOption('-d, --data <path>', 'CSV/NDJSON file or directory to score')
     .option('-o, --out <file>', 'NDJSON output (default stdout)'),
 )
-  .description('score every window of a file through the streaming path; NDJSON of window scores')
+  .description('score every window of a file through the streaming path; NDJSON of window scores: score (the window\'s), smoothedScore and above (what run judges)')
   .action(async (opts: { config?: string; data: string; out?: string; from?: string; to?: string }) => {
     const { config: cfg, range } = applyReplayFlags(configFrom(opts.config), { data: opts.data, ...(opts.from !== undefined ? { from: opts.from } : {}), ...(opts.to !== undefined ? { to: opts.to } : {}) });
     const log = createLogger(cfg.log.level, true);
     const out = output(opts.out);
     let threshold = NaN;
     let features: string[] = [];
+    let judge: AlertTracker | undefined;
     const write = (s: WindowScore) => {
       const featureErrors = Object.fromEntries(features.map((f, i) => [f, Number((s.featureErrors[i] ?? 0).toPrecision(6))]));
-            // A non-finite error (an extreme reading) is reported as the tracker judges it: the maximum score.
+      // A non-finite error (an extreme reading) is reported as the tracker judges it: the maximum score.
       const score = finiteScore(s.score);
-      out.write(`${JSON.stringify({ entity: s.entity, windowStart: new Date(s.startTs).toISOString(), windowEnd: new Date(s.endTs).toISOString(), score, threshold, above: score > threshold, featureErrors })}\n`);
+      // What `run` compares with the threshold: the smoothed score (alerts.smoothWindows), none
+      // for warm-up windows (window.warmupWindows), which are not judged.
+      const judged = judge?.judgedScore(s);
+      const smoothedScore = judged === undefined ? null : Number(judged.toPrecision(7));
+      out.write(`${JSON.stringify({ entity: s.entity, windowStart: new Date(s.startTs).toISOString(), windowEnd: new Date(s.endTs).toISOString(), score, smoothedScore, threshold, above: judged !== undefined && judged > threshold, featureErrors })}\n`);
     };
     const artifact = await (async () => {
       await chooseBackend(cfg.scoring.backend, cfg.scoring.threads);
@@ -232,6 +245,7 @@ replayRangeOptions(
     })();
     threshold = artifact.threshold?.value ?? NaN;
     features = artifact.manifest.features;
+    judge = new AlertTracker(cfg.alerts, threshold, features, artifact.manifest.version, cfg.window.warmupWindows);
     const daemon = new Daemon({
       config: { ...cfg, http: { ...cfg.http, enabled: false } },
       log,

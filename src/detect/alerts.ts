@@ -64,6 +64,18 @@ export class AlertTracker {
   }
 
   /**
+   * The score the state machine judges for this window (smoothed over the entity's last
+   * windows when alerts.smoothWindows > 1), recorded in the history as observe() would; undefined
+   * for a warm-up window, which is not judged. For `seismo score`, so its `above` says what
+   * `seismo run` decides about the same window. Use a tracker of its own: it does not judge.
+   */
+  judgedScore(scored: WindowScore): number | undefined {
+    if (this.inWarmup(scored)) return undefined;
+    const raw = finite(scored);
+    return this.cfg.smoothWindows > 1 ? this.smooth(raw) : raw.score;
+  }
+
+  /**
    * Feeds one scored window; returns the flag it causes, if any. With `smoothWindows` > 1 the
    * state machine judges the mean score of the entity's last smoothWindows windows (fewer
    * right after its window ring started), so a sustained small excess adds up while one noisy
