@@ -20,6 +20,7 @@ import { parseTimestamp } from './source/decode.js';
 import { loadArtifact, saveArtifact, writeThreshold } from './model/artifact.js';
 import { chooseBackend } from './model/backend.js';
 import { trainingQualityProblem } from './model/provenance.js';
+import { diffArtifacts, formatList, inspectArtifact, listArtifacts } from './model/inspect.js';
 import { splitChronological } from './model/train.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { trainingProgress } from './observability/progress.js';
@@ -398,6 +399,33 @@ program
     const log = createLogger(cfg.log.level, true);
     const drop = opts.drop.split(',').map((c) => c.trim()).filter((c) => c !== '');
     await runEvaluate(cfg, { protocol: opts.protocol, data: opts.data, method: opts.method, seeds: parseSeeds(opts.seeds), report: opts.report, labelColumn: opts.labelColumn, shift: opts.shift, drop, split: parseSplit(opts.split) }, log, process.stdout);
+  });
+
+const models = program.command('models').description('inspect model artifacts (reads their JSON files; loads no model)');
+models
+  .command('list')
+  .argument('[root]', 'a directory of artifacts (or one artifact)', '.')
+  .description('one line per artifact under ROOT: version, created, features, lookback, threshold and method, Seismo version')
+  .action((root: string) => {
+    const list = listArtifacts(root);
+    if (list.length === 0) throw new SeismoError('SEISMO_MODEL_MISSING', `no model artifacts in ${root} or its subdirectories`);
+    process.stdout.write(`${formatList(list)}\n`);
+  });
+models
+  .command('inspect')
+  .argument('<dir>', 'artifact directory')
+  .description('version, features, lookback, threshold and method, training data hash and range, training metrics and baselines, created, versions that made it (JSON)')
+  .action((dir: string) => {
+    process.stdout.write(`${JSON.stringify(inspectArtifact(dir), null, 2)}\n`);
+  });
+models
+  .command('diff')
+  .argument('<a>', 'artifact directory')
+  .argument('<b>', 'artifact directory')
+  .description('what differs between two artifacts, one line per field (a -> b); exit 0 either way')
+  .action((a: string, b: string) => {
+    const lines = diffArtifacts(inspectArtifact(a), inspectArtifact(b));
+    process.stdout.write(lines.length === 0 ? 'no differences\n' : `${lines.join('\n')}\n`);
   });
 
 program

@@ -99,12 +99,29 @@ export async function trainFromData(cfg: SeismoConfig, data: LoadedReadings, onE
         training: { ...metrics, baselines: { constant: constantBaselineLoss(validation), windowMean: windowMeanBaselineLoss(validation) } },
         architecture: architectureOf(cfg.model),
         software: softwareVersions(),
+        trainingData: dataRange(data),
       },
     },
     constantFeatures,
     validation,
     data,
   };
+}
+
+/** What the model was trained on: entities, readings and their time range (for `seismo models inspect`). */
+function dataRange(data: LoadedReadings): { entities: number; readings: number; from: string; to: string } | undefined {
+  let from = Infinity;
+  let to = -Infinity;
+  let readings = 0;
+  for (const list of data.byEntity.values()) {
+    for (const r of list) {
+      readings++;
+      if (r.ts < from) from = r.ts;
+      if (r.ts > to) to = r.ts;
+    }
+  }
+  if (readings === 0) return undefined;
+  return { entities: data.byEntity.size, readings, from: new Date(from).toISOString(), to: new Date(to).toISOString() };
 }
 
 /** The architecture fields that apply to the model kind (conv1d has no LSTM activations or bottleneck). */

@@ -44,6 +44,8 @@ export interface Manifest {
   architecture: unknown;
   /** Versions that made the artifact (absent in artifacts made before they were recorded). */
   software?: Software;
+  /** The training readings: entities, count and time range (absent in older artifacts). */
+  trainingData?: { entities: number; readings: number; from: string; to: string } | undefined;
   /** SHA-256 of weights.bin, written by saveArtifact (absent in older artifacts). */
   weightsSha256?: string;
 }
