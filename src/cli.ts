@@ -108,6 +108,13 @@ function replayRangeOptions(cmd: Command): Command {
     .option('--to <time>', 'replay only readings before this time (ISO 8601 or epoch ms)');
 }
 
+// `seismo score ... | head` closes stdout early: that is the reader being done, not an error
+// to print a stack trace for. End quietly, as other command-line tools do.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 const program = new Command();
 program.name('seismo').description('Rare-event detection on multivariate sensor streams with an LSTM autoencoder').version(SEISMO_VERSION);
 const configOption = () => new Option('-c, --config <file>', 'YAML config file (SEISMO_* environment variables override it)');

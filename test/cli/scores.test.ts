@@ -39,6 +39,12 @@ describe('score and calibrate on SKAB', () => {
     expect(opened?.windowEnd).toBe(lines.find((l) => l.above)?.windowEnd);
   });
 
+  it('score | head ends quietly (README example): no EPIPE stack trace, exit 0', { timeout: 300_000 }, () => {
+    const r = spawnSync('bash', ['-c', `node ${CLI} score -c ${config} -d ${SKAB_FILE} | head -1 >/dev/null; echo "\${PIPESTATUS[0]}"`], { encoding: 'utf8', timeout: 300_000 });
+    expect(r.stderr).not.toContain('EPIPE');
+    expect(r.stdout.trim()).toBe('0');
+  });
+
   it('warm-up windows have no smoothed score and are never above', { timeout: 300_000 }, () => {
     const scored = cli(['score', '-c', config, '-d', SKAB_FILE], { SEISMO_WINDOW_WARMUP_WINDOWS: '3', SEISMO_ALERTS_SMOOTH_WINDOWS: '1' });
     expect(scored.status, scored.stderr).toBe(0);
