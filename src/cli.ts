@@ -38,7 +38,7 @@ import { fileSource } from './source/replay.js';
 import { Scaler } from './window/scaler.js';
 import { SEISMO_VERSION } from './version.js';
 import { applyReplayFlags, type ReplayFlags, type TimeRange } from './config/flags.js';
-import type { WindowScore } from './pipeline/types.js';
+import type { WindowScore } from './domain/types.js';
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 

@@ -10,7 +10,7 @@ import { Metrics, type LifecycleState } from './observability/metrics.js';
 import { Pipeline, type ModelRuntime } from './pipeline/pipeline.js';
 import { AdminServer, adminOptions } from './observability/admin.js';
 import { readTokenFile } from './observability/auth.js';
-import type { Flag, WindowScore } from './pipeline/types.js';
+import type { Flag, WindowScore } from './domain/types.js';
 import { MicroBatcher } from './score/batcher.js';
 import { Scorer } from './score/scorer.js';
 import type { DeadLetterSink, Sink } from './sink/sink.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AlertsConfig } from '../config/schema.js';
-import type { FeatureContribution, Flag, FlagState, WindowScore } from '../pipeline/types.js';
+import type { FeatureContribution, Flag, FlagState, WindowScore } from '../domain/types.js';
 
 interface EntityAlert {
   /** Bit history of the last openN windows: above threshold or not. */

@@ -1,6 +1,6 @@
 import type { SeismoConfig } from '../config/schema.js';
 import { SeismoError } from '../errors.js';
-import type { PoisonRecord, Reading } from '../pipeline/types.js';
+import type { PoisonRecord, Reading } from '../domain/types.js';
 import { recordToReading } from '../source/source.js';
 import { readRecords, replayFiles } from '../source/replay.js';
 import { parseCsv } from '../source/csv.js';

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SeismoError } from '../errors.js';
 import { checkManifest, readArtifactJson } from '../model/artifact-check.js';
-import type { Reading } from '../pipeline/types.js';
+import type { Reading } from '../domain/types.js';
 
 export interface FeatureChoice {
   features: string[];

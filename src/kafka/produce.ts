@@ -1,6 +1,6 @@
 import { CompressionTypes, type Kafka, type Message } from 'kafkajs';
 import { SeismoError } from '../errors.js';
-import type { Reading } from '../pipeline/types.js';
+import type { Reading } from '../domain/types.js';
 
 export interface ProduceOptions {
   /** Readings per second; 0 = as fast as the broker takes them. */

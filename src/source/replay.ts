@@ -5,7 +5,7 @@ import { SeismoError } from '../errors.js';
 import { parseCsv } from './csv.js';
 import { parseTimestamp } from './decode.js';
 import type { RecordProcessor, Source, SourceRecord } from './source.js';
-import type { Reading } from '../pipeline/types.js';
+import type { Reading } from '../domain/types.js';
 
 /** Lists the data files of a path: the file itself, or a directory's .csv/.ndjson/.jsonl files, sorted. */
 export function dataFiles(path: string): string[] {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chooseTrainingFeatures, modelFeaturesAt } from '../../src/jobs/feature-choice.js';
-import type { Reading } from '../../src/pipeline/types.js';
+import type { Reading } from '../../src/domain/types.js';
 
 /** 20 readings of flow and pressure, one of which also carries a stray key. */
 function withStrayKey(): Map<string, Reading[]> {
