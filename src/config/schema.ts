@@ -3,7 +3,7 @@ import { timestampFormatProblem, timezoneProblem } from '../source/timestamp-for
 
 /**
  * The single source of Seismo's configuration: types, defaults and field docs live here.
- * The README's config reference and config/seismo.example.yaml are checked against it by tests.
+ * The config reference (docs/configuration.md) and config/seismo.example.yaml are checked against it by tests.
  * Every object is strict, so a misspelt key is an error rather than a silently ignored line.
  */
 
