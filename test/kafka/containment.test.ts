@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Flag } from '../../src/domain/types.js';
+import type { Flag } from '../../src/pipeline/types.js';
 import { caughtUp, DaemonProcess, dedupe, kafkaClient, offlineFlags, produce, readTopicCount, readTopic, skabSubset, sortFlags, trainWorkspace, unique, waitFor, type Workspace } from './harness.js';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { TEST_KAFKA_PORT } from '../global-kafka.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Flag } from '../../src/domain/types.js';
+import type { Flag } from '../../src/pipeline/types.js';
 import {
   bootstrap,
   caughtUp,

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import { inject } from 'vitest';
-import type { Flag } from '../../src/domain/types.js';
+import type { Flag } from '../../src/pipeline/types.js';
 
 /** Helpers for tests against the real broker that test/global-kafka.ts started. */
 export const bootstrap = inject('kafkaBootstrap');

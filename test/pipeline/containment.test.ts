@@ -3,7 +3,7 @@ import { AlertTracker, MAX_SCORE } from '../../src/detect/alerts.js';
 import { buildAutoencoder } from '../../src/model/build.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { Pipeline, type ModelRuntime } from '../../src/pipeline/pipeline.js';
-import type { Flag, PoisonRecord, Window, WindowScore } from '../../src/domain/types.js';
+import type { Flag, PoisonRecord, Window, WindowScore } from '../../src/pipeline/types.js';
 import { MicroBatcher, type BatchScorer } from '../../src/score/batcher.js';
 import { Scorer } from '../../src/score/scorer.js';
 import type { DeadLetterSink, Sink } from '../../src/sink/sink.js';

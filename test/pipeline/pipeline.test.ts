@@ -3,7 +3,7 @@ import { AlertTracker } from '../../src/detect/alerts.js';
 import { buildAutoencoder } from '../../src/model/build.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
-import type { Flag, PoisonRecord, Window } from '../../src/domain/types.js';
+import type { Flag, PoisonRecord, Window } from '../../src/pipeline/types.js';
 import { MicroBatcher } from '../../src/score/batcher.js';
 import { Scorer } from '../../src/score/scorer.js';
 import type { SourceRecord } from '../../src/source/source.js';

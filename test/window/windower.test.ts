@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Reading } from '../../src/domain/types.js';
+import type { Reading } from '../../src/pipeline/types.js';
 import { Scaler } from '../../src/window/scaler.js';
 import { identityScalerState, Windower, type WindowPolicy } from '../../src/window/windower.js';
 
