@@ -26,6 +26,15 @@ const EXPECTED_RETRIED = [
   'coordinator is not aware of this member',
 ];
 
+/**
+ * kafkajs notices that concern its own upgrade path or settings Seismo chose on purpose, logged
+ * at warn on every start: the v2 default-partitioner change (Seismo keys by entity and never
+ * relied on the old partitioner's placement), and "limiting retries for the idempotent producer"
+ * (Seismo bounds retries and retries a failed chunk itself; it promises at-least-once with
+ * stable flag ids, not exactly-once). Demoted to debug so a healthy start shows no warnings.
+ */
+const KNOWN_NOTICES = ['switched default partitioner', 'limiting retries for the idempotent producer'];
+
 /** True when a kafkajs log line reports a condition kafkajs retries by itself. */
 export function isExpectedRetried(message: string, error: unknown): boolean {
   const text = `${message} ${typeof error === 'string' ? error : ''}`.toLowerCase();
@@ -40,6 +49,7 @@ export function isExpectedRetried(message: string, error: unknown): boolean {
  */
 export function kafkaLineLevel(level: number, message: string, error: unknown): PinoLevel {
   const base = LEVELS[level] ?? 'info';
+  if (base === 'warn' && KNOWN_NOTICES.some((n) => message.toLowerCase().includes(n))) return 'debug';
   if ((base === 'error' || base === 'warn') && isExpectedRetried(message, error)) return message.startsWith('Response ') ? 'debug' : 'info';
   return base;
 }

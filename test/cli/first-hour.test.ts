@@ -55,6 +55,10 @@ describe('logs', () => {
     expect(kafkaLineLevel(logLevel.ERROR, 'Response Produce(key: 0, version: 7)', 'The request included message batch larger than the configured segment size on the server')).toBe('error');
     expect(kafkaLineLevel(logLevel.ERROR, '[Consumer] Crash: KafkaJSNumberOfRetriesExceeded', undefined)).toBe('error');
     expect(kafkaLineLevel(logLevel.INFO, 'Starting', undefined)).toBe('info');
+    // Notices about kafkajs' own upgrade path and settings Seismo chose: not an operator's concern.
+    expect(kafkaLineLevel(logLevel.WARN, 'KafkaJS v2.0.0 switched default partitioner. To retain the same partitioning behavior', undefined)).toBe('debug');
+    expect(kafkaLineLevel(logLevel.WARN, 'Limiting retries for the idempotent producer may invalidate EoS guarantees', undefined)).toBe('debug');
+    expect(kafkaLineLevel(logLevel.WARN, 'Some other warning', undefined)).toBe('warn');
   });
 
   it('log lines carry level names, not pino numbers', () => {
