@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Regenerates the README's configuration table and config/seismo.example.yaml from the schema
+// Regenerates the configuration table of docs/configuration.md and config/seismo.example.yaml from the schema
 // (src/config/schema.ts, via dist/). Run after `npm run build`: `node scripts/config-docs.mjs`.
 // test/config/* check that both stay complete.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -74,18 +74,18 @@ for (const f of fields) {
 }
 writeFileSync(`${root}config/seismo.example.yaml`, `${out.join('\n')}\n`);
 
-// ---- README table
+// ---- docs/configuration.md table
 const rows = fields.map((f) => {
   const def = f.defaultValue === undefined ? '—' : `\`${JSON.stringify(f.defaultValue)}\``;
   return `| \`${f.path.join('.')}\` | ${envName(f.path)} | ${def} | ${f.description.replace(/\|/g, '\\|')} |`;
 });
-const readmePath = `${root}README.md`;
+const readmePath = `${root}docs/configuration.md`;
 const readme = readFileSync(readmePath, 'utf8');
 const header = '| key | env | default | meaning |\n|---|---|---|---|\n';
 const start = readme.indexOf(header);
-if (start < 0) throw new Error('README: configuration table header not found');
+if (start < 0) throw new Error('docs/configuration.md: configuration table header not found');
 const bodyStart = start + header.length;
 let end = bodyStart;
 while (readme.startsWith('| `', end)) end = readme.indexOf('\n', end) + 1;
 writeFileSync(readmePath, readme.slice(0, bodyStart) + rows.join('\n') + '\n' + readme.slice(end));
-console.log(`${fields.length} keys -> config/seismo.example.yaml and the README table`);
+console.log(`${fields.length} keys -> config/seismo.example.yaml and docs/configuration.md`);

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { loadConfig } from './config/load.js';
 import type { SeismoConfig } from './config/schema.js';
-import { finiteScore } from './detect/alerts.js';
+import { AlertTracker, finiteScore } from './detect/alerts.js';
 import { Daemon, handleSignals } from './daemon.js';
 import { DEFAULT_DEMO, runDemo } from './demo/demo.js';
 import { calibrateThreshold, requireUsableThreshold } from './detect/calibrate.js';
@@ -13,11 +13,14 @@ import { ERROR_CODES, isSeismoError, SeismoError } from './errors.js';
 import { embedWindows } from './jobs/embed-job.js';
 import { parseCategories, parseSeeds, parseSplit, runEvaluate } from './evaluate/command.js';
 import { loadReadings, windowize } from './jobs/data.js';
-import { smoothedPerEntity, trainFromData, trainFromPath } from './jobs/train-job.js';
+import { smoothedPerEntity, trainFromData } from './jobs/train-job.js';
+import { chooseTrainingFeatures, modelFeaturesAt, type FeatureChoice } from './jobs/feature-choice.js';
 import { flaggedIntervals, loadReadingsFromKafka } from './jobs/kafka-data.js';
 import { parseTimestamp } from './source/decode.js';
 import { loadArtifact, saveArtifact, writeThreshold } from './model/artifact.js';
 import { chooseBackend } from './model/backend.js';
+import { trainingQualityProblem } from './model/provenance.js';
+import { diffArtifacts, formatList, inspectArtifact, listArtifacts } from './model/inspect.js';
 import { splitChronological } from './model/train.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { trainingProgress } from './observability/progress.js';
@@ -33,7 +36,9 @@ import { Metrics } from './observability/metrics.js';
 import { FileDeadLetterSink, FileSink, LogDeadLetterSink, StreamSink } from './sink/stream-sink.js';
 import { fileSource } from './source/replay.js';
 import { Scaler } from './window/scaler.js';
-import type { WindowScore } from './pipeline/types.js';
+import { SEISMO_VERSION } from './version.js';
+import { applyReplayFlags, type ReplayFlags, type TimeRange } from './config/flags.js';
+import type { WindowScore } from './domain/types.js';
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -55,6 +60,15 @@ function timeOption(value: string | undefined, name: string): number | undefined
   const t = parseTimestamp(value);
   if (!Number.isFinite(t)) throw new SeismoError('SEISMO_CONFIG_INVALID', `${name}: cannot parse "${value}" as ISO 8601 or epoch milliseconds`);
   return t;
+}
+
+/** Commander parser for a numeric flag that must be > 0 (or >= 0 with `zeroOk`). */
+function positive(flag: string, zeroOk = false) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0 || (n === 0 && !zeroOk)) throw new SeismoError('SEISMO_CONFIG_INVALID', `${flag}: expected a number ${zeroOk ? '>= 0' : '> 0'}, got "${v}"`);
+    return n;
+  };
 }
 
 function requirePath(value: string | undefined, what: string): string {
@@ -81,14 +95,28 @@ function sinksFor(cfg: SeismoConfig, log: Logger, metrics: Metrics): { sink: Sin
   return { sink: cfg.sink.kind === 'file' ? new FileSink(cfg.sink.path ?? 'flags.ndjson') : new StreamSink(process.stdout), deadLetter: deadLetterFor(cfg, log) };
 }
 
-function sourceFor(cfg: SeismoConfig, log: Logger, metrics: Metrics): Source {
+function sourceFor(cfg: SeismoConfig, log: Logger, metrics: Metrics, range: TimeRange): Source {
   if (cfg.source.kind === 'kafka') return new KafkaSource(createKafka(cfg.kafka, log), cfg.source, log, metrics);
-  if (cfg.source.path === undefined) throw new SeismoError('SEISMO_CONFIG_INVALID', 'source.path: required for source.kind "file"');
-  return fileSource(cfg.source.path, cfg.input, cfg.source.speed, cfg.scoring.maxBatch);
+  if (cfg.source.path === undefined) throw new SeismoError('SEISMO_CONFIG_INVALID', 'source.path: required for source.kind "file" (or give --data PATH)');
+  return fileSource(cfg.source.path, cfg.input, cfg.source.speed, cfg.scoring.maxBatch, range);
 }
 
+/** The replay flags `run` and `score` share (see config/flags.ts). */
+function replayRangeOptions(cmd: Command): Command {
+  return cmd
+    .option('--from <time>', 'replay only readings at or after this time (ISO 8601 or epoch ms)')
+    .option('--to <time>', 'replay only readings before this time (ISO 8601 or epoch ms)');
+}
+
+// `seismo score ... | head` closes stdout early: that is the reader being done, not an error
+// to print a stack trace for. End quietly, as other command-line tools do.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 const program = new Command();
-program.name('seismo').description('Rare-event detection on multivariate sensor streams with an LSTM autoencoder').version('0.1.0');
+program.name('seismo').description('Rare-event detection on multivariate sensor streams with an LSTM autoencoder').version(SEISMO_VERSION);
 const configOption = () => new Option('-c, --config <file>', 'YAML config file (SEISMO_* environment variables override it)');
 
 program
@@ -98,6 +126,8 @@ program
   .action((file: string) => {
     const cfg = loadConfig(file);
     process.stdout.write(`${file}: OK (artifactDir ${cfg.artifactDir}, lookback ${cfg.window.lookback}, encoder [${cfg.model.encoderUnits.join(', ')}], backend ${cfg.scoring.backend})\n`);
+    // Not an error (train, score and `run --data` take the data on the command line), but say it.
+    if (cfg.source.kind === 'file' && cfg.source.path === undefined) process.stdout.write(`${file}: note: source.kind "file" without source.path: \`seismo run\` needs --data PATH\n`);
   });
 
 program
@@ -111,19 +141,25 @@ program
   .option('--flags-topic <name>', 'with --from-kafka: flags whose alert episodes are left out (default sink.topic)')
   .option('--keep-flagged', 'with --from-kafka: do not leave out flagged episodes')
   .option('-o, --out <dir>', 'artifact directory (default artifactDir)')
+  .option('--force', 'save the model even when it did not learn (validation loss not below the trivial baseline)')
   .description('train the autoencoder on normal data, calibrate the threshold on the held-out tail, save the artifact')
-  .action(async (opts: { config?: string; data?: string; out?: string; fromKafka?: boolean; topic?: string; since?: string; until?: string; flagsTopic?: string; keepFlagged?: boolean }) => {
+  .action(async (opts: { config?: string; data?: string; out?: string; fromKafka?: boolean; topic?: string; since?: string; until?: string; flagsTopic?: string; keepFlagged?: boolean; force?: boolean }) => {
     const cfg = configFrom(opts.config);
     const log = createLogger(cfg.log.level, true);
     const backend = await chooseBackend(cfg.scoring.backend, cfg.scoring.threads);
     if (backend.fallbackReason) log.warn({ reason: backend.fallbackReason }, `training on the ${backend.active} fallback backend`);
     let result;
+    let choice: FeatureChoice;
     let excluded: Record<string, number> | undefined;
     if (opts.fromKafka) {
       const kafka = createKafka(cfg.kafka, log);
       const topic = opts.topic ?? cfg.source.topics[0] ?? 'seismo.readings';
       const range = { since: timeOption(opts.since, '--since'), until: timeOption(opts.until, '--until') };
-      const data = await loadReadingsFromKafka(kafka, topic, range, cfg);
+      const loaded = await loadReadingsFromKafka(kafka, topic, range, cfg);
+      // Retraining: the features the config or the model in service names, not whatever keys
+      // the topic happened to carry.
+      choice = chooseTrainingFeatures(loaded.byEntity, cfg.features, modelFeaturesAt(opts.out ?? cfg.artifactDir));
+      const data = { ...loaded, features: choice.features };
       const intervals = opts.keepFlagged ? undefined : await flaggedIntervals(kafka, opts.flagsTopic ?? cfg.sink.topic, range.since);
       excluded = intervals ? Object.fromEntries([...intervals].map(([e, list]) => [e, list.length])) : undefined;
       log.info({ topic, ...range, entities: data.byEntity.size, flaggedEpisodesLeftOut: excluded }, 'training data read from Kafka');
@@ -131,15 +167,26 @@ program
       result = await trainFromData(cfg, data, progress.onEpoch, intervals);
       progress.stop();
     } else {
+      const loaded = loadReadings(requirePath(opts.data ?? cfg.training.path, 'train'), cfg, cfg.training.maxRows);
+      choice = chooseTrainingFeatures(loaded.byEntity, cfg.features);
       const progress = trainingProgress();
-      result = await trainFromPath(cfg, requirePath(opts.data ?? cfg.training.path, 'train'), progress.onEpoch);
+      result = await trainFromData(cfg, { ...loaded, features: choice.features }, progress.onEpoch);
       progress.stop();
     }
+    if (Object.keys(choice.ignored).length > 0) {
+      log.warn({ ignored: choice.ignored, features: choice.features, featuresFrom: choice.from, readings: choice.readings }, 'keys in the training data that are not model features were left out (readings carrying each shown); name the features in the config to train on others');
+    }
+    for (const note of result.artifact.threshold?.notes ?? []) log.warn(note);
     if (result.constantFeatures.length > 0) log.warn({ constantFeatures: result.constantFeatures }, 'features constant in the training data: kept with scale 1, they read 0 when normal and any change shows in their own units');
     const dir = opts.out ?? cfg.artifactDir;
+    const poorFit = trainingQualityProblem(result.artifact.manifest.training);
+    if (poorFit !== undefined) {
+      if (!opts.force) throw new SeismoError('SEISMO_TRAINING_FAILED', `not saved to ${dir}: ${poorFit}`);
+      log.warn({ artifact: dir }, `saved with --force although ${poorFit.replace(/; --force saves it anyway$/, '')}`);
+    }
     await saveArtifact(dir, result.artifact);
     const m = result.artifact.manifest;
-    process.stdout.write(`${JSON.stringify({ artifact: dir, model: m.version, features: m.features, lookback: m.lookback, threshold: result.artifact.threshold?.value, backend: backend.active, training: m.training, ...(result.constantFeatures.length > 0 ? { constantFeatures: result.constantFeatures } : {}), ...(excluded ? { flaggedEpisodesLeftOut: excluded } : {}) })}\n`);
+    process.stdout.write(`${JSON.stringify({ artifact: dir, model: m.version, features: m.features, lookback: m.lookback, threshold: result.artifact.threshold?.value, backend: backend.active, training: m.training, ...(result.constantFeatures.length > 0 ? { constantFeatures: result.constantFeatures } : {}), ...(excluded ? { flaggedEpisodesLeftOut: excluded } : {}), ...(Object.keys(choice.ignored).length > 0 ? { ignoredKeys: choice.ignored } : {}) })}\n`);
   });
 
 program
@@ -147,12 +194,16 @@ program
   .addOption(configOption())
   .option('-d, --data <path>', 'normal data to calibrate on (default: the held-out tail of training.path)')
   .option('--all', 'use every window of --data (it is all held-out normal data), not only its chronological tail')
-  .description('set threshold = threshold.multiplier x threshold.quantile of held-out normal window errors')
-  .action(async (opts: { config?: string; data?: string; all?: boolean }) => {
+  .option('--all-rows', 'read every row of each entity, not only the first training.maxRows (they must all be normal)')
+  .description('recalibrate the threshold (threshold.*) on held-out normal window errors, from the same rows as training; prints old -> new')
+  .action(async (opts: { config?: string; data?: string; all?: boolean; allRows?: boolean }) => {
     const cfg = configFrom(opts.config);
+    const log = createLogger(cfg.log.level, true);
     await chooseBackend(cfg.scoring.backend, cfg.scoring.threads);
     const artifact = await loadArtifact(cfg.artifactDir, { features: cfg.features, lookback: cfg.window.lookback });
-    const data = loadReadings(requirePath(opts.data ?? cfg.training.path, 'calibrate'), { ...cfg, features: artifact.manifest.features }, opts.data ? undefined : cfg.training.maxRows);
+    // The rows training used (training.maxRows): past them a file may hold the anomalies
+    // themselves (SKAB's protocol trains on the first 400 rows), which must not set the bar.
+    const data = loadReadings(requirePath(opts.data ?? cfg.training.path, 'calibrate'), { ...cfg, features: artifact.manifest.features }, opts.allRows ? undefined : cfg.training.maxRows);
     const scorer = new Scorer(artifact.model, artifact.manifest.lookback, artifact.manifest.features.length, cfg.scoring.maxBatch);
     const errors: number[] = [];
     for (const e of windowize(data, new Scaler(artifact.scaler), cfg)) {
@@ -164,27 +215,37 @@ program
     scorer.dispose();
     if (errors.length === 0) throw new SeismoError('SEISMO_INPUT_INVALID', 'no windows to calibrate on');
     const threshold = requireUsableThreshold(calibrateThreshold(errors, cfg.threshold), opts.data ?? cfg.training.path ?? 'the data');
+    for (const note of threshold.notes ?? []) log.warn({ artifact: cfg.artifactDir }, note);
     writeThreshold(cfg.artifactDir, threshold);
+    const old = artifact.threshold?.value;
+    process.stderr.write(`threshold ${old === undefined ? '(none)' : old.toPrecision(4)} -> ${threshold.value.toPrecision(4)} (${threshold.method}, ${threshold.calibrationWindows} held-out windows${opts.allRows || cfg.training.maxRows === undefined ? '' : `, first ${cfg.training.maxRows} rows of each entity`}) in ${cfg.artifactDir}\n`);
     process.stdout.write(`${JSON.stringify(threshold)}\n`);
   });
 
-program
-  .command('score')
-  .addOption(configOption())
-  .requiredOption('-d, --data <path>', 'CSV/NDJSON file or directory to score')
-  .option('-o, --out <file>', 'NDJSON output (default stdout)')
-  .description('score every window of a file through the streaming path; NDJSON of window scores')
-  .action(async (opts: { config?: string; data: string; out?: string }) => {
-    const cfg = configFrom(opts.config);
+replayRangeOptions(
+  program
+    .command('score')
+    .addOption(configOption())
+    .requiredOption('-d, --data <path>', 'CSV/NDJSON file or directory to score')
+    .option('-o, --out <file>', 'NDJSON output (default stdout)'),
+)
+  .description('score every window of a file through the streaming path; NDJSON of window scores: score (the window\'s), smoothedScore and above (what run judges)')
+  .action(async (opts: { config?: string; data: string; out?: string; from?: string; to?: string }) => {
+    const { config: cfg, range } = applyReplayFlags(configFrom(opts.config), { data: opts.data, ...(opts.from !== undefined ? { from: opts.from } : {}), ...(opts.to !== undefined ? { to: opts.to } : {}) });
     const log = createLogger(cfg.log.level, true);
     const out = output(opts.out);
     let threshold = NaN;
     let features: string[] = [];
+    let judge: AlertTracker | undefined;
     const write = (s: WindowScore) => {
       const featureErrors = Object.fromEntries(features.map((f, i) => [f, Number((s.featureErrors[i] ?? 0).toPrecision(6))]));
-            // A non-finite error (an extreme reading) is reported as the tracker judges it: the maximum score.
+      // A non-finite error (an extreme reading) is reported as the tracker judges it: the maximum score.
       const score = finiteScore(s.score);
-      out.write(`${JSON.stringify({ entity: s.entity, windowStart: new Date(s.startTs).toISOString(), windowEnd: new Date(s.endTs).toISOString(), score, threshold, above: score > threshold, featureErrors })}\n`);
+      // What `run` compares with the threshold: the smoothed score (alerts.smoothWindows), none
+      // for warm-up windows (window.warmupWindows), which are not judged.
+      const judged = judge?.judgedScore(s);
+      const smoothedScore = judged === undefined ? null : Number(judged.toPrecision(7));
+      out.write(`${JSON.stringify({ entity: s.entity, windowStart: new Date(s.startTs).toISOString(), windowEnd: new Date(s.endTs).toISOString(), score, smoothedScore, threshold, above: judged !== undefined && judged > threshold, featureErrors })}\n`);
     };
     const artifact = await (async () => {
       await chooseBackend(cfg.scoring.backend, cfg.scoring.threads);
@@ -192,10 +253,11 @@ program
     })();
     threshold = artifact.threshold?.value ?? NaN;
     features = artifact.manifest.features;
+    judge = new AlertTracker(cfg.alerts, threshold, features, artifact.manifest.version, cfg.window.warmupWindows);
     const daemon = new Daemon({
       config: { ...cfg, http: { ...cfg.http, enabled: false } },
       log,
-      source: fileSource(opts.data, cfg.input, 0, cfg.scoring.maxBatch),
+      source: fileSource(opts.data, cfg.input, 0, cfg.scoring.maxBatch, range),
       sink: new NoFlagsSink(),
       deadLetter: deadLetterFor(cfg, log),
       artifact,
@@ -234,16 +296,23 @@ program
     await closeOutput(out);
   });
 
-program
-  .command('run')
-  .addOption(configOption())
-  .description('run the daemon: source -> windows -> model -> alerts -> sink, with /metrics, /healthz, /readyz')
-  .action(async (opts: { config?: string }) => {
-    const cfg = configFrom(opts.config);
+replayRangeOptions(
+  program
+    .command('run')
+    .addOption(configOption())
+    .option('-d, --data <path>', 'replay this CSV/NDJSON file or directory (source.kind file, source.path)')
+    .option('--speed <x>', 'file replay pace: 0 as fast as possible, N = N x real time (source.speed)')
+    .addOption(new Option('--sink <kind>', 'where flags go (sink.kind)').choices(['stdout', 'file', 'kafka']))
+    .option('-o, --out <file>', 'NDJSON flags file (sink.path; implies --sink file)')
+    .option('--port <n>', 'HTTP port for /metrics, /healthz, /readyz (http.port; 0 picks a free one)'),
+)
+  .description('run the daemon: source -> windows -> model -> alerts -> sink, with /metrics, /healthz, /readyz; flags override the config')
+  .action(async (opts: { config?: string } & ReplayFlags) => {
+    const { config: cfg, range } = applyReplayFlags(configFrom(opts.config), opts);
     const log = createLogger(cfg.log.level, cfg.sink.kind === 'stdout');
     const metrics = new Metrics();
     const { sink, deadLetter } = sinksFor(cfg, log, metrics);
-    const daemon = new Daemon({ config: cfg, log, metrics, source: sourceFor(cfg, log, metrics), sink, deadLetter });
+    const daemon = new Daemon({ config: cfg, log, metrics, source: sourceFor(cfg, log, metrics, range), sink, deadLetter });
     handleSignals(daemon, log, cfg.daemon.shutdownDeadlineSeconds * 1000);
     try {
       await daemon.start();
@@ -268,15 +337,16 @@ program
   .option('--steps <n>', 'simulator readings per entity', (v) => Number(v), DEFAULT_DEMO.trainSteps + DEFAULT_DEMO.testSteps)
   .option('--seed <n>', 'simulator seed', (v) => Number(v), DEFAULT_DEMO.seed)
   .option('--now', 'stamp readings with the current time instead of their own (for latency runs)')
+  .option('--timeout <seconds>', 'give up (exit 7) when connecting or one write takes longer', positive('--timeout'), 30)
   .description('write readings to a Kafka topic (key = entity id, value = a JSON reading), from a file or the simulator')
-  .action(async (opts: { config?: string; data?: string; topic?: string; rate: number; entities: number; steps: number; seed: number; now?: boolean }) => {
+  .action(async (opts: { config?: string; data?: string; topic?: string; rate: number; entities: number; steps: number; seed: number; now?: boolean; timeout: number }) => {
     const cfg = configFrom(opts.config);
     const log = createLogger(cfg.log.level, true);
     const topic = opts.topic ?? cfg.source.topics[0] ?? 'seismo.readings';
     const readings = opts.data
       ? [...loadReadings(opts.data, cfg).byEntity.values()].flat().sort((a, b) => a.ts - b.ts)
       : simulate({ seed: opts.seed, entities: opts.entities, periodSeconds: DEFAULT_DEMO.periodSeconds, steps: opts.steps, eventsPerEntity: DEFAULT_DEMO.eventsPerEntity, eventFrom: Math.min(DEFAULT_DEMO.trainSteps, opts.steps), startTs: Date.UTC(2026, 10, 1) }).readings;
-    const result = await produceReadings(createKafka(cfg.kafka, log), topic, readings, { rate: opts.rate, restamp: opts.now === true });
+    const result = await produceReadings(createKafka(cfg.kafka, log), topic, readings, { rate: opts.rate, restamp: opts.now === true, giveUpMs: opts.timeout * 1000, brokers: cfg.kafka.brokers });
     process.stdout.write(`${result.sent} readings -> ${topic} in ${result.seconds.toFixed(2)} s (${Math.round(result.sent / result.seconds)}/s)\n`);
   });
 
@@ -340,6 +410,33 @@ program
     await runEvaluate(cfg, { protocol: opts.protocol, data: opts.data, method: opts.method, seeds: parseSeeds(opts.seeds), report: opts.report, labelColumn: opts.labelColumn, shift: opts.shift, drop, split: parseSplit(opts.split), categories: parseCategories(opts.categories), nabResults: opts.nabResults }, log, process.stdout);
   });
 
+const models = program.command('models').description('inspect model artifacts (reads their JSON files; loads no model)');
+models
+  .command('list')
+  .argument('[root]', 'a directory of artifacts (or one artifact)', '.')
+  .description('one line per artifact under ROOT: version, created, features, lookback, threshold and method, Seismo version')
+  .action((root: string) => {
+    const list = listArtifacts(root);
+    if (list.length === 0) throw new SeismoError('SEISMO_MODEL_MISSING', `no model artifacts in ${root} or its subdirectories`);
+    process.stdout.write(`${formatList(list)}\n`);
+  });
+models
+  .command('inspect')
+  .argument('<dir>', 'artifact directory')
+  .description('version, features, lookback, threshold and method, training data hash and range, training metrics and baselines, created, versions that made it (JSON)')
+  .action((dir: string) => {
+    process.stdout.write(`${JSON.stringify(inspectArtifact(dir), null, 2)}\n`);
+  });
+models
+  .command('diff')
+  .argument('<a>', 'artifact directory')
+  .argument('<b>', 'artifact directory')
+  .description('what differs between two artifacts, one line per field (a -> b); exit 0 either way')
+  .action((a: string, b: string) => {
+    const lines = diffArtifacts(inspectArtifact(a), inspectArtifact(b));
+    process.stdout.write(lines.length === 0 ? 'no differences\n' : `${lines.join('\n')}\n`);
+  });
+
 program
   .command('errors')
   .description('list the error codes, their exit codes and meaning')
@@ -355,4 +452,8 @@ program.parseAsync(process.argv).catch((err: unknown) => {
     process.stderr.write(`seismo: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exitCode = ERROR_CODES.SEISMO_INTERNAL.exitCode;
   }
+  // A failed command must end: if a client library still holds timers or sockets (kafkajs
+  // retrying in the background), exit anyway once the error is printed. Unref'd, so a process
+  // with nothing left pending exits at once.
+  setTimeout(() => process.exit(), 3000).unref();
 });

@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import type { SeismoConfig } from './config/schema.js';
 import { AlertTracker } from './detect/alerts.js';
 import { isSeismoError, SeismoError } from './errors.js';
@@ -9,7 +10,7 @@ import { Metrics, type LifecycleState } from './observability/metrics.js';
 import { Pipeline, type ModelRuntime } from './pipeline/pipeline.js';
 import { AdminServer, adminOptions } from './observability/admin.js';
 import { readTokenFile } from './observability/auth.js';
-import type { Flag, WindowScore } from './pipeline/types.js';
+import type { Flag, WindowScore } from './domain/types.js';
 import { MicroBatcher } from './score/batcher.js';
 import { Scorer } from './score/scorer.js';
 import type { DeadLetterSink, Sink } from './sink/sink.js';
@@ -101,6 +102,18 @@ export class Daemon {
     this.parts.log.info({ state }, `lifecycle ${state}`);
   }
 
+  private modelDir: string | undefined;
+  private modelDirResolved: string | undefined;
+
+  private setModelDir(dir: string): void {
+    this.modelDir = dir;
+    try {
+      this.modelDirResolved = realpathSync(dir);
+    } catch {
+      this.modelDirResolved = undefined;
+    }
+  }
+
   private readinessDetail(): Record<string, unknown> {
     return {
       state: this.state,
@@ -108,7 +121,10 @@ export class Daemon {
       backendRequested: this.backend?.requested,
       ...(this.backend?.fallbackReason ? { backendWarning: `running on the ${this.backend.active} fallback: ${this.backend.fallbackReason}` } : {}),
       model: this.artifact?.manifest.version,
-      modelDir: this.parts.config.artifactDir,
+      // The directory the running model was loaded from (after a hot swap: the one swapped in),
+      // and where it leads when that is a symlink (artifactDir -> models/v7).
+      modelDir: this.modelDir,
+      ...(this.modelDirResolved !== undefined && this.modelDirResolved !== this.modelDir ? { modelDirResolved: this.modelDirResolved } : {}),
     };
   }
 
@@ -126,6 +142,7 @@ export class Daemon {
     this.metrics.liveTensorsProbe = liveTensors;
 
     this.artifact = this.parts.artifact ?? (await loadArtifact(config.artifactDir, { features: config.features, lookback: config.window.lookback }));
+    this.setModelDir(this.parts.artifact ? '(in memory)' : config.artifactDir);
     const model = this.runtimeOf(this.artifact, config.artifactDir);
     this.model = model;
     this.exportModel(this.artifact, model.scorer);
@@ -255,6 +272,7 @@ export class Daemon {
       pipeline.swapModel(runtime);
       this.model = runtime;
       this.artifact = next;
+      this.setModelDir(dir);
       this.exportModel(next, runtime.scorer);
       this.metrics.modelReloads.inc({ result: 'ok' });
       log.info({ model: next.manifest.version, previous: current.manifest.version, dir }, 'model hot-swapped');

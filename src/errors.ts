@@ -1,6 +1,6 @@
 /**
  * One error type for everything Seismo reports on purpose. The code is the stable contract
- * (documented in the README, checked by a test); the message is for humans.
+ * (documented in docs/operations.md, checked by a test); the message is for humans.
  */
 export const ERROR_CODES = {
   SEISMO_CONFIG_INVALID: { exitCode: 2, retriable: false, doc: 'The config file or an environment override failed validation; every problem is listed with file:line:column and field path.' },

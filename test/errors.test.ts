@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { ERROR_CODES, SeismoError } from '../src/errors.js';
 
 describe('error catalogue', () => {
-  it('the README documents every error code', () => {
-    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  it('docs/operations.md documents every error code', () => {
+    const readme = readFileSync(new URL('../docs/operations.md', import.meta.url), 'utf8');
     expect(Object.keys(ERROR_CODES).filter((code) => !readme.includes(code))).toEqual([]);
   });
 

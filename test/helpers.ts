@@ -1,6 +1,6 @@
 import { parseConfig } from '../src/config/load.js';
 import type { SeismoConfig } from '../src/config/schema.js';
-import type { Reading } from '../src/pipeline/types.js';
+import type { Reading } from '../src/domain/types.js';
 import type { LoadedReadings } from '../src/jobs/data.js';
 import { simulate } from '../src/simulate/simulator.js';
 import type { RecordProcessor, SourceRecord } from '../src/source/source.js';

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# kafkajs 2.2.4 <-> running broker interop probe (see KAFKA.md). Needs node, npm, kcat.
+# kafkajs 2.2.4 <-> running broker interop probe (see docs/KAFKA.md). Needs node, npm, kcat.
 # Usage: scripts/kafka/probe.sh [BOOTSTRAP]   (default: address from start.sh, else 127.0.0.1:9092)
 #   env: PROBE_DIR (scratch dir, default /tmp/kafka-probe), KAFKAJS_VERSION (default 2.2.4)
 set -euo pipefail

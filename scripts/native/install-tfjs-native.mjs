@@ -2,7 +2,7 @@
 // Builds @tensorflow/tfjs-node's native addon from source against the
 // TensorFlow shared libraries and C headers shipped in the tensorflow-cpu
 // wheel on PyPI, instead of the prebuilt download that tfjs-node's own
-// installer tries (and which this network cannot reach). See NATIVE.md.
+// installer tries (and which this network cannot reach). See docs/NATIVE.md.
 //
 // Usage: node scripts/native/install-tfjs-native.mjs [--root DIR] [--force] [--check]
 //   --root DIR  project root holding node_modules (default: two levels above this file)
@@ -40,7 +40,7 @@ function log(msg) {
 function fail(msg, detail) {
   console.error(`${TAG} ERROR: ${msg}`);
   if (detail) console.error(String(detail).trimEnd());
-  console.error(`${TAG} See NATIVE.md. Set SEISMO_SKIP_TFJS_NATIVE=1 to skip this step.`);
+  console.error(`${TAG} See docs/NATIVE.md. Set SEISMO_SKIP_TFJS_NATIVE=1 to skip this step.`);
   process.exit(1);
 }
 

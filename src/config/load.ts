@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node as YamlNode, type Pair } from 'yaml';
 import type { ZodIssue } from 'zod';
 import { SeismoError } from '../errors.js';
+import { crossFieldProblems } from './rules.js';
 import { configSchema, envName, listConfigFields, type SeismoConfig } from './schema.js';
+import { suggestKey } from './suggest.js';
 
 export interface ConfigProblem {
   /** `file:line:column`, or `env SEISMO_X` for an override. */
@@ -13,7 +15,7 @@ export interface ConfigProblem {
 }
 
 export function formatProblems(problems: ConfigProblem[]): string {
-  return problems.map((p) => `${p.where}: ${p.path || '(root)'}: ${p.message}`).join('\n');
+  return problems.map((p) => (p.path === '' && p.message.startsWith('YAML: ') ? `${p.where}: ${p.message}` : `${p.where}: ${p.path || '(root)'}: ${p.message}`)).join('\n');
 }
 
 function dotted(path: (string | number)[]): string {
@@ -21,8 +23,10 @@ function dotted(path: (string | number)[]): string {
 }
 
 /**
- * Reads a YAML config, applies SEISMO_* overrides from `env`, validates, and either returns the
- * config or throws SEISMO_CONFIG_INVALID listing every problem at once with its position.
+ * Reads a YAML config, applies SEISMO_* overrides from `env`, validates (fields, then the rules
+ * across fields), and either returns the config or throws listing every problem at once with
+ * its position: SEISMO_CONFIG_UNREADABLE when the YAML itself is broken (with the schema
+ * problems of what could still be read), SEISMO_CONFIG_INVALID otherwise.
  */
 export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): SeismoConfig {
   let text = '';
@@ -45,17 +49,28 @@ export function parseConfig(text: string, fileName: string, env: NodeJS.ProcessE
     return `${fileName}:${line}:${col}`;
   };
 
-  const syntax = doc.errors.map((e) => ({ where: at(e.pos[0]), path: '', message: e.message.split('\n')[0] ?? e.message }));
-  if (syntax.length > 0) {
-    throw new SeismoError('SEISMO_CONFIG_INVALID', `invalid config:\n${formatProblems(syntax)}`);
+  const syntax = doc.errors.map((e) => ({ where: at(e.pos[0]), path: '', message: `YAML: ${e.message.split('\n')[0] ?? e.message}` }));
+  // The yaml parser recovers from most syntax errors with a partial document: validate what it
+  // could read too, so one stray bracket does not hide every other problem of the file.
+  let raw: unknown = {};
+  try {
+    raw = doc.toJS() ?? {};
+  } catch {
+    raw = {};
   }
-
-  const raw: unknown = doc.toJS() ?? {};
   const { value, problems: envProblems, fromEnv } = applyEnvOverrides(raw, env);
   const result = configSchema.safeParse(value);
   const problems = [...envProblems];
   if (!result.success) {
-    for (const issue of result.error.issues) problems.push(describeIssue(issue, doc, at, fromEnv));
+    for (const issue of result.error.issues) problems.push(...describeIssue(issue, doc, at, fromEnv));
+  } else {
+    for (const rule of crossFieldProblems(result.data as SeismoConfig)) {
+      problems.push(...describeIssue({ code: 'custom', path: rule.path, message: rule.message }, doc, at, fromEnv));
+    }
+  }
+  if (syntax.length > 0) {
+    const all = [...syntax, ...problems];
+    throw new SeismoError('SEISMO_CONFIG_UNREADABLE', `config is not valid YAML (${all.length} problem${all.length > 1 ? 's' : ''}${problems.length > 0 ? ', the ones after the YAML errors found in what could still be read' : ''}):\n${formatProblems(all)}`);
   }
   if (problems.length > 0) {
     throw new SeismoError('SEISMO_CONFIG_INVALID', `invalid config (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n${formatProblems(problems)}`);
@@ -63,15 +78,22 @@ export function parseConfig(text: string, fileName: string, env: NodeJS.ProcessE
   return result.data as SeismoConfig;
 }
 
-function describeIssue(issue: ZodIssue, doc: Document, at: (offset: number | undefined) => string, fromEnv: Map<string, string>): ConfigProblem {
+function describeIssue(issue: ZodIssue, doc: Document, at: (offset: number | undefined) => string, fromEnv: Map<string, string>): ConfigProblem[] {
   if (issue.code === 'unrecognized_keys') {
-    // Point at the offending key itself, not at its parent object.
+    // One problem per key, pointing at the key itself (not its parent object), with the key it
+    // probably meant.
     const parent = doc.getIn(issue.path, true) as YamlNode | undefined;
-    const key = issue.keys[0] ?? '';
-    const pair = isMap(parent) ? (parent.items as Pair[]).find((p) => isScalar(p.key) && p.key.value === key) : undefined;
-    const offset = pair && isScalar(pair.key) ? pair.key.range?.[0] : parent?.range?.[0];
-    return { where: at(offset), path: dotted([...issue.path, key]), message: `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}` };
+    return issue.keys.map((key) => {
+      const pair = isMap(parent) ? (parent.items as Pair[]).find((p) => isScalar(p.key) && p.key.value === key) : undefined;
+      const offset = pair && isScalar(pair.key) ? pair.key.range?.[0] : parent?.range?.[0];
+      const suggestion = suggestKey(issue.path, key);
+      return { where: at(offset), path: dotted([...issue.path, key]), message: `unknown key "${key}"${suggestion ? ` (did you mean ${suggestion}?)` : ''}` };
+    });
   }
+  return [describeAt(issue, doc, at, fromEnv)];
+}
+
+function describeAt(issue: ZodIssue, doc: Document, at: (offset: number | undefined) => string, fromEnv: Map<string, string>): ConfigProblem {
   const envVar = fromEnv.get(dotted(issue.path.filter((p): p is string => typeof p === 'string')));
   if (envVar !== undefined) return { where: `env ${envVar}`, path: dotted(issue.path), message: issue.message };
   // Walk up to the nearest node that exists in the file (a missing key points at its parent).

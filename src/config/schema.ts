@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import { timestampFormatProblem, timezoneProblem } from '../source/timestamp-format.js';
 
 /**
  * The single source of Seismo's configuration: types, defaults and field docs live here.
- * The README's config reference and config/seismo.example.yaml are checked against it by tests.
+ * The config reference (docs/configuration.md) and config/seismo.example.yaml are checked against it by tests.
  * Every object is strict, so a misspelt key is an error rather than a silently ignored line.
  */
 
@@ -14,8 +15,26 @@ const inputSchema = z
       .describe('How records are encoded: `json` (one DESIGN.md reading per line or message), `skab` (`;`-separated SKAB CSV with a `datetime` column), `csv` (generic CSV, columns below).'),
     delimiter: z.string().length(1).default(',').describe('Column separator for `csv` (SKAB always uses `;`).'),
     timestampColumn: z.string().min(1).default('datetime').describe('CSV column holding the timestamp (ISO 8601 or epoch milliseconds).'),
+    timestampFormat: z
+      .string()
+      .min(1)
+      .superRefine((f, ctx) => {
+        const problem = timestampFormatProblem(f);
+        if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+      })
+      .optional()
+      .describe('CSV timestamps in another layout than ISO 8601 or epoch ms, e.g. `M/D/YY H:mm` for `5/1/99 0:00` (tokens YYYY, YY (00-49: 2000s), M, MM, D, DD, H, HH, m, mm, s, ss, SSS; other characters literal). Rows that do not fit are poison (`invalid_timestamp`); nothing is guessed.'),
+    timezone: z
+      .string()
+      .min(1)
+      .superRefine((zone, ctx) => {
+        const problem = timezoneProblem(zone);
+        if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+      })
+      .default('UTC')
+      .describe('Zone of CSV timestamps that carry none (`2014-07-01 00:00:00`, or any `timestampFormat`): `UTC`, an offset such as `+02:00`, or an IANA name such as `America/New_York` (DST handled; an ambiguous hour reads as the earlier one). Timestamps with a zone or Z keep theirs.'),
     entityColumn: z.string().min(1).optional().describe('CSV column holding the entity id; without it every row belongs to `entity`.'),
-    entity: z.string().min(1).default('default').describe('Entity id for CSV rows when there is no entity column (default: the file name without extension).'),
+    entity: z.string().min(1).default('default').describe('Entity id for CSV rows when there is no entity column (default: the file name without extension; in a replayed directory, its path relative to that directory, so `valve1/0.csv` and `valve2/0.csv` are the entities `valve1/0` and `valve2/0`).'),
     ignoreColumns: z.array(z.string()).default(['anomaly', 'changepoint']).describe('CSV columns that are neither timestamp, entity nor feature (e.g. labels).'),
     entities: z.array(z.string().min(1)).optional().describe('If set, the only entity ids accepted; readings of any other entity are poison (`unknown_entity`).'),
     maxMessageBytes: z.number().int().positive().default(65536).describe('Records larger than this are poison (`oversized`).'),

@@ -3,7 +3,7 @@ import { Daemon } from '../daemon.js';
 import { chooseBackend } from '../model/backend.js';
 import type { Logger } from '../observability/logger.js';
 import { trainingProgress } from '../observability/progress.js';
-import type { Flag, Reading } from '../pipeline/types.js';
+import type { Flag, Reading } from '../domain/types.js';
 import { simulate, type EventKind, type InjectedEvent } from '../simulate/simulator.js';
 import { LogDeadLetterSink } from '../sink/stream-sink.js';
 import type { Sink } from '../sink/sink.js';

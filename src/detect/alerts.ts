@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AlertsConfig } from '../config/schema.js';
-import type { FeatureContribution, Flag, FlagState, WindowScore } from '../pipeline/types.js';
+import type { FeatureContribution, Flag, FlagState, WindowScore } from '../domain/types.js';
 
 interface EntityAlert {
   /** Bit history of the last openN windows: above threshold or not. */
@@ -77,12 +77,28 @@ export class AlertTracker {
   }
 
   /**
+   * The score the state machine judges for this window (smoothed over the entity's last
+   * windows when alerts.smoothWindows > 1), recorded in the history as observe() would; undefined
+   * for a warm-up window, which is not judged. For `seismo score`, so its `above` says what
+   * `seismo run` decides about the same window. Use a tracker of its own: it does not judge.
+   */
+  judgedScore(scored: WindowScore): number | undefined {
+    if (this.inWarmup(scored)) return undefined;
+    const raw = finite(scored);
+    return this.cfg.smoothWindows > 1 ? this.smooth(raw) : raw.score;
+  }
+
+  /**
    * Feeds one scored window; returns the flag it causes, if any. With `smoothWindows` > 1 the
    * state machine judges the mean score of the entity's last smoothWindows windows (fewer
    * right after its window ring started), so a sustained small excess adds up while one noisy
    * window is diluted; flags report that smoothed score.
    */
   observe(scored: WindowScore): Flag | undefined {
+    // An open alert survives a gap in the entity's data (or an out-of-order reset): the window
+    // ring and the score history start over, warm-up windows are not judged, and the episode
+    // resolves only on resolveAfter calm windows after it. A gap is not evidence that the fault
+    // ended; resolving on it would page again when the data resumes (README, Flags).
     if (this.inWarmup(scored)) return undefined;
     const raw = finite(scored);
     const thr = this.thresholdFor(raw.entity);
@@ -250,6 +266,10 @@ export class AlertTracker {
     const id = createHash('sha256').update(`${s.entity}|${st.openedAt}|${state}|${st.updates}|${this.modelVersion}`).digest('hex').slice(0, 32);
     return {
       id,
+      // One per episode, shared by its open, updates and resolve, also across a model hot swap
+      // (the episode carries on) and stable across replays.
+      episodeId: createHash('sha256').update(`${s.entity}|${st.openedAt}`).digest('hex').slice(0, 16),
+      openedAt: new Date(st.openedAt).toISOString(),
       entity: s.entity,
       state,
       windowStart: new Date(s.startTs).toISOString(),

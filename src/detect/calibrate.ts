@@ -5,15 +5,38 @@ import { potThreshold } from './pot.js';
 import { quantileThreshold } from './threshold.js';
 
 /**
- * The threshold of `threshold.method` on errors of held-out normal windows, divided by
- * `threshold.sensitivity` so operators have one knob whatever the method.
+ * Fewest excesses over the initial level that a POT tail is fitted on. With 2-5 peaks the
+ * maximum-likelihood shape sits at its bound and the threshold is an artefact of the fit.
+ */
+export const MIN_POT_PEAKS = 10;
+
+/**
+ * The threshold of `threshold.method` on errors of held-out normal window errors, divided by
+ * `threshold.sensitivity` so operators have one knob whatever the method. What a user should
+ * know about it goes in `notes` (logged by train and calibrate): POT with too few peaks falls
+ * back to the quantile method; a threshold below the mean normal error (a large sensitivity)
+ * is kept but called out, since most normal windows then exceed it.
  */
 export function calibrateThreshold(errors: ArrayLike<number>, cfg: ThresholdConfig): ThresholdState {
+  const threshold = byMethod(errors, cfg);
+  const { mean } = meanAndStd(errors);
+  if (threshold.value < mean) {
+    const note = `threshold ${threshold.value.toPrecision(4)} is below the mean held-out normal error ${mean.toPrecision(4)} (threshold.sensitivity ${cfg.sensitivity}): most normal windows will exceed it`;
+    threshold.notes = [...(threshold.notes ?? []), note];
+  }
+  return threshold;
+}
+
+function byMethod(errors: ArrayLike<number>, cfg: ThresholdConfig): ThresholdState {
   const q = quantileThreshold(errors, cfg.quantile, cfg.multiplier);
   const sensitivity = cfg.sensitivity;
   if (cfg.method === 'pot') {
     const pot = potThreshold(errors, cfg.potInitialQuantile, cfg.potRisk);
-    return { ...q, method: 'pot', value: pot.value / sensitivity, sensitivity, pot: { initial: pot.initial, peaks: pot.peaks, xi: pot.xi, sigma: pot.sigma, risk: cfg.potRisk } };
+    if (pot.peaks >= MIN_POT_PEAKS) {
+      return { ...q, method: 'pot', value: pot.value / sensitivity, sensitivity, pot: { initial: pot.initial, peaks: pot.peaks, xi: pot.xi, sigma: pot.sigma, risk: cfg.potRisk } };
+    }
+    const note = `threshold.method pot: only ${pot.peaks} of ${errors.length} held-out errors lie above the potInitialQuantile ${cfg.potInitialQuantile} (need ${MIN_POT_PEAKS} to fit a tail); the quantile method was used instead (more calibration data or a lower potInitialQuantile gives more peaks)`;
+    return { ...q, value: q.value / sensitivity, sensitivity, notes: [note] };
   }
   if (cfg.method === 'stddev') {
     const { mean, std } = meanAndStd(errors);

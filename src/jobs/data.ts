@@ -1,8 +1,8 @@
 import type { SeismoConfig } from '../config/schema.js';
 import { SeismoError } from '../errors.js';
-import type { PoisonRecord, Reading } from '../pipeline/types.js';
+import type { PoisonRecord, Reading } from '../domain/types.js';
 import { recordToReading } from '../source/source.js';
-import { dataFiles, readRecords } from '../source/replay.js';
+import { readRecords, replayFiles } from '../source/replay.js';
 import { parseCsv } from '../source/csv.js';
 import type { WindowSet } from '../model/train.js';
 import { chooseRelativeFeatures } from '../window/relative.js';
@@ -26,8 +26,8 @@ export function loadReadings(path: string, cfg: SeismoConfig, maxRowsPerEntity?:
   const byEntity = new Map<string, Reading[]>();
   const poison: PoisonRecord[] = [];
   const seen: string[] = [];
-  for (const file of dataFiles(path)) {
-    for (const record of readRecords(file, cfg.input)) {
+  for (const { file, entity } of replayFiles(path)) {
+    for (const record of readRecords(file, cfg.input, entity)) {
       const decoded = recordToReading(record, cfg.input.maxMessageBytes);
       if (!decoded.ok) {
         poison.push(decoded.poison);

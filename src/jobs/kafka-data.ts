@@ -1,7 +1,7 @@
 import type { Kafka } from 'kafkajs';
 import type { SeismoConfig } from '../config/schema.js';
 import { SeismoError } from '../errors.js';
-import type { Flag, Reading } from '../pipeline/types.js';
+import type { Flag, Reading } from '../domain/types.js';
 import { readTopicRange, type TimeRange } from '../kafka/topic-range.js';
 import { decodeReading } from '../source/decode.js';
 import type { Intervals, LoadedReadings } from './data.js';

@@ -9,6 +9,7 @@ import { activeBackend } from '../model/backend.js';
 import { concatWindowSets, fitScaler, loadReadings, readingsOutside, windowize, windowsOutside, type Intervals, type LoadedReadings } from './data.js';
 import type * as tf from '@tensorflow/tfjs';
 import { calibrateOutOfSample, wantsOutOfSample } from './oos-calibrate.js';
+import { constantBaselineLoss, softwareVersions, windowMeanBaselineLoss } from '../model/provenance.js';
 
 /**
  * Below these counts a model or a threshold is noise: training refuses rather than ship it.
@@ -93,20 +94,42 @@ export async function trainFromData(cfg: SeismoConfig, data: LoadedReadings, onE
         configHash: configHash(cfg, scaler.features),
         dataHash,
         backend: activeBackend()?.active ?? 'unknown',
-        training: metrics,
-        architecture: {
-          kind: cfg.model.kind,
-          encoderUnits: cfg.model.encoderUnits,
-          bottleneck: cfg.model.bottleneck,
-          activation: cfg.model.activation,
-          recurrentActivation: cfg.model.recurrentActivation,
-        },
+        // Trivial reconstructions of the held-out windows, for judging what training achieved:
+        // every value as the training mean (a model not below this learned nothing; `seismo
+        // train` refuses to save it without --force), and each window as its own mean.
+        training: { ...metrics, baselines: { constant: constantBaselineLoss(validation), windowMean: windowMeanBaselineLoss(validation) } },
+        architecture: architectureOf(cfg.model),
+        software: softwareVersions(),
+        trainingData: dataRange(data),
       },
     },
     constantFeatures,
     validation,
     data,
   };
+}
+
+/** What the model was trained on: entities, readings and their time range (for `seismo models inspect`). */
+function dataRange(data: LoadedReadings): { entities: number; readings: number; from: string; to: string } | undefined {
+  let from = Infinity;
+  let to = -Infinity;
+  let readings = 0;
+  for (const list of data.byEntity.values()) {
+    for (const r of list) {
+      readings++;
+      if (r.ts < from) from = r.ts;
+      if (r.ts > to) to = r.ts;
+    }
+  }
+  if (readings === 0) return undefined;
+  return { entities: data.byEntity.size, readings, from: new Date(from).toISOString(), to: new Date(to).toISOString() };
+}
+
+/** The architecture fields that apply to the model kind (conv1d has no LSTM activations or bottleneck). */
+function architectureOf(m: SeismoConfig['model']): Record<string, unknown> {
+  if (m.kind === 'conv1d') return { kind: m.kind, encoderUnits: m.encoderUnits };
+  if (m.kind === 'seq2seq') return { kind: m.kind, encoderUnits: m.encoderUnits, activation: m.activation, recurrentActivation: m.recurrentActivation };
+  return { kind: m.kind, encoderUnits: m.encoderUnits, bottleneck: m.bottleneck, activation: m.activation, recurrentActivation: m.recurrentActivation };
 }
 
 /** Features whose scaled value spans (practically) nothing over every window of `set`. */

@@ -3,21 +3,18 @@ import { Kafka, logLevel, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { KafkaConfig } from '../config/schema.js';
 import { SeismoError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
+import { kafkaLineLevel } from './log-levels.js';
 
-const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
-  [logLevel.ERROR]: 'error',
-  [logLevel.WARN]: 'warn',
-  [logLevel.INFO]: 'info',
-  [logLevel.DEBUG]: 'debug',
-};
-
-/** kafkajs logs through our pino logger (child `kafka`), so its lines are JSON and redacted like ours. */
+/**
+ * kafkajs logs through our pino logger (child `kafka`), so its lines are JSON and redacted like
+ * ours; conditions it retries by itself are logged below error level (see log-levels.ts).
+ */
 function kafkaLogCreator(log: Logger) {
   const child = log.child({ component: 'kafka' });
   return () =>
     ({ level, log: entry }: LogEntry) => {
       const { message, timestamp: _ts, logger: _name, ...extra } = entry as LogEntry['log'] & { logger?: string };
-      child[LEVELS[level] ?? 'info'](extra, message);
+      child[kafkaLineLevel(level, message, (extra as { error?: unknown }).error)](extra, message);
     };
 }
 

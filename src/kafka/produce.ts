@@ -1,5 +1,6 @@
 import { CompressionTypes, type Kafka, type Message } from 'kafkajs';
-import type { Reading } from '../pipeline/types.js';
+import { SeismoError } from '../errors.js';
+import type { Reading } from '../domain/types.js';
 
 export interface ProduceOptions {
   /** Readings per second; 0 = as fast as the broker takes them. */
@@ -8,6 +9,26 @@ export interface ProduceOptions {
   restamp: boolean;
   /** Messages per produce request. */
   chunk?: number;
+  /**
+   * Give up when connecting, or any one produce request, takes longer than this (ms): a load
+   * tool pointed at the wrong broker must fail with a clear error, not retry for minutes.
+   */
+  giveUpMs?: number;
+  /** Named in the error when giving up (the configured bootstrap brokers). */
+  brokers?: string[];
+}
+
+/** Rejects with `error()` when `work` has not settled within `ms`; the timer never outlives it. */
+async function within<T>(work: Promise<T>, ms: number, error: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(error()), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The DESIGN.md message: key = entity id, value = the JSON reading. */
@@ -22,7 +43,17 @@ export function readingMessage(r: Reading, ts = r.ts): Message {
 export async function produceReadings(kafka: Kafka, topic: string, readings: Reading[], opts: ProduceOptions): Promise<{ sent: number; seconds: number }> {
   // Idempotent with one request in flight: retries cannot reorder an entity's readings.
   const producer = kafka.producer({ allowAutoTopicCreation: true, idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
+  const giveUpMs = opts.giveUpMs ?? 30_000;
+  const where = opts.brokers ? ` (brokers ${opts.brokers.join(', ')})` : '';
+  const bounded = <T>(work: Promise<T>, what: string) =>
+    within(work, giveUpMs, () => new SeismoError('SEISMO_SINK_FAILED', `${what} did not succeed within ${giveUpMs / 1000} s${where}; is the broker running and kafka.brokers right?`, { retriable: false }));
+  try {
+    await bounded(producer.connect(), 'connecting to Kafka');
+  } catch (err) {
+    // kafkajs keeps retrying in the background; stop it (bounded too) so the process can exit.
+    await within(producer.disconnect(), 2000, () => new Error('disconnect timed out')).catch(() => {});
+    throw err instanceof SeismoError ? err : new SeismoError('SEISMO_SINK_FAILED', `connecting to Kafka failed${where}: ${(err as Error).message}`, { cause: err, retriable: false });
+  }
   const chunk = opts.chunk ?? (opts.rate > 0 ? Math.max(1, Math.min(500, Math.round(opts.rate / 100))) : 1000);
   const started = performance.now();
   try {
@@ -34,10 +65,10 @@ export async function produceReadings(kafka: Kafka, topic: string, readings: Rea
       }
       const now = Date.now();
       const messages = readings.slice(from, from + chunk).map((r) => readingMessage(r, opts.restamp ? now : r.ts));
-      await producer.send({ topic, acks: -1, compression: CompressionTypes.None, messages });
+      await bounded(producer.send({ topic, acks: -1, compression: CompressionTypes.None, messages }), `writing to ${topic}`);
     }
   } finally {
-    await producer.disconnect();
+    await within(producer.disconnect(), 2000, () => new Error('disconnect timed out')).catch(() => {});
   }
   return { sent: readings.length, seconds: (performance.now() - started) / 1000 };
 }

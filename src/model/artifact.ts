@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { SeismoError } from '../errors.js';
 import type { ScalerState } from '../window/scaler.js';
 import type { TrainingMetrics } from './train.js';
+import type { Software } from './provenance.js';
 import { checkManifest, checkModelShapes, checkModelJson, checkWeightBytes, checkScaler, checkThreshold, readArtifactJson, type ModelJson } from './artifact-check.js';
 // Registers the seq2seq variant's custom layers, so its artifacts load wherever artifacts load.
 import './seq2seq.js';
@@ -25,6 +26,8 @@ export interface ThresholdState {
   stddev?: { mean: number; std: number; sigmas: number };
   /** `pot`: the fitted tail (initial level, peaks above it, GPD shape and scale, risk). */
   pot?: { initial: number; peaks: number; xi: number; sigma: number; risk: number };
+  /** What calibration wants the user to know (a method fallback, a threshold below the mean normal error). */
+  notes?: string[];
 }
 
 export interface Manifest {
@@ -37,8 +40,14 @@ export interface Manifest {
   configHash: string;
   dataHash: string;
   backend: string;
-  training: TrainingMetrics;
+  training: TrainingMetrics & { baselines?: { constant: number; windowMean: number } };
   architecture: unknown;
+  /** Versions that made the artifact (absent in artifacts made before they were recorded). */
+  software?: Software;
+  /** The training readings: entities, count and time range (absent in older artifacts). */
+  trainingData?: { entities: number; readings: number; from: string; to: string } | undefined;
+  /** SHA-256 of weights.bin, written by saveArtifact (absent in older artifacts). */
+  weightsSha256?: string;
 }
 
 export interface Artifact {
@@ -61,17 +70,20 @@ export async function saveArtifact(dir: string, artifact: Artifact): Promise<voi
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
+  let weightsSha256: string | undefined;
   await artifact.model.save(
     tf.io.withSaveHandler(async (art) => {
       const weightData = art.weightData instanceof ArrayBuffer ? art.weightData : tf.io.concatenateArrayBuffers(art.weightData ?? []);
-      writeFileSync(join(tmp, 'weights.bin'), new Uint8Array(weightData));
+      const bytes = new Uint8Array(weightData);
+      writeFileSync(join(tmp, 'weights.bin'), bytes);
+      weightsSha256 = sha256(bytes);
       writeFileSync(join(tmp, 'model.json'), JSON.stringify({ format: 'layers-model', modelTopology: art.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: art.weightSpecs }] }));
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),
   );
   writeFileSync(join(tmp, 'scaler.json'), JSON.stringify(artifact.scaler, null, 2));
   if (artifact.threshold) writeFileSync(join(tmp, 'threshold.json'), JSON.stringify(artifact.threshold, null, 2));
-  writeFileSync(join(tmp, 'manifest.json'), JSON.stringify(artifact.manifest, null, 2));
+  writeFileSync(join(tmp, 'manifest.json'), JSON.stringify({ ...artifact.manifest, ...(weightsSha256 ? { weightsSha256 } : {}) }, null, 2));
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, '..'), { recursive: true });
   renameSync(tmp, dir);
@@ -117,6 +129,9 @@ export async function loadArtifact(dir: string, expect: Expectations = {}): Prom
   if (!existsSync(weightsPath)) throw new SeismoError('SEISMO_MODEL_MISSING', `model artifact ${dir} is incomplete: ${weightsPath} is missing`);
   const weights = readFileSync(weightsPath);
   checkWeightBytes(dir, modelJson, weights.byteLength);
+  if (manifest.weightsSha256 !== undefined && sha256(weights) !== manifest.weightsSha256) {
+    throw new SeismoError('SEISMO_MODEL_INVALID', `model artifact ${dir}: ${weightsPath} does not match the SHA-256 recorded in manifest.json (weightsSha256): the weights were changed or corrupted after training`);
+  }
   let model: tf.LayersModel;
   try {
     model = await tf.loadLayersModel(

@@ -13,6 +13,8 @@ export function createLogger(level: string, toStderr = false): Logger {
       base: { service: 'seismo' },
       redact: { paths: ['password', '*.password', '*.*.password', 'sasl', '*.sasl', '*.*.sasl', 'ssl.key', '*.ssl.key', 'token', '*.token', '*.*.token'], censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
+      // Level names ("warn"), not pino's numbers (40): logs are read by people and grepped.
+      formatters: { level: (label) => ({ level: label }) },
     },
     pino.destination({ fd: toStderr ? 2 : 1, sync: true }),
   );

@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { POISON_REASONS } from '../pipeline/types.js';
+import { POISON_REASONS } from '../domain/types.js';
 
 export const LIFECYCLE_STATES = ['created', 'starting', 'ready', 'draining', 'stopped'] as const;
 export type LifecycleState = (typeof LIFECYCLE_STATES)[number];

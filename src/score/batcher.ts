@@ -1,4 +1,4 @@
-import type { Window, WindowScore } from '../pipeline/types.js';
+import type { Window, WindowScore } from '../domain/types.js';
 
 export interface BatchScorer {
   score(windows: Window[]): WindowScore[];

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Window, WindowScore } from '../pipeline/types.js';
+import type { Window, WindowScore } from '../domain/types.js';
 import { FusedLstmForward } from './fused-lstm.js';
 import { BlockLstmForward } from './native-lstm.js';
 

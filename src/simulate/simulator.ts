@@ -1,5 +1,5 @@
 import { gaussian, mulberry32, type Rng } from '../random.js';
-import type { Reading } from '../pipeline/types.js';
+import type { Reading } from '../domain/types.js';
 
 /**
  * A seeded synthetic pump fleet: every channel is driven by a shared load (daily cycle, a

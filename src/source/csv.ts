@@ -4,6 +4,8 @@ import { SeismoError } from '../errors.js';
 import type { InputConfig } from '../config/schema.js';
 import type { PoisonRecord, Reading } from '../pipeline/types.js';
 import { parseTimestamp, timestampProblem } from './decode.js';
+import { delimiterHint } from './csv-hints.js';
+import { timestampParser } from './timestamp-format.js';
 
 /**
  * A plain decimal number: optional sign, digits with an optional fraction, optional exponent.
@@ -40,7 +42,7 @@ export function parseCsv(text: string, source: string, input: InputConfig): Pars
   const lines = text.split(/\r?\n/);
   const header = (lines[0] ?? '').split(delimiter).map((h) => h.trim());
   const tsIndex = header.indexOf(timestampColumn);
-  if (tsIndex < 0) throw new SeismoError('SEISMO_INPUT_INVALID', `${source}:1: no timestamp column "${timestampColumn}" in header [${header.join(', ')}]`);
+  if (tsIndex < 0) throw new SeismoError('SEISMO_INPUT_INVALID', `${source}:1: no timestamp column "${timestampColumn}" in header [${header.join(', ')}]${delimiterHint(lines[0] ?? '', delimiter)}`);
   const entityIndex = input.entityColumn === undefined ? -1 : header.indexOf(input.entityColumn);
   if (input.entityColumn !== undefined && entityIndex < 0) throw new SeismoError('SEISMO_INPUT_INVALID', `${source}:1: no entity column "${input.entityColumn}" in header`);
   const labelColumns = new Set(input.ignoreColumns);
@@ -53,6 +55,7 @@ export function parseCsv(text: string, source: string, input: InputConfig): Pars
   if (featureIdx.length === 0) throw new SeismoError('SEISMO_INPUT_INVALID', `${source}:1: no feature columns in header`);
   const defaultEntity = input.entity === 'default' ? basename(source, extname(source)) : input.entity;
 
+  const parseTs = timestampParser(input.timestampFormat, input.timezone, parseTimestamp);
   const out: ParsedRows = { readings: [], poison: [], features: featureIdx.map((i) => header[i] as string), labels: [] };
   for (let n = 1; n < lines.length; n++) {
     const line = lines[n] as string;
@@ -63,9 +66,11 @@ export function parseCsv(text: string, source: string, input: InputConfig): Pars
       out.poison.push({ reason: 'bad_row', detail: `expected ${header.length} columns, got ${cells.length}`, position, raw: line });
       continue;
     }
-    const ts = parseTimestamp(cells[tsIndex] as string);
+    const ts = parseTs(cells[tsIndex] as string);
     if (!Number.isFinite(ts)) {
-      out.poison.push({ reason: 'invalid_timestamp', detail: `column "${timestampColumn}": ${timestampProblem(cells[tsIndex] as string)}`, position, raw: line });
+      const cell = cells[tsIndex] as string;
+      const detail = input.timestampFormat === undefined ? `column "${timestampColumn}": ${timestampProblem(cell)} (set input.timestampFormat for other layouts)` : `cannot parse timestamp "${cell}" as ${input.timestampFormat}`;
+      out.poison.push({ reason: 'invalid_timestamp', detail, position, raw: line });
       continue;
     }
     const values: Record<string, number> = {};

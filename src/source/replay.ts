@@ -1,11 +1,11 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { basename, extname, join, relative, sep } from 'node:path';
 import type { InputConfig } from '../config/schema.js';
 import { SeismoError } from '../errors.js';
 import { parseCsv } from './csv.js';
 import { parseTimestamp } from './decode.js';
 import type { RecordProcessor, Source, SourceRecord } from './source.js';
-import type { Reading } from '../pipeline/types.js';
+import type { Reading } from '../domain/types.js';
 
 /** Lists the data files of a path: the file itself, or a directory's .csv/.ndjson/.jsonl files, sorted. */
 export function dataFiles(path: string): string[] {
@@ -24,8 +24,27 @@ export function dataFiles(path: string): string[] {
   return files;
 }
 
-/** Reads one file into source records: NDJSON lines stay raw (the decoder judges them), CSV rows are parsed here. */
-export function readRecords(file: string, input: InputConfig): SourceRecord[] {
+/**
+ * The entity id of a CSV file's rows when neither an entity column nor `input.entity` names
+ * one: the file's path relative to the replayed directory, without extension ("valve1/0" and
+ * "valve2/0" for two files both called 0.csv, which would otherwise merge into one entity), or
+ * its name without extension when a single file is replayed.
+ */
+export function fileEntity(root: string, file: string): string {
+  const rel = file === root ? basename(file) : relative(root, file);
+  return rel.slice(0, rel.length - extname(rel).length).split(sep).join('/');
+}
+
+/** The data files of a path, each with the entity id its CSV rows get by default (fileEntity). */
+export function replayFiles(path: string): { file: string; entity: string }[] {
+  return dataFiles(path).map((file) => ({ file, entity: fileEntity(path, file) }));
+}
+
+/**
+ * Reads one file into source records: NDJSON lines stay raw (the decoder judges them), CSV rows
+ * are parsed here; `entity` is the id CSV rows get when the config names none (see fileEntity).
+ */
+export function readRecords(file: string, input: InputConfig, entity?: string): SourceRecord[] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -33,7 +52,8 @@ export function readRecords(file: string, input: InputConfig): SourceRecord[] {
     throw new SeismoError('SEISMO_INPUT_INVALID', `cannot read ${file}: ${(err as Error).message}`, { cause: err });
   }
   if (extname(file) === '.csv') {
-    const parsed = parseCsv(text, file, input.format === 'json' ? { ...input, format: 'csv' } : input);
+    const csvInput = input.format === 'json' ? { ...input, format: 'csv' as const } : input;
+    const parsed = parseCsv(text, file, entity !== undefined && input.entity === 'default' ? { ...csvInput, entity } : csvInput);
     const records: SourceRecord[] = parsed.readings.map((reading, i) => ({ kind: 'reading', reading, position: { source: file, line: i + 2 } }));
     // Poison rows are delivered in file order with the good ones, so counts and DLQ see them.
     for (const poison of parsed.poison) records.push({ kind: 'poison', poison });
@@ -120,6 +140,21 @@ export class ReplaySource implements Source {
   }
 }
 
+/**
+ * The records of a replay time range (`seismo run|score --from/--to`): readings at or after
+ * `from` and before `to`. Records whose time cannot be read (poison, unparseable raw lines) are
+ * kept: the decoder judges them and they are counted as they would be in a full replay.
+ */
+export function inTimeRange(records: SourceRecord[], range: { from?: number; to?: number }): SourceRecord[] {
+  if (range.from === undefined && range.to === undefined) return records;
+  const from = range.from ?? -Infinity;
+  const to = range.to ?? Infinity;
+  return records.filter((r) => {
+    const ts = r.kind === 'reading' ? r.reading.ts : r.kind === 'raw' ? rawTimestamp(r.text) : undefined;
+    return ts === undefined || (ts >= from && ts < to);
+  });
+}
+
 /** The timestamp of a raw JSON reading, for pacing only; undefined when it has none (the decoder will judge it). */
 function rawTimestamp(text: string): number | undefined {
   try {
@@ -131,11 +166,14 @@ function rawTimestamp(text: string): number | undefined {
   }
 }
 
-/** Replays a file, or every data file of a directory in name order. Files are read lazily, one at a time. */
-export function fileSource(path: string, input: InputConfig, speed: number, chunkSize: number): ReplaySource {
-  const files = dataFiles(path);
+/**
+ * Replays a file, or every data file of a directory in name order, optionally only a time range
+ * of it. Files are read lazily, one at a time.
+ */
+export function fileSource(path: string, input: InputConfig, speed: number, chunkSize: number, range: { from?: number; to?: number } = {}): ReplaySource {
+  const files = replayFiles(path);
   return new ReplaySource(function* () {
-    for (const file of files) yield readRecords(file, input);
+    for (const { file, entity } of files) yield inTimeRange(readRecords(file, input, entity), range);
   }, speed, chunkSize);
 }
 

@@ -1,5 +1,5 @@
 import type { AlertSnapshot } from '../detect/alerts.js';
-import type { OriginalMessage, PoisonRecord, Position, Reading } from '../pipeline/types.js';
+import type { OriginalMessage, PoisonRecord, Position, Reading } from '../domain/types.js';
 import { decodeReading, type Decoded } from './decode.js';
 
 /** What a source hands the pipeline: raw bytes to decode, an already parsed reading (CSV), or a row that failed to parse. */

@@ -46,8 +46,8 @@ describe('config loading', () => {
     expect(problemsOf('model:\n  encoderUnits: [64, -2]\n')).toContain('seismo.yaml:2:22: model.encoderUnits[1]');
   });
 
-  it('reports YAML syntax errors with a position', () => {
-    expect(problemsOf('window:\n  lookback: [1, 2\n')).toMatch(/seismo\.yaml:\d+:\d+/);
+  it('reports YAML syntax errors with a position, as SEISMO_CONFIG_UNREADABLE', () => {
+    expect(() => parseConfig('window:\n  lookback: [1, 2\n', 'seismo.yaml')).toThrow(expect.objectContaining({ code: 'SEISMO_CONFIG_UNREADABLE', message: expect.stringMatching(/seismo\.yaml:\d+:\d+: YAML: /) }));
   });
 
   it('lets SEISMO_* environment variables override the file', () => {

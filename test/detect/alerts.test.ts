@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AlertTracker, topFeatures } from '../../src/detect/alerts.js';
 import type { AlertsConfig } from '../../src/config/schema.js';
-import type { WindowScore } from '../../src/pipeline/types.js';
+import type { WindowScore } from '../../src/domain/types.js';
 
 const cfg: AlertsConfig = { openK: 2, openN: 3, smoothWindows: 1, resolveRatio: 0.8, minOpenSeconds: 0, resolveAfter: 2, cooldownWindows: 2, updateRatio: 1.5, topFeatures: 2, adaptiveHalfLifeWindows: 0, adaptiveWarmupWindows: 50, adaptiveMaxDrift: 2 };
 const features = ['a', 'b', 'c'];

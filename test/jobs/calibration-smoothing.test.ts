@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fitScaler } from '../../src/jobs/data.js';
 import { smoothedPerEntity } from '../../src/jobs/train-job.js';
-import type { Reading } from '../../src/pipeline/types.js';
+import type { Reading } from '../../src/domain/types.js';
 
 describe('calibration on smoothed held-out errors', () => {
   it('averages trailing runs per entity, never across two entities, and drops the partial means', () => {

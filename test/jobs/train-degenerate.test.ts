@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { calibrateThreshold, requireUsableThreshold } from '../../src/detect/calibrate.js';
 import { trainFromData } from '../../src/jobs/train-job.js';
 import type { LoadedReadings } from '../../src/jobs/data.js';
-import type { Reading } from '../../src/pipeline/types.js';
+import type { Reading } from '../../src/domain/types.js';
 import { SMALL_CONFIG_YAML, simulatedReadings, smallConfig } from '../helpers.js';
 
 const CLI = new URL('../../dist/cli.js', import.meta.url).pathname;

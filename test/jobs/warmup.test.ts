@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { windowize } from '../../src/jobs/data.js';
-import type { Reading } from '../../src/pipeline/types.js';
+import type { Reading } from '../../src/domain/types.js';
 import { Scaler } from '../../src/window/scaler.js';
 import { identityScalerState } from '../../src/window/windower.js';
 import { smallConfig } from '../helpers.js';

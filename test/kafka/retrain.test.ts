@@ -34,7 +34,7 @@ describe.skipIf(!bootstrap)('seismo train --from-kafka', () => {
     const config = join(dir, 'seismo.yaml');
     writeFileSync(config, `artifactDir: ${join(dir, 'model')}\nwindow:\n  lookback: 10\n  maxGapSeconds: 600\nmodel:\n  encoderUnits: [4]\n  epochs: 1\n  batchSize: 256\nsource:\n  kind: kafka\n  topics: [${topic}]\nsink:\n  kind: kafka\n  topic: ${flagsTopic}\nkafka:\n  brokers: ["${bootstrap}"]\nhttp:\n  enabled: false\nlog:\n  level: warn\n`);
     const windows = (args: string[]) => {
-      const out = JSON.parse(cli(['train', '-c', config, '--from-kafka', ...args]).stdout) as { training: { trainWindows: number; validationWindows: number }; features: string[]; flaggedEpisodesLeftOut?: Record<string, number> };
+      const out = JSON.parse(cli(['train', '-c', config, '--from-kafka', '--force', ...args]).stdout) as { training: { trainWindows: number; validationWindows: number }; features: string[]; flaggedEpisodesLeftOut?: Record<string, number> };
       expect(out.features).toEqual(['x', 'y']);
       return { count: out.training.trainWindows + out.training.validationWindows, left: out.flaggedEpisodesLeftOut };
     };

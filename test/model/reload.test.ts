@@ -7,9 +7,9 @@ import { Daemon } from '../../src/daemon.js';
 import { trainFromData } from '../../src/jobs/train-job.js';
 import { saveArtifact } from '../../src/model/artifact.js';
 import { createLogger } from '../../src/observability/logger.js';
-import type { WindowScore } from '../../src/pipeline/types.js';
+import type { WindowScore } from '../../src/domain/types.js';
 import { LogDeadLetterSink } from '../../src/sink/stream-sink.js';
-import type { Flag } from '../../src/pipeline/types.js';
+import type { Flag } from '../../src/domain/types.js';
 import type { RecordProcessor, Source } from '../../src/source/source.js';
 import { simulatedReadings, smallConfig } from '../helpers.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Window, WindowScore } from '../../src/pipeline/types.js';
+import type { Window, WindowScore } from '../../src/domain/types.js';
 import { MicroBatcher } from '../../src/score/batcher.js';
 
 /** A scorer that records its call sizes; the score is the window's first value, so results can be matched to inputs. */

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { buildAutoencoder } from '../../src/model/build.js';
 import { Scorer } from '../../src/score/scorer.js';
-import type { Window } from '../../src/pipeline/types.js';
+import type { Window } from '../../src/domain/types.js';
 
 const T = 5, F = 3;
 const model = buildAutoencoder({ encoderUnits: [8], bottleneck: 'repeat-vector', activation: 'tanh', learningRate: 0.001, seed: 2 }, T, F);
