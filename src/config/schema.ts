@@ -131,7 +131,7 @@ const alertsSchema = z
       .number()
       .min(0)
       .default(0)
-      .describe('Online adaptation (0: off): each entity\'s threshold follows slow drift of its calm scores: the calibrated threshold times (moving mean of calm scores / their mean over the first adaptiveWarmupWindows), the moving mean having this half-life in windows. Learns only from windows below the threshold with no alert open, so anomalies are not absorbed; kept in the state topic, so restarts are exact.'),
+      .describe('Online adaptation (0: off): each entity\'s threshold follows slow drift of its calm scores: the calibrated threshold times (moving mean of calm scores / their mean over the first adaptiveWarmupWindows), the moving mean having this half-life in windows. Learns only from windows below the threshold with no alert open, so anomalies are not absorbed; kept in the state topic with the alert state. Experimental (docs/model.md).'),
     adaptiveWarmupWindows: z.number().int().min(1).default(50).describe('Adaptation: calm windows that set an entity\'s reference level before its threshold may move.'),
     adaptiveMaxDrift: z.number().min(1).default(2).describe('Adaptation: an entity\'s threshold stays within [calibrated / this, calibrated x this]; drift beyond is a case for retraining.'),
   })

@@ -180,12 +180,12 @@ describe('source.transactions when a commit fails after the flags were sent (rea
   let data: string;
   let offline: Flag[];
   let offlineAdaptive: Flag[];
-  const fixedThreshold = (y: string) => y.replace('adaptiveHalfLifeWindows: 100', 'adaptiveHalfLifeWindows: 0');
+  const withAdaptation = (y: string) => y.replace('  cooldownWindows: 5\n', '  cooldownWindows: 5\n  adaptiveHalfLifeWindows: 100\n  adaptiveWarmupWindows: 20\n');
   beforeAll(() => {
     data = skabSubset(['1.csv', '2.csv']);
     ws = trainWorkspace(data);
-    offline = offlineFlags(ws, data, fixedThreshold);
-    offlineAdaptive = offlineFlags(ws, data);
+    offline = offlineFlags(ws, data);
+    offlineAdaptive = offlineFlags(ws, data, withAdaptation);
   }, 300_000);
 
   // The state topic refuses every write (max.message.bytes 100) until the test raises its limit:
@@ -195,9 +195,11 @@ describe('source.transactions when a commit fails after the flags were sent (rea
     await createTopicsWith([{ topic: t.topic }, { topic: t.flags }, { topic: t.dlq }, { topic: `${t.group}.state`, config: { 'max.message.bytes': '100', 'cleanup.policy': 'compact' } }]);
     const config = ws.kafkaConfig(t);
     // Without adaptation the first chunks leave alert state at rest (nothing to write, commits
-    // succeed) and the failures start with the first alert, after flags were sent.
+    // succeed) and the failures start with the first alert, after flags were sent. With it,
+    // every chunk writes state, so not even the first commit succeeds.
     const text = readFileSync(config, 'utf8').replace('  sessionTimeoutMs: 8000\n', `  sessionTimeoutMs: 8000\n  transactions: ${transactions}\n  maxBatchMessages: 200\n`);
-    writeFileSync(config, adaptive ? text : fixedThreshold(text));
+    writeFileSync(config, adaptive ? withAdaptation(text) : text);
+    expect(readFileSync(config, 'utf8').includes('adaptiveHalfLifeWindows: 100')).toBe(adaptive);
     produce(config, data, t.topic);
     const d = new DaemonProcess(config);
     const failures = async () => (await d.metric('seismo_kafka_commits_total', 'result="failed"')) + (await d.metric('seismo_kafka_chunk_failures_total'));
@@ -221,7 +223,6 @@ describe('source.transactions when a commit fails after the flags were sent (rea
     // Before the fix, with no committed offset the lane was rebuilt mid-stream, skipping the
     // failed chunks: different alert histories, different flags.
     const flags = await run(false, true);
-    expect(readFileSync(ws.kafkaConfig({ topic: 'x', group: 'x', flags: 'x', dlq: 'x' }), 'utf8')).toContain('adaptiveHalfLifeWindows: 100');
     expect(sortFlags(dedupe(flags.map((f) => ({ value: Buffer.from(JSON.stringify(f)) }) as never)))).toEqual(sortFlags(offlineAdaptive));
   });
 

@@ -102,7 +102,7 @@ export function skabSubset(files: string[]): string {
   return dir;
 }
 
-export const MODEL_YAML = `input:\n  format: skab\nwindow:\n  lookback: 10\n  maxGapSeconds: 60\n  missing: reject\n  warmupWindows: 2\ntraining:\n  maxRows: 400\n  relativeFeatures: auto\nmodel:\n  encoderUnits: [16, 8]\n  epochs: 6\n  batchSize: 128\n  learningRate: 0.01\nalerts:\n  openK: 2\n  openN: 3\n  smoothWindows: 3\n  resolveAfter: 5\n  cooldownWindows: 5\n  adaptiveHalfLifeWindows: 100\n  adaptiveWarmupWindows: 20\nthreshold:\n  multiplier: 1.2\nlog:\n  level: info\n`;
+export const MODEL_YAML = `input:\n  format: skab\nwindow:\n  lookback: 10\n  maxGapSeconds: 60\n  missing: reject\n  warmupWindows: 2\ntraining:\n  maxRows: 400\n  relativeFeatures: auto\nmodel:\n  encoderUnits: [16, 8]\n  epochs: 6\n  batchSize: 128\n  learningRate: 0.01\nalerts:\n  openK: 2\n  openN: 3\n  smoothWindows: 3\n  resolveAfter: 5\n  cooldownWindows: 5\nthreshold:\n  multiplier: 1.2\nlog:\n  level: info\n`;
 
 export interface Workspace {
   dir: string;
