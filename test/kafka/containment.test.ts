@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Flag } from '../../src/pipeline/types.js';
-import { caughtUp, DaemonProcess, daemonTracker, dedupe, kafkaClient, offlineFlags, produce, readTopicCount, readTopic, skabSubset, sortFlags, trainWorkspace, unique, waitFor, type Workspace } from './harness.js';
+import { caughtUp, daemonTracker, dedupe, kafkaClient, offlineFlags, produce, readTopicCount, readTopic, skabSubset, sortFlags, trainWorkspace, unique, waitFor, type Workspace } from './harness.js';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,10 @@ async function send(topic: string, messages: { key: string | null; value: string
   for (let i = 0; i < messages.length; i += 500) await producer.send({ topic, messages: messages.slice(i, i + 500) });
   await producer.disconnect();
 }
+
+/** Daemons of the describes below: killed after the file, whatever a failing test left running. */
+const tracked = daemonTracker();
+afterAll(tracked.stopAll);
 
 describe('seismo run keeps consuming whatever a record or a sink does (real broker)', () => {
   let ws: Workspace;
@@ -160,11 +164,11 @@ describe('source.transactions: exactly once for read_committed subscribers (real
     expect(readFileSync(config, 'utf8')).toContain('transactions: true');
     produce(config, data, t.topic);
     const total = readingsIn(data);
-    const first = new DaemonProcess(config);
+    const first = tracked.daemon(config);
     await waitFor(async () => (await first.metric('seismo_readings_total')) >= total * 0.4, `progress\n${first.log()}`, 120_000);
     expect(await first.stop('SIGKILL')).toBe(null);
 
-    const second = new DaemonProcess(config);
+    const second = tracked.daemon(config);
     await waitFor(() => caughtUp(t.group, t.topic), `the second run to finish\n${second.log()}`, 120_000);
     expect(await second.stop()).toBe(0);
     // kafkajs consumers read with isolation.level=read_committed: aborted chunks are invisible.
@@ -201,7 +205,7 @@ describe('source.transactions when a commit fails after the flags were sent (rea
     writeFileSync(config, adaptive ? withAdaptation(text) : text);
     expect(readFileSync(config, 'utf8').includes('adaptiveHalfLifeWindows: 100')).toBe(adaptive);
     produce(config, data, t.topic);
-    const d = new DaemonProcess(config);
+    const d = tracked.daemon(config);
     const failures = async () => (await d.metric('seismo_kafka_commits_total', 'result="failed"')) + (await d.metric('seismo_kafka_chunk_failures_total'));
     await waitFor(async () => (await failures()) >= 3, `failed commits\n${d.log().slice(-4000)}`, 60_000);
     const admin = kafkaClient().admin();
@@ -260,14 +264,14 @@ describe('alert state in the state topic (issue 12: the 4 KB commit metadata ove
     const config = ws.kafkaConfig(t);
     const asMessages = (ls: string[]) => ls.map((l) => ({ key: (JSON.parse(l) as { entity: string }).entity, value: l }));
     await send(t.topic, asMessages(first));
-    const one = new DaemonProcess(config);
+    const one = tracked.daemon(config);
     await waitFor(() => caughtUp(t.group, t.topic), `the first run\n${one.log()}`, 120_000);
     expect(await one.metric('seismo_alerts_open')).toBe(entities.length);
     expect(await one.metric('seismo_state_writes_total')).toBeGreaterThanOrEqual(entities.length);
     expect(await one.stop()).toBe(0);
 
     await send(t.topic, asMessages(second));
-    const two = new DaemonProcess(config);
+    const two = tracked.daemon(config);
     await waitFor(() => caughtUp(t.group, t.topic), `the second run\n${two.log()}`, 120_000);
     expect(await two.metric('seismo_state_restored_entities_total')).toBe(entities.length);
     expect(await two.stop()).toBe(0);
