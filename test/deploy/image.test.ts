@@ -50,7 +50,7 @@ function httpGet(url: string): Promise<{ status: number; text: string }> {
 
 /** MALLOC_ARENA_MAX as BENCHMARKS.md's memory measurement recommends it. */
 function recommendedArenaMax(): string {
-  const m = /MALLOC_ARENA_MAX=(\d+)/.exec(readFileSync(`${root}BENCHMARKS.md`, 'utf8'));
+  const m = /MALLOC_ARENA_MAX=(\d+)/.exec(readFileSync(`${root}docs/BENCHMARKS.md`, 'utf8'));
   if (!m?.[1]) throw new Error('BENCHMARKS.md names no MALLOC_ARENA_MAX setting');
   return m[1];
 }
