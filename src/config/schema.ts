@@ -271,6 +271,7 @@ const refitSchema = z
     dir: z.string().min(1).optional().describe('Where refit work (exported buffer, candidate artifacts) goes; default `<parent of artifactDir>/refit`. Promoted candidates stay there (the replaced model stays where it was, for rollback).'),
     shadowTopic: z.string().min(1).optional().describe('`kafka` sink: topic for the candidate\'s shadow flags (default `<sink.topic>.shadow`); never the flags topic.'),
     shadowPath: z.string().min(1).default('flags.shadow.ndjson').describe('`file` and `stdout` sinks: NDJSON file for the candidate\'s shadow flags; never the flags output.'),
+    waitForTraining: z.boolean().default(false).describe('Hold the stream while a refit trains (and its candidate loads), as if training took no stream time: for replays of files as fast as possible (`source.speed: 0`, evaluations), where a real stream would move on by only a few readings. Never in production: it stalls flags.'),
     trainTimeoutSeconds: z.number().positive().default(3600).describe('A refit training (a `seismo train` child process) running longer than this is killed and counted as failed.'),
   })
   .strict();

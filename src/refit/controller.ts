@@ -1,4 +1,4 @@
-import { lstatSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { lstatSync, realpathSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { SeismoConfig } from '../config/schema.js';
 import type { Verdict } from '../detect/alerts.js';
@@ -71,7 +71,9 @@ export class RefitController implements RecordProcessor {
     this.buffer = new RefitBuffer(deps.features, r.bufferReadings, r.maxEntities);
     this.drift = new DriftTest({ slack: r.driftSlack, limit: r.driftLimit, warmupWindows: r.driftWarmupWindows, maxEntities: r.maxEntities });
     this.workRoot = resolve(r.dir ?? join(dirname(resolve(deps.config.artifactDir)), 'refit'));
-    this.promoted.push(resolve(deps.config.artifactDir));
+    // The directory itself, not a symlink to it: after a promotion repoints the link, the
+    // rollback hint must still name the model that was replaced.
+    this.promoted.push(realDir(deps.config.artifactDir));
   }
 
   attach(live: Pipeline): void {
@@ -118,6 +120,8 @@ export class RefitController implements RecordProcessor {
 
   async process(records: SourceRecord[], opts: ProcessOptions = {}): Promise<CountChunk | void> {
     const live = this.requireLive();
+    // refit.waitForTraining (fast file replays): the stream waits as a real one would not need to.
+    if (this.deps.config.refit.waitForTraining && this.training !== undefined) await this.training;
     const counted = await live.process(records, opts);
     const shadow = this.shadow;
     if (shadow !== undefined) {
@@ -192,10 +196,14 @@ export class RefitController implements RecordProcessor {
     metrics.refits.inc({ stage: 'started' });
     log.info({ refit: n, trigger: kind, readings: exported.readings.length, leftOut: exported.left, excludedIntervals: [...exported.excluded.values()].reduce((a, l) => a + l.length, 0), entities: new Set(exported.readings.map((r) => r.entity)).size, workDir }, `refit ${n}: started (${kind}); training a candidate off the hot path`);
     const train = this.deps.train ?? ((data, dir) => trainInChild(config, this.deps.features, this.deps.lookback, data, dir, config.refit.trainTimeoutSeconds * 1000, this.cancelTraining.signal));
-    this.training = train(exported, workDir).then(
+    const training = train(exported, workDir).then(
       (outcome) => this.trained(n, kind, outcome),
       (err: unknown) => this.trained(n, kind, { ok: false, dir: workDir, reason: (err as Error).message, seconds: 0, maxEventLoopDelayMs: 0 }),
     );
+    this.training = training.finally(() => {
+      if (this.training === done) this.training = undefined;
+    });
+    const done = this.training;
   }
 
   private async trained(n: number, trigger: Trigger, outcome: TrainOutcome): Promise<void> {
@@ -323,6 +331,14 @@ export class RefitController implements RecordProcessor {
   private requireLive(): Pipeline {
     if (this.live === undefined) throw new Error('RefitController: attach() the live pipeline first');
     return this.live;
+  }
+}
+
+function realDir(dir: string): string {
+  try {
+    return realpathSync(dir);
+  } catch {
+    return resolve(dir);
   }
 }
 
