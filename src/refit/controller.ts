@@ -213,6 +213,7 @@ export class RefitController implements RecordProcessor {
     if (!outcome.ok) {
       metrics.refits.inc({ stage: 'failed' });
       log.warn({ refit: n, reason: outcome.reason, seconds: round(outcome.seconds), maxEventLoopDelayMs: round(outcome.maxEventLoopDelayMs) }, `refit ${n}: training failed; the live model stays`);
+      this.backOff();
       this.setState('idle');
       return;
     }
@@ -237,6 +238,7 @@ export class RefitController implements RecordProcessor {
     } catch (err) {
       metrics.refits.inc({ stage: 'failed' });
       log.warn({ refit: n, err, dir: outcome.dir }, `refit ${n}: the candidate could not be loaded; the live model stays`);
+      this.backOff();
       this.setState('idle');
     }
   }
@@ -295,6 +297,7 @@ export class RefitController implements RecordProcessor {
     if (this.shadow !== shadow) return;
     this.shadow = undefined;
     this.pending.clear();
+    this.backOff();
     const { log, metrics } = this.deps;
     metrics.refits.inc({ stage: 'rejected' });
     metrics.refitRejections.inc({ reason });
@@ -312,6 +315,15 @@ export class RefitController implements RecordProcessor {
     await Promise.allSettled([...this.inFlight]);
     await model.pipeline.drained();
     model.dispose();
+  }
+
+  /**
+   * A refit that did not replace the live model: the drift test takes the present calm level
+   * as its new reference, so a drift the live model was just judged to cope with at least as
+   * well as a refit does not trigger again and again; a further shift, or the schedule, will.
+   */
+  private backOff(): void {
+    this.drift.reset();
   }
 
   private exportShadow(c: ShadowComparison): void {
