@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Continual learning on one NAB stream: refit off vs on, same trained model, same seed.
-//   node bench/refit-nab.mjs <nab-dir> <category/file.csv> [config] [seed] [refit overrides as JSON]
+//   node bench/refit-nab.mjs <nab-dir> <category/file.csv> [config] [seed] [refit overrides: a JSON object, or an array of them for several refit-on runs]
 // Trains on the probationary rows (as `seismo evaluate --protocol nab`), then replays the whole
 // file through a real Daemon twice, as fast as possible: refit off, and refit on with
 // refit.waitForTraining (the stream waits while the `seismo train` child runs: a live stream
@@ -96,4 +96,5 @@ async function run(refit) {
 
 console.log(JSON.stringify({ trained: trained.artifact.manifest.version, probation, trainSeconds: Math.round(trainSeconds), threshold: trained.artifact.threshold?.value }));
 console.log(JSON.stringify(await run({ enabled: false })));
-console.log(JSON.stringify(await run({ enabled: true, waitForTraining: true, ...JSON.parse(overrides) })));
+const variants = [JSON.parse(overrides)].flat();
+for (const v of variants) console.log(JSON.stringify(await run({ enabled: true, waitForTraining: true, ...v })));
