@@ -132,7 +132,7 @@ export class RefitController implements RecordProcessor {
       try {
         await run;
       } catch (err) {
-        this.endShadow(shadow, { promote: false, reason: 'no_gain', detail: `the shadow pipeline failed: ${(err as Error).message}`, summary: shadow.comparison.summary(this.deps.config.refit.keepSeverity) }, 'shadow_failed');
+        this.endShadow(shadow, 'shadow_failed', `the shadow pipeline failed: ${(err as Error).message}`);
       } finally {
         this.inFlight.delete(run);
       }
@@ -171,7 +171,7 @@ export class RefitController implements RecordProcessor {
     this.cancelTraining.abort();
     await this.training;
     const shadow = this.shadow;
-    if (shadow !== undefined) this.endShadow(shadow, undefined, 'shutdown');
+    if (shadow !== undefined) this.endShadow(shadow, 'shutdown', 'the daemon is stopping before the shadow period ended');
     await Promise.allSettled([...this.inFlight]);
   }
 
@@ -257,7 +257,7 @@ export class RefitController implements RecordProcessor {
     const { config } = this.deps;
     const decision = shadow.comparison.decide({ shadowWindows: config.refit.shadowWindows, keepSeverity: config.refit.keepSeverity, minGain: config.refit.minGain });
     if (!decision.promote) {
-      this.endShadow(shadow, decision, decision.reason);
+      this.endShadow(shadow, decision.reason, decision.detail, decision);
       return;
     }
     this.setState('promoting');
@@ -293,7 +293,7 @@ export class RefitController implements RecordProcessor {
   }
 
   /** Ends the shadow period without promotion: logs why, counts it, frees the candidate. */
-  private endShadow(shadow: NonNullable<RefitController['shadow']>, decision: Decision | undefined, reason: string): void {
+  private endShadow(shadow: NonNullable<RefitController['shadow']>, reason: string, detail: string, decision?: Decision): void {
     if (this.shadow !== shadow) return;
     this.shadow = undefined;
     this.pending.clear();
@@ -302,7 +302,7 @@ export class RefitController implements RecordProcessor {
     metrics.refits.inc({ stage: 'rejected' });
     metrics.refitRejections.inc({ reason });
     log.info(
-      { refit: this.refitNumber, candidate: shadow.model.version, reason, ...(decision && !decision.promote ? { detail: decision.detail } : {}), ...(decision ? decision.summary : {}) },
+      { refit: this.refitNumber, candidate: shadow.model.version, reason, detail, ...(decision ? decision.summary : shadow.comparison.summary(this.deps.config.refit.keepSeverity)) },
       `refit ${this.refitNumber}: candidate ${shadow.model.version} rejected (${reason}); the live model stays`,
     );
     const retired = this.retire(shadow.model).finally(() => this.setState('idle'));
