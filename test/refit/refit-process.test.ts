@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import type { Flag, Reading } from '../../src/domain/types.js';
+import type { Flag } from '../../src/domain/types.js';
 import { trainFromData } from '../../src/jobs/train-job.js';
 import { saveArtifact } from '../../src/model/artifact.js';
-import { gaussian, mulberry32 } from '../../src/random.js';
+import { FAULT_EVERY, levelShiftStream, MIN, MODEL_YAML, REFIT_YAML, T0 } from './level-shift.js';
 
 // The daemon as shipped (dist/cli.js `run`) on a file replay, with refit on: normal data
 // whose level shifts after the rows the model was trained on, plus a clear fault every 150
@@ -15,27 +15,14 @@ import { gaussian, mulberry32 } from '../../src/random.js';
 // buffer (faults left out), the candidate score in shadow (its flags to the shadow file only)
 // and win by the promotion rule; after the hot swap the live flags come from the candidate.
 const CLI = new URL('../../dist/cli.js', import.meta.url).pathname;
-const T0 = Date.UTC(2026, 0, 1);
-const MIN = 60_000;
-const SHIFT_AT = 400;
-const FAULT_EVERY = 150;
-const FAULT_FROM = 600;
-
-function reading(t: number, rng: () => number): Reading {
-  const level = t >= SHIFT_AT ? 0.8 : 0;
-  const fault = t >= FAULT_FROM && t % FAULT_EVERY < 8 ? 8 : 0;
-  return { entity: 'pump', ts: T0 + t * MIN, values: { a: Math.sin((2 * Math.PI * t) / 20) + 0.1 * gaussian(rng) + level + fault, b: Math.cos((2 * Math.PI * t) / 20) + 0.1 * gaussian(rng) + level } };
-}
-
-const CONFIG = `window:\n  lookback: 6\nmodel:\n  encoderUnits: [8, 4]\n  epochs: 8\n  batchSize: 64\n  learningRate: 0.01\nthreshold:\n  multiplier: 3\nhttp:\n  enabled: false\n`;
+const CONFIG = `${MODEL_YAML}http:\n  enabled: false\n`;
 
 describe('refit in a running daemon', () => {
   it('a level shift fires the drift test; the candidate trains in a child process, scores in shadow, and is promoted by hot swap', { timeout: 240_000 }, async () => {
     const dir = realpathSync(mkdtempSync(join(tmpdir(), 'seismo-refit-run-')));
     const models = join(dir, 'models');
     mkdirSync(models);
-    const rng = mulberry32(11);
-    const all = Array.from({ length: 4000 }, (_, t) => reading(t, rng));
+    const all = levelShiftStream(4000);
     const cfg = parseConfig(CONFIG, 'refit.yaml');
     const trained = await trainFromData(cfg, { byEntity: new Map([['pump', all.slice(0, 300)]]), features: ['a', 'b'], poison: [] });
     const v1 = trained.artifact.manifest.version;
@@ -49,7 +36,7 @@ describe('refit in a running daemon', () => {
     const yaml =
       CONFIG +
       `artifactDir: ${join(models, 'current')}\nsource:\n  path: ${join(dir, 'replay.ndjson')}\n  speed: 0\nsink:\n  kind: file\n  path: ${flagsFile}\n` +
-      `log:\n  level: info\nrefit:\n  enabled: true\n  driftWarmupWindows: 100\n  driftSlack: 0.1\n  driftLimit: 10\n  bufferReadings: 400\n  minReadings: 200\n  shadowWindows: 300\n  waitForTraining: true\n  shadowPath: ${shadowFile}\n  dir: ${join(dir, 'refit')}\n`;
+      `log:\n  level: info\n${REFIT_YAML}  shadowPath: ${shadowFile}\n  dir: ${join(dir, 'refit')}\n`;
     writeFileSync(join(dir, 'run.yaml'), yaml);
 
     const child = spawn('node', [CLI, 'run', '-c', join(dir, 'run.yaml')], { stdio: ['ignore', 'pipe', 'pipe'] });
