@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
@@ -12,7 +12,7 @@ import { calibrateThreshold, requireUsableThreshold } from './detect/calibrate.j
 import { ERROR_CODES, isSeismoError, SeismoError } from './errors.js';
 import { embedWindows } from './jobs/embed-job.js';
 import { parseCategories, parseSeeds, parseSplit, runEvaluate } from './evaluate/command.js';
-import { loadReadings, windowize } from './jobs/data.js';
+import { loadReadings, windowize, type Intervals } from './jobs/data.js';
 import { smoothedPerEntity, trainFromData } from './jobs/train-job.js';
 import { chooseTrainingFeatures, modelFeaturesAt, type FeatureChoice } from './jobs/feature-choice.js';
 import { flaggedIntervals, loadReadingsFromKafka } from './jobs/kafka-data.js';
@@ -35,6 +35,7 @@ import { produceReadings } from './kafka/produce.js';
 import { Metrics } from './observability/metrics.js';
 import { FileDeadLetterSink, FileSink, LogDeadLetterSink, StreamSink } from './sink/stream-sink.js';
 import { fileSource } from './source/replay.js';
+import { ShadowSink } from './sink/shadow-sink.js';
 import { Scaler } from './window/scaler.js';
 import { SEISMO_VERSION } from './version.js';
 import { applyReplayFlags, type ReplayFlags, type TimeRange } from './config/flags.js';
@@ -87,12 +88,32 @@ function deadLetterFor(cfg: SeismoConfig, log: Logger) {
   return cfg.sink.deadLetterPath ? new FileDeadLetterSink(cfg.sink.deadLetterPath) : new LogDeadLetterSink(log);
 }
 
-function sinksFor(cfg: SeismoConfig, log: Logger, metrics: Metrics): { sink: Sink; deadLetter: DeadLetterSink } {
+function sinksFor(cfg: SeismoConfig, log: Logger, metrics: Metrics): { sink: Sink; deadLetter: DeadLetterSink; shadowSink?: Sink } {
   if (cfg.sink.kind === 'kafka') {
     const link = new KafkaProducerLink(createKafka(cfg.kafka, log), metrics, cfg.sink.maxMessageBytes);
-    return { sink: new KafkaFlagSink(link, cfg.sink.topic), deadLetter: new KafkaDeadLetterSink(link, cfg.sink.deadLetterTopic) };
+    // A refit candidate's flags: on the same producer, to a topic of their own (refit.shadowTopic).
+    const shadow = cfg.refit.enabled ? { shadowSink: new ShadowSink(new KafkaFlagSink(link, cfg.refit.shadowTopic ?? `${cfg.sink.topic}.shadow`), true) } : {};
+    return { sink: new KafkaFlagSink(link, cfg.sink.topic), deadLetter: new KafkaDeadLetterSink(link, cfg.sink.deadLetterTopic), ...shadow };
   }
   return { sink: cfg.sink.kind === 'file' ? new FileSink(cfg.sink.path ?? 'flags.ndjson') : new StreamSink(process.stdout), deadLetter: deadLetterFor(cfg, log) };
+}
+
+/** `train --exclude FILE`: {"entity": [[fromMs, toMs], ...]}, checked so a bad file names what is wrong. */
+function readIntervals(file: string): Intervals {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new SeismoError('SEISMO_CONFIG_INVALID', `--exclude ${file}: ${(err as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new SeismoError('SEISMO_CONFIG_INVALID', `--exclude ${file}: expected a JSON object {"entity": [[fromMs, toMs], ...]}`);
+  const out: Intervals = new Map();
+  for (const [entity, list] of Object.entries(parsed)) {
+    const ok = Array.isArray(list) && list.every((p) => Array.isArray(p) && p.length === 2 && p.every((t) => typeof t === 'number' && Number.isFinite(t)));
+    if (!ok) throw new SeismoError('SEISMO_CONFIG_INVALID', `--exclude ${file}: entity ${JSON.stringify(entity)}: expected a list of [fromMs, toMs] pairs of numbers`);
+    out.set(entity, list as [number, number][]);
+  }
+  return out;
 }
 
 function sourceFor(cfg: SeismoConfig, log: Logger, metrics: Metrics, range: TimeRange): Source {
@@ -140,10 +161,11 @@ program
   .option('--until <time>', 'with --from-kafka: end of the range, exclusive (default: now)')
   .option('--flags-topic <name>', 'with --from-kafka: flags whose alert episodes are left out (default sink.topic)')
   .option('--keep-flagged', 'with --from-kafka: do not leave out flagged episodes')
+  .option('--exclude <file>', 'JSON {"entity": [[fromMs, toMs], ...]}: time intervals not to learn as normal (their readings and every window touching them are left out; the refit buffer writes it)')
   .option('-o, --out <dir>', 'artifact directory (default artifactDir)')
   .option('--force', 'save the model even when it did not learn (validation loss not below the trivial baseline)')
   .description('train the autoencoder on normal data, calibrate the threshold on the held-out tail, save the artifact')
-  .action(async (opts: { config?: string; data?: string; out?: string; fromKafka?: boolean; topic?: string; since?: string; until?: string; flagsTopic?: string; keepFlagged?: boolean; force?: boolean }) => {
+  .action(async (opts: { config?: string; data?: string; out?: string; fromKafka?: boolean; topic?: string; since?: string; until?: string; flagsTopic?: string; keepFlagged?: boolean; force?: boolean; exclude?: string }) => {
     const cfg = configFrom(opts.config);
     const log = createLogger(cfg.log.level, true);
     const backend = await chooseBackend(cfg.scoring.backend, cfg.scoring.threads);
@@ -169,8 +191,9 @@ program
     } else {
       const loaded = loadReadings(requirePath(opts.data ?? cfg.training.path, 'train'), cfg, cfg.training.maxRows);
       choice = chooseTrainingFeatures(loaded.byEntity, cfg.features);
+      const intervals = opts.exclude !== undefined ? readIntervals(opts.exclude) : undefined;
       const progress = trainingProgress();
-      result = await trainFromData(cfg, { ...loaded, features: choice.features }, progress.onEpoch);
+      result = await trainFromData(cfg, { ...loaded, features: choice.features }, progress.onEpoch, intervals);
       progress.stop();
     }
     if (Object.keys(choice.ignored).length > 0) {
@@ -312,8 +335,8 @@ replayRangeOptions(
     const { config: cfg, range } = applyReplayFlags(configFrom(opts.config), opts);
     const log = createLogger(cfg.log.level, cfg.sink.kind === 'stdout');
     const metrics = new Metrics();
-    const { sink, deadLetter } = sinksFor(cfg, log, metrics);
-    const daemon = new Daemon({ config: cfg, log, metrics, source: sourceFor(cfg, log, metrics, range), sink, deadLetter });
+    const { sink, deadLetter, shadowSink } = sinksFor(cfg, log, metrics);
+    const daemon = new Daemon({ config: cfg, log, metrics, source: sourceFor(cfg, log, metrics, range), sink, deadLetter, ...(shadowSink ? { shadowSink } : {}) });
     handleSignals(daemon, log, cfg.daemon.shutdownDeadlineSeconds * 1000);
     try {
       await daemon.start();

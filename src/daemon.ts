@@ -1,4 +1,5 @@
 import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { SeismoConfig } from './config/schema.js';
 import { AlertTracker } from './detect/alerts.js';
 import { isSeismoError, SeismoError } from './errors.js';
@@ -7,7 +8,10 @@ import { chooseBackend, liveTensors, type BackendChoice } from './model/backend.
 import { HttpServer } from './observability/http.js';
 import type { Logger } from './observability/logger.js';
 import { Metrics, type LifecycleState } from './observability/metrics.js';
-import { Pipeline, type ModelRuntime } from './pipeline/pipeline.js';
+import { Pipeline, type ModelRuntime, type PipelineParts } from './pipeline/pipeline.js';
+import { RefitController } from './refit/controller.js';
+import { ShadowSink } from './sink/shadow-sink.js';
+import { FileSink } from './sink/stream-sink.js';
 import { AdminServer, adminOptions } from './observability/admin.js';
 import { readTokenFile } from './observability/auth.js';
 import type { Flag, WindowScore } from './domain/types.js';
@@ -29,6 +33,8 @@ export interface DaemonParts {
   artifact?: Artifact;
   onScore?: (score: WindowScore) => void;
   onFlag?: (flag: Flag) => void;
+  /** refit.enabled: where a candidate's shadow flags go (default: a file at refit.shadowPath). Never the flags sink. */
+  shadowSink?: Sink;
 }
 
 /**
@@ -50,6 +56,8 @@ export class Daemon {
   private pipeline: Pipeline | undefined;
   private batcher: MicroBatcher | undefined;
   private admin: AdminServer | undefined;
+  private refit: RefitController | undefined;
+  private shadowSink: Sink | undefined;
   adminPort: number | undefined;
   private sourceDone: Promise<void> | undefined;
   httpPort: number | undefined;
@@ -173,24 +181,34 @@ export class Daemon {
     const historyWindows = config.alerts.smoothWindows - 1 + config.window.warmupWindows;
     // The model's columns (input features, then any seasonal ones): feature errors name these.
     const columns = this.artifact.scaler.features;
-    this.pipeline = new Pipeline({
-      newWindower: (scaler) => new Windower(windowPolicy, scaler, historyWindows),
-      historyWindows,
-      newAlerts: (threshold, version) => new AlertTracker(config.alerts, threshold, columns, version, config.window.warmupWindows),
-      batcher: this.batcher,
-      model,
+    const pipelineOf = (runtime: ModelRuntime, batcher: MicroBatcher, extra: Partial<PipelineParts> & Pick<PipelineParts, 'sink' | 'deadLetter' | 'metrics'>) =>
+      new Pipeline({
+        newWindower: (scaler) => new Windower(windowPolicy, scaler, historyWindows),
+        historyWindows,
+        newAlerts: (threshold, version) => new AlertTracker(config.alerts, threshold, columns, version, config.window.warmupWindows),
+        batcher,
+        model: runtime,
+        maxMessageBytes: config.input.maxMessageBytes,
+        maxGapMs: config.window.maxGapSeconds * 1000,
+        ...(config.input.entities ? { knownEntities: new Set(config.input.entities) } : {}),
+        ...extra,
+      });
+    if (config.refit.enabled) this.refit = this.newRefit(manifest.features, manifest.lookback, pipelineOf);
+    const refit = this.refit;
+    const onFlag = this.parts.onFlag;
+    this.pipeline = pipelineOf(model, this.batcher, {
       sink: this.parts.sink,
       deadLetter: this.parts.deadLetter,
       metrics: this.metrics,
-      maxMessageBytes: config.input.maxMessageBytes,
-      maxGapMs: config.window.maxGapSeconds * 1000,
-      ...(config.input.entities ? { knownEntities: new Set(config.input.entities) } : {}),
       ...(this.parts.onScore ? { onScore: this.parts.onScore } : {}),
-      ...(this.parts.onFlag ? { onFlag: this.parts.onFlag } : {}),
+      ...(onFlag || refit ? { onFlag: (f: Flag) => (onFlag?.(f), refit?.onLiveFlag(f)) } : {}),
+      ...(refit ? { onReading: refit.onReading, onJudged: refit.onJudged } : {}),
     });
+    refit?.attach(this.pipeline);
+    await this.shadowSink?.open?.();
     await this.parts.sink.open?.();
     await this.parts.deadLetter.open?.();
-    this.sourceDone = this.parts.source.start(this.pipeline);
+    this.sourceDone = this.parts.source.start(this.refit ?? this.pipeline);
     this.setState('ready');
     // Sampled every second, not only when probed, so the unready time (and the metrics) are true
     // whoever asks; a change is logged once.
@@ -205,6 +223,54 @@ export class Daemon {
       }
     }, 1000);
     this.readinessTimer.unref();
+  }
+
+  /**
+   * The refit policy (refit.enabled): its shadow sink (never the flags sink), how it loads a
+   * candidate into a shadow pipeline of its own (own scaler, windows, alert state, scoring
+   * batches, and metrics that do not mix with the live ones), and promotion by hot swap.
+   */
+  private newRefit(features: string[], lookback: number, pipelineOf: (runtime: ModelRuntime, batcher: MicroBatcher, extra: Partial<PipelineParts> & Pick<PipelineParts, 'sink' | 'deadLetter' | 'metrics'>) => Pipeline): RefitController {
+    const { config, log } = this.parts;
+    if (config.sink.kind === 'file' && resolve(config.refit.shadowPath) === resolve(config.sink.path ?? 'flags.ndjson')) {
+      throw new SeismoError('SEISMO_CONFIG_INVALID', `refit.shadowPath ${config.refit.shadowPath} is the flags file (sink.path): shadow flags must never reach on-call`);
+    }
+    if (config.sink.kind === 'kafka' && (config.refit.shadowTopic ?? `${config.sink.topic}.shadow`) === config.sink.topic) {
+      throw new SeismoError('SEISMO_CONFIG_INVALID', `refit.shadowTopic is the flags topic (sink.topic ${config.sink.topic}): shadow flags must never reach on-call`);
+    }
+    const shadowSink = this.parts.shadowSink ?? new ShadowSink(new FileSink(config.refit.shadowPath));
+    this.shadowSink = shadowSink;
+    const shadowMetrics = new Metrics();
+    const quiet: DeadLetterSink = { send: async () => {}, close: async () => {} };
+    return new RefitController({
+      config,
+      log,
+      metrics: this.metrics,
+      features,
+      lookback,
+      loadShadow: async (dir, hooks) => {
+        const artifact = await loadArtifact(dir, { features, lookback });
+        let runtime: ModelRuntime & { scorer: Scorer };
+        try {
+          runtime = this.runtimeOf(artifact, dir);
+        } catch (err) {
+          artifact.model.dispose();
+          throw err;
+        }
+        const batcher = new MicroBatcher(runtime.scorer, { maxBatch: config.scoring.maxBatch, maxDelayMs: config.scoring.maxDelayMs });
+        // Poison is the live pipeline's to report: the shadow sees the same records.
+        const pipeline = pipelineOf(runtime, batcher, { sink: shadowSink, deadLetter: quiet, metrics: shadowMetrics, onJudged: hooks.onJudged, onFlag: hooks.onFlag });
+        return {
+          version: artifact.manifest.version,
+          pipeline,
+          dispose: () => {
+            runtime.scorer.dispose();
+            artifact.model.dispose();
+          },
+        };
+      },
+      promote: (dir) => this.reloadModel(dir),
+    });
   }
 
   /**
@@ -283,6 +349,7 @@ export class Daemon {
       this.setModelDir(dir);
       this.exportModel(next, runtime.scorer);
       this.metrics.modelReloads.inc({ result: 'ok' });
+      this.refit?.modelChanged();
       log.info({ model: next.manifest.version, previous: current.manifest.version, dir }, 'model hot-swapped');
       // The old model may still score windows queued before the swap: dispose after they are done.
       this.retiring = batcher.afterNextFlush().then(() => {
@@ -339,6 +406,11 @@ export class Daemon {
     };
     await step('source', () => this.parts.source.stop());
     await step('in-flight', async () => this.sourceDone);
+    await step('refit', async () => this.refit?.stop());
+    await step('shadow sink', async () => {
+      await this.shadowSink?.flush();
+      await this.shadowSink?.close();
+    });
     await step('sink flush', () => this.parts.sink.flush());
     await step('sink close', () => this.parts.sink.close());
     await step('dead-letter close', () => this.parts.deadLetter.close());

@@ -255,6 +255,27 @@ const logSchema = z
   })
   .strict();
 
+const refitSchema = z
+  .object({
+    enabled: z.boolean().default(false).describe('Continual learning (experimental, off by default: EVALUATION.md, "Continual learning"): retrain on recent unflagged readings on a schedule or when the drift test fires, score the candidate in shadow beside the live model, and hot-swap it in only when the promotion rule says it is better (docs/operations.md, "Refit").'),
+    everyWindows: z.number().int().min(0).default(0).describe('Schedule: start a refit after this many windows scored by the live model since it was loaded or the last refit began (0: no schedule, the drift test alone triggers).'),
+    driftSlack: z.number().min(0).default(0.1).describe('Drift test (one-sided Page-Hinkley per entity on the live model\'s calm scores divided by the threshold): the rise of the calm score level, as a fraction of the threshold, that is tolerated without counting.'),
+    driftLimit: z.number().min(0).default(20).describe('Drift test: fires when an entity\'s sum of (calm score / threshold - its reference level - driftSlack), floored at 0, exceeds this (e.g. 100 windows each 0.3 above reference + slack gives 30). 0: no drift test.'),
+    driftWarmupWindows: z.number().int().min(1).default(200).describe('Drift test: an entity\'s first calm windows under each model set its reference level; the test counts only after them.'),
+    bufferReadings: z.number().int().min(10).default(5000).describe('Refit buffer: the most recent readings kept per entity to retrain on (readings inside an alert or an over-threshold window are left out of training). Memory: about bufferReadings x (features + 2) x 8 bytes per entity.'),
+    maxEntities: z.number().int().min(1).default(100).describe('Refit buffer and drift test: entities tracked (the first ones seen; later ones are neither buffered nor drift-tested).'),
+    minReadings: z.number().int().min(10).default(500).describe('A refit starts only when the buffer holds at least this many usable readings (over all entities).'),
+    shadowWindows: z.number().int().min(1).default(2000).describe('Windows the candidate scores in shadow before the promotion rule decides.'),
+    keepSeverity: z.number().min(1).default(3).describe('Promotion rule: every live alert episode of the shadow period whose peak severity reaches this must be opened by the candidate too (episodes below it may be the drift false alarms a refit should remove).'),
+    minGain: z.number().min(0).max(1).default(0.1).describe('Promotion rule: with as many alert openings as the live model, the candidate must lower the 95th percentile of score / threshold on the windows the live model judged calm by at least this fraction.'),
+    dir: z.string().min(1).optional().describe('Where refit work (exported buffer, candidate artifacts) goes; default `<parent of artifactDir>/refit`. Promoted candidates stay there (the replaced model stays where it was, for rollback).'),
+    shadowTopic: z.string().min(1).optional().describe('`kafka` sink: topic for the candidate\'s shadow flags (default `<sink.topic>.shadow`); never the flags topic.'),
+    shadowPath: z.string().min(1).default('flags.shadow.ndjson').describe('`file` and `stdout` sinks: NDJSON file for the candidate\'s shadow flags; never the flags output.'),
+    waitForTraining: z.boolean().default(false).describe('Hold the stream while a refit trains (and its candidate loads), as if training took no stream time: for replays of files as fast as possible (`source.speed: 0`, evaluations), where a real stream would move on by only a few readings. Never in production: it stalls flags.'),
+    trainTimeoutSeconds: z.number().positive().default(3600).describe('A refit training (a `seismo train` child process) running longer than this is killed and counted as failed.'),
+  })
+  .strict();
+
 const trainingSchema = z
   .object({
     path: z.string().min(1).optional().describe('File or directory of normal data to train on.'),
@@ -291,6 +312,7 @@ export const configSchema = z
     admin: adminSchema.default({}),
     daemon: daemonSchema.default({}),
     log: logSchema.default({}),
+    refit: refitSchema.default({}),
   })
   .strict();
 
@@ -304,6 +326,7 @@ export type ScoringConfig = SeismoConfig['scoring'];
 export type KafkaConfig = SeismoConfig['kafka'];
 export type SourceConfig = SeismoConfig['source'];
 export type SinkConfig = SeismoConfig['sink'];
+export type RefitConfig = SeismoConfig['refit'];
 
 /** A leaf of the schema: its dotted path, doc, default and the zod type to parse overrides with. */
 export interface ConfigField {

@@ -39,6 +39,15 @@ interface ScoreHistory {
   count: number;
 }
 
+/** How the alert tracker judged one window (AlertTracker.lastVerdict). */
+export interface Verdict {
+  /** The score compared with the threshold (smoothed with alerts.smoothWindows > 1). */
+  score: number;
+  threshold: number;
+  /** The entity's alert was open before or after this window (it opened, stayed open, or resolved on it). */
+  inAlert: boolean;
+}
+
 /** [recent bits, recent length, open, openedAt, calmRun, cooldownLeft, lastEmittedSeverity, peakScore, updates, baseline ref?, mean?, n?]. */
 export type AlertSnapshot = [number, number, number, number, number, number, number, number, number, number?, number?, number?];
 
@@ -54,6 +63,12 @@ export class AlertTracker {
   private readonly baselines = new Map<string, Baseline>();
   /** Kept incrementally: the daemon exports it after every batch. */
   private open = 0;
+  /**
+   * What the last observe() judged (undefined for a warm-up window): the score compared, the
+   * threshold it was compared with, and whether the entity's alert was open before or after it.
+   * The refit policy reads it to keep abnormal windows out of its buffer and drift test.
+   */
+  lastVerdict: Verdict | undefined;
 
   /**
    * `warmupWindows`: the first windows of each run (window.warmupWindows) are start-up
@@ -99,6 +114,7 @@ export class AlertTracker {
     // ring and the score history start over, warm-up windows are not judged, and the episode
     // resolves only on resolveAfter calm windows after it. A gap is not evidence that the fault
     // ended; resolving on it would page again when the data resumes (README, Flags).
+    this.lastVerdict = undefined;
     if (this.inWarmup(scored)) return undefined;
     const raw = finite(scored);
     const thr = this.thresholdFor(raw.entity);
@@ -108,7 +124,9 @@ export class AlertTracker {
       st = { recent: [], open: false, openedAt: 0, calmRun: 0, cooldownLeft: 0, lastEmittedSeverity: 0, peakScore: 0, updates: 0 };
       this.states.set(s.entity, st);
     }
+    const wasOpen = st.open;
     const flag = this.judge(s, st, thr);
+    this.lastVerdict = { score: s.score, threshold: thr, inAlert: wasOpen || st.open };
     // Adaptation learns only from calm windows: below the threshold, with no alert open before
     // or after this one, so an anomaly is never learnt as the new normal.
     if (!st.open && flag === undefined && s.score <= thr) this.learn(s.entity, s.score);

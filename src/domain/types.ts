@@ -103,4 +103,6 @@ export interface Flag {
   windowScore?: number;
   topFeatures: FeatureContribution[];
   model: string;
+  /** Set only on a refit candidate's flags, which go to the shadow sink or topic, never to on-call. */
+  shadow?: true;
 }

@@ -3,6 +3,8 @@ import { POISON_REASONS } from '../domain/types.js';
 
 export const LIFECYCLE_STATES = ['created', 'starting', 'ready', 'draining', 'stopped'] as const;
 export type LifecycleState = (typeof LIFECYCLE_STATES)[number];
+export const REFIT_STATES = ['idle', 'training', 'shadow', 'promoting'] as const;
+export type RefitState = (typeof REFIT_STATES)[number];
 
 /**
  * Every metric Seismo exports, on a Registry of its own (never the global one). Labels are
@@ -77,6 +79,19 @@ export class Metrics {
     buckets: [0.002, 0.005, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 10],
     registers: [this.registry],
   });
+  // Continual learning (refit.*): every step of a refit, counted and visible.
+  readonly refits = new Counter({ name: 'seismo_refits_total', help: 'Refit steps: started (training began), trained (a candidate passed `seismo train`\'s quality gate), failed (training failed or timed out), rejected (the promotion rule said no), promoted (hot-swapped in).', labelNames: ['stage'] as const, registers: [this.registry] });
+  readonly refitTriggers = new Counter({ name: 'seismo_refit_triggers_total', help: 'Refit triggers that started a refit, by kind (schedule, drift).', labelNames: ['trigger'] as const, registers: [this.registry] });
+  readonly refitRejections = new Counter({ name: 'seismo_refit_rejections_total', help: 'Candidates not promoted, by the promotion rule\'s reason (lost_episode, more_alerts, no_gain) or shutdown.', labelNames: ['reason'] as const, registers: [this.registry] });
+  readonly refitState = new Gauge({ name: 'seismo_refit_state', help: 'Refit policy state (1 for the current one): idle, training, shadow, promoting.', labelNames: ['state'] as const, registers: [this.registry] });
+  readonly refitDrift = new Gauge({ name: 'seismo_refit_drift_ratio', help: 'Largest per-entity drift statistic as a fraction of refit.driftLimit (1: the drift test fires).', registers: [this.registry] });
+  readonly refitBufferReadings = new Gauge({ name: 'seismo_refit_buffer_readings', help: 'Readings held in the refit buffer (before leaving out those in abnormal windows).', registers: [this.registry] });
+  readonly refitShadowWindows = new Counter({ name: 'seismo_refit_shadow_windows_total', help: 'Windows judged by refit candidates in shadow.', registers: [this.registry] });
+  readonly refitShadowFlags = new Counter({ name: 'seismo_refit_shadow_flags_total', help: 'Flags of refit candidates, by state: sent to the shadow sink or topic only, never to the flags output.', labelNames: ['state'] as const, registers: [this.registry] });
+  readonly refitShadowOpenings = new Gauge({ name: 'seismo_refit_shadow_alert_openings', help: 'Alert openings during the current (or last) shadow period, by model (live, candidate).', labelNames: ['model'] as const, registers: [this.registry] });
+  readonly refitCalmP95 = new Gauge({ name: 'seismo_refit_shadow_calm_severity_p95', help: '95th percentile of score / threshold on the windows the live model judged calm, during the current (or last) shadow period, by model (live, candidate).', labelNames: ['model'] as const, registers: [this.registry] });
+  readonly refitTrainingSeconds = new Gauge({ name: 'seismo_refit_training_seconds', help: 'Duration of the last refit training (child process).', registers: [this.registry] });
+  readonly refitTrainingStall = new Gauge({ name: 'seismo_refit_training_event_loop_max_delay_seconds', help: 'Longest event-loop stall of the daemon while the last refit trained (what training cost scoring).', registers: [this.registry] });
   readonly ready = new Gauge({ name: 'seismo_ready', help: '1 while /readyz would answer 200: running, consuming, and the sinks making flags durable.', registers: [this.registry] });
   readonly lifecycle = new Gauge({ name: 'seismo_lifecycle_state', help: 'Daemon lifecycle state (1 for the current one).', labelNames: ['state'] as const, registers: [this.registry] });
 
@@ -91,7 +106,15 @@ export class Metrics {
     for (const result of ['ok', 'failed']) this.kafkaCommits.inc({ result }, 0);
     for (const result of ['ok', 'failed']) this.modelReloads.inc({ result }, 0);
     for (const kind of ['flags', 'dead_letter']) this.produceDuration.zero({ kind });
+    for (const stage of ['started', 'trained', 'failed', 'rejected', 'promoted']) this.refits.inc({ stage }, 0);
+    for (const trigger of ['schedule', 'drift']) this.refitTriggers.inc({ trigger }, 0);
+    for (const state of ['open', 'update', 'resolved']) this.refitShadowFlags.inc({ state }, 0);
+    this.setRefitState('idle');
     this.setLifecycle('created');
+  }
+
+  setRefitState(state: RefitState): void {
+    for (const s of REFIT_STATES) this.refitState.set({ state: s }, s === state ? 1 : 0);
   }
 
   setLifecycle(state: LifecycleState): void {

@@ -1,11 +1,11 @@
 import type { Metrics } from '../observability/metrics.js';
-import { finiteScore, type AlertSnapshot, type AlertTracker } from '../detect/alerts.js';
+import { finiteScore, type AlertSnapshot, type AlertTracker, type Verdict } from '../detect/alerts.js';
 import type { DeadLetterSink, Sink } from '../sink/sink.js';
 import { recordToReading, type CountChunk, type LaneCheckpoint, type ProcessOptions, type RecordProcessor, type SourceRecord } from '../source/source.js';
 import type { BatchScorer } from '../score/batcher.js';
 import type { Scaler } from '../window/scaler.js';
 import type { PushResult, Windower, WindowerStats } from '../window/windower.js';
-import type { Flag, OriginalMessage, PoisonRecord, Position, Window, WindowScore } from './types.js';
+import type { Flag, OriginalMessage, PoisonRecord, Position, Reading, Window, WindowScore } from './types.js';
 
 /** What one loaded model brings: its scorer, the scaler it was trained with, its threshold and version. */
 export interface ModelRuntime {
@@ -40,6 +40,10 @@ export interface PipelineParts {
   /** Sees every window score (the `score` command and evaluation use it). */
   onScore?: (score: WindowScore) => void;
   onFlag?: (flag: Flag) => void;
+  /** Sees every reading accepted for the first time (not replayed ones): the refit buffer. */
+  onReading?: (reading: Reading) => void;
+  /** Sees every judged window with its verdict: the refit buffer, drift test and shadow comparison. */
+  onJudged?: (score: WindowScore, verdict: Verdict) => void;
 }
 
 /** Per-partition state: window rings and alert state of the entities the partition carries. */
@@ -101,7 +105,7 @@ export class Pipeline implements RecordProcessor {
       // window rings; their windows were scored and their poison dead-lettered already.
       const replay = isReplay(record, opts.replayBelow);
       try {
-        const pushed = this.accept(record, lane);
+        const pushed = this.accept(record, lane, replay);
         if (pushed.kind === 'poison') {
           if (!replay) poison.push(pushed.poison);
           continue;
@@ -145,6 +149,8 @@ export class Pipeline implements RecordProcessor {
         try {
           this.parts.onScore?.(s);
           const flag = lane.alerts.observe(s);
+          const verdict = lane.alerts.lastVerdict;
+          if (verdict !== undefined) this.parts.onJudged?.(s, verdict);
           tally.severities.push(finiteScore(s.score) / model.threshold);
           if (flag) {
             flags.push(flag);
@@ -164,7 +170,7 @@ export class Pipeline implements RecordProcessor {
   }
 
   /** Decode, entity allowlist, windower: what one record becomes. */
-  private accept(record: SourceRecord, lane: Lane): PushResult {
+  private accept(record: SourceRecord, lane: Lane, replay: boolean): PushResult {
     const decoded = recordToReading(record, this.parts.maxMessageBytes);
     if (!decoded.ok) return { kind: 'poison', poison: decoded.poison };
     const position = positionOf(record);
@@ -178,6 +184,7 @@ export class Pipeline implements RecordProcessor {
       return pushed;
     }
     if (decoded.reading.ts > lane.clock) lane.clock = decoded.reading.ts;
+    if (!replay) this.parts.onReading?.(decoded.reading);
     return pushed;
   }
 
