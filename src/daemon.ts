@@ -233,6 +233,7 @@ export class Daemon {
     this.metrics.modelInfo.reset();
     this.metrics.modelInfo.set({ model: manifest.version, lookback: String(manifest.lookback), features: String(manifest.features.length) }, 1);
     this.metrics.modelCreated.set(Date.parse(manifest.created) / 1000);
+    this.metrics.knowFeatures(manifest.features);
     this.metrics.threshold.set(artifact.threshold?.value ?? NaN);
   }
 

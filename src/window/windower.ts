@@ -54,6 +54,8 @@ export interface WindowerStats {
   resetsOutOfOrder: number;
   /** Readings with at least one value forward-filled. */
   forwardFilled: number;
+  /** Values forward-filled, per feature (index in the scaler's feature order). */
+  imputedValues: number[];
   /** Entity states dropped because the lane clock moved on by more than maxGap since they last read. */
   evictedIdle: number;
   /** Entity states dropped, least recently seen first, to make room under maxEntities. */
@@ -97,7 +99,7 @@ export class Windower {
   private readonly states = new Map<string, EntityState>();
   private readonly featureIndex: Map<string, number>;
   private readonly row: Float64Array;
-  readonly stats: WindowerStats = { resetsGap: 0, resetsOutOfOrder: 0, forwardFilled: 0, evictedIdle: 0, evictedCapacity: 0 };
+  readonly stats: WindowerStats;
   private laneClock = -Infinity;
   /** Timestamp of the last reading rejected as a clock jump, if the lane's latest reading was one. */
   private pendingJump: number | undefined;
@@ -122,6 +124,7 @@ export class Windower {
   constructor(private readonly policy: WindowPolicy, private scaler: Scaler, private readonly historyWindows = 0, private readonly now: () => number = Date.now) {
     this.featureIndex = new Map(scaler.features.map((name, i) => [name, i]));
     this.row = new Float64Array(scaler.features.length);
+    this.stats = { resetsGap: 0, resetsOutOfOrder: 0, forwardFilled: 0, imputedValues: scaler.features.map(() => 0), evictedIdle: 0, evictedCapacity: 0 };
     this.maxGapMs = policy.maxGapSeconds * 1000;
     this.maxFutureMs = (policy.maxFutureSeconds ?? Infinity) * 1000;
     this.maxJumpMs = (policy.maxClockJumpSeconds ?? Infinity) * 1000;
@@ -200,7 +203,14 @@ export class Windower {
     // at the end: the Map's order is recency order), then the clock moves and evicts the idle,
     // so a new entity takes the room they leave before a live one's.
     this.pendingJump = undefined;
-    if (filled > 0) this.stats.forwardFilled++;
+    if (filled > 0) {
+      // Counted only now, when the reading is accepted: a rejected one imputed nothing.
+      this.stats.forwardFilled++;
+      for (let j = 0; j < f; j++) {
+        const v = reading.values[this.scaler.features[j] as string];
+        if (v === undefined || !Number.isFinite(v)) (this.stats.imputedValues[j] as number)++;
+      }
+    }
     if (state !== undefined) this.states.delete(entity);
     const clockBefore = this.laneClock;
     if (reading.ts > this.laneClock) {
