@@ -34,7 +34,7 @@ import { createKafka } from './kafka/client.js';
 import { produceReadings } from './kafka/produce.js';
 import { Metrics } from './observability/metrics.js';
 import { FileDeadLetterSink, FileSink, LogDeadLetterSink, StreamSink } from './sink/stream-sink.js';
-import { fileSource } from './source/replay.js';
+import { emptyRangeMessage, fileSource } from './source/replay.js';
 import { Scaler } from './window/scaler.js';
 import { SEISMO_VERSION } from './version.js';
 import { applyReplayFlags, type ReplayFlags, type TimeRange } from './config/flags.js';
@@ -98,7 +98,8 @@ function sinksFor(cfg: SeismoConfig, log: Logger, metrics: Metrics): { sink: Sin
 function sourceFor(cfg: SeismoConfig, log: Logger, metrics: Metrics, range: TimeRange): Source {
   if (cfg.source.kind === 'kafka') return new KafkaSource(createKafka(cfg.kafka, log), cfg.source, log, metrics);
   if (cfg.source.path === undefined) throw new SeismoError('SEISMO_CONFIG_INVALID', 'source.path: required for source.kind "file" (or give --data PATH)');
-  return fileSource(cfg.source.path, cfg.input, cfg.source.speed, cfg.scoring.maxBatch, range);
+  const path = cfg.source.path;
+  return fileSource(path, cfg.input, cfg.source.speed, cfg.scoring.maxBatch, range, (e) => log.warn(emptyRangeMessage(path, range, e)));
 }
 
 /** The replay flags `run` and `score` share (see config/flags.ts). */
@@ -257,7 +258,7 @@ replayRangeOptions(
     const daemon = new Daemon({
       config: { ...cfg, http: { ...cfg.http, enabled: false } },
       log,
-      source: fileSource(opts.data, cfg.input, 0, cfg.scoring.maxBatch, range),
+      source: fileSource(opts.data, cfg.input, 0, cfg.scoring.maxBatch, range, (e) => log.warn(emptyRangeMessage(opts.data, range, e))),
       sink: new NoFlagsSink(),
       deadLetter: deadLetterFor(cfg, log),
       artifact,
