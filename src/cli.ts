@@ -400,7 +400,7 @@ program
   .option('--split <train,val>', 'rare-event: chronological fractions for training and validation (the rest is test)', '0.6,0.2')
   .addOption(new Option('--method <method>', 'published: the leaderboard rule; seismo: threshold.* and alerts.*; both').choices(['published', 'seismo', 'both']).default('both'))
   .option('--seeds <list>', 'model seeds, comma-separated; mean and std over them', '1')
-  .option('--report <dir>', 'write summary.md, results.json and per-file plots here')
+  .option('--report <dir>', 'write summary.md and the raw results here (results.json and per-file plots; rare-event: rare-event.json)')
   .option('--categories <list>', 'nab: only these corpus folders, comma-separated (e.g. realTraffic,realAdExchange)')
   .option('--nab-results <dir>', 'nab: also write the official NAB results layout (<dir>/<detector>/<category>/<detector>_<file>.csv)')
   .description('replay labelled data through the streaming path and score detection quality (F1, FAR, MAR, NAB, delay)')
