@@ -295,13 +295,15 @@ export class Pipeline implements RecordProcessor {
     const was = lane.exported;
     metrics.windowResets.inc({ cause: 'gap' }, stats.resetsGap - was.resetsGap);
     metrics.windowResets.inc({ cause: 'out_of_order' }, stats.resetsOutOfOrder - was.resetsOutOfOrder);
+    metrics.windowResets.inc({ cause: 'seasonal' }, stats.resetsSeasonal - was.resetsSeasonal);
     metrics.entitiesEvicted.inc({ cause: 'idle' }, stats.evictedIdle - was.evictedIdle);
     metrics.entitiesEvicted.inc({ cause: 'capacity' }, stats.evictedCapacity - was.evictedCapacity);
     metrics.forwardFilled.inc(stats.forwardFilled - was.forwardFilled);
     if (stats.forwardFilled !== was.forwardFilled) {
-      lane.windower.features.forEach((feature, j) => {
-        const n = (stats.imputedValues[j] as number) - (was.imputedValues[j] ?? 0);
-        if (n > 0) metrics.imputedValues.inc({ feature }, n);
+      // Input features come first in the model's columns (derived seasonal ones after them).
+      stats.imputedValues.forEach((count, j) => {
+        const n = count - (was.imputedValues[j] ?? 0);
+        if (n > 0) metrics.imputedValues.inc({ feature: lane.windower.features[j] as string }, n);
       });
     }
     lane.exported = { ...stats, imputedValues: [...stats.imputedValues] };
