@@ -34,7 +34,7 @@ import { createKafka } from './kafka/client.js';
 import { produceReadings } from './kafka/produce.js';
 import { Metrics } from './observability/metrics.js';
 import { FileDeadLetterSink, FileSink, LogDeadLetterSink, StreamSink } from './sink/stream-sink.js';
-import { fileSource } from './source/replay.js';
+import { emptyRangeMessage, fileSource } from './source/replay.js';
 import { ShadowSink } from './sink/shadow-sink.js';
 import { Scaler } from './window/scaler.js';
 import { SEISMO_VERSION } from './version.js';
@@ -119,7 +119,8 @@ function readIntervals(file: string): Intervals {
 function sourceFor(cfg: SeismoConfig, log: Logger, metrics: Metrics, range: TimeRange): Source {
   if (cfg.source.kind === 'kafka') return new KafkaSource(createKafka(cfg.kafka, log), cfg.source, log, metrics);
   if (cfg.source.path === undefined) throw new SeismoError('SEISMO_CONFIG_INVALID', 'source.path: required for source.kind "file" (or give --data PATH)');
-  return fileSource(cfg.source.path, cfg.input, cfg.source.speed, cfg.scoring.maxBatch, range);
+  const path = cfg.source.path;
+  return fileSource(path, cfg.input, cfg.source.speed, cfg.scoring.maxBatch, range, (e) => log.warn(emptyRangeMessage(path, range, e)));
 }
 
 /** The replay flags `run` and `score` share (see config/flags.ts). */
@@ -281,7 +282,7 @@ replayRangeOptions(
     const daemon = new Daemon({
       config: { ...cfg, http: { ...cfg.http, enabled: false } },
       log,
-      source: fileSource(opts.data, cfg.input, 0, cfg.scoring.maxBatch, range),
+      source: fileSource(opts.data, cfg.input, 0, cfg.scoring.maxBatch, range, (e) => log.warn(emptyRangeMessage(opts.data, range, e))),
       sink: new NoFlagsSink(),
       deadLetter: deadLetterFor(cfg, log),
       artifact,
@@ -423,7 +424,7 @@ program
   .option('--split <train,val>', 'rare-event: chronological fractions for training and validation (the rest is test)', '0.6,0.2')
   .addOption(new Option('--method <method>', 'published: the leaderboard rule; seismo: threshold.* and alerts.*; both').choices(['published', 'seismo', 'both']).default('both'))
   .option('--seeds <list>', 'model seeds, comma-separated; mean and std over them', '1')
-  .option('--report <dir>', 'write summary.md, results.json and per-file plots here')
+  .option('--report <dir>', 'write summary.md and the raw results here (results.json and per-file plots; rare-event: rare-event.json)')
   .option('--categories <list>', 'nab: only these corpus folders, comma-separated (e.g. realTraffic,realAdExchange)')
   .option('--nab-results <dir>', 'nab: also write the official NAB results layout (<dir>/<detector>/<category>/<detector>_<file>.csv)')
   .description('replay labelled data through the streaming path and score detection quality (F1, FAR, MAR, NAB, delay)')

@@ -301,6 +301,7 @@ export class Daemon {
     this.metrics.modelInfo.reset();
     this.metrics.modelInfo.set({ model: manifest.version, lookback: String(manifest.lookback), features: String(manifest.features.length) }, 1);
     this.metrics.modelCreated.set(Date.parse(manifest.created) / 1000);
+    this.metrics.knowFeatures(new Scaler(artifact.scaler).inputFeatures);
     this.metrics.threshold.set(artifact.threshold?.value ?? NaN);
   }
 

@@ -36,14 +36,27 @@ export interface DemoSummary {
   meanDelayMinutes: number;
 }
 
+/**
+ * One flag for people: when, which entity, state, severity, and the top sensors with their
+ * share of the error and, where the flag carries them, the value seen and the value expected
+ * ("flow_rate 54% (12.1, expected 9.8)"; a relative feature's are differences from the window mean).
+ */
+export function flagLine(f: Flag): string {
+  const value = (x: number, relative: boolean) => (relative && x >= 0 ? `+${x}` : String(x));
+  const top = f.topFeatures
+    .map((t) => {
+      const values = t.observed !== undefined && t.expected !== undefined ? ` (${value(t.observed, t.relative === true)}, expected ${value(t.expected, t.relative === true)}${t.relative ? ' vs window mean' : ''})` : '';
+      return `${t.name} ${(t.share * 100).toFixed(0)}%${values}`;
+    })
+    .join(', ');
+  return `${f.windowEnd}  ${f.entity.padEnd(7)} ${f.state.padEnd(8)} severity ${f.severity.toFixed(2).padStart(7)}  top: ${top}`;
+}
+
 /** Prints flags for people as they happen; the machine format is `seismo run`'s NDJSON. */
 class ConsoleFlagSink implements Sink {
   constructor(private readonly out: NodeJS.WritableStream) {}
   async send(flags: Flag[]): Promise<void> {
-    for (const f of flags) {
-      const top = f.topFeatures.map((t) => `${t.name} ${(t.share * 100).toFixed(0)}%`).join(', ');
-      this.out.write(`${f.windowEnd}  ${f.entity.padEnd(7)} ${f.state.padEnd(8)} severity ${f.severity.toFixed(2).padStart(7)}  top: ${top}\n`);
-    }
+    for (const f of flags) this.out.write(`${flagLine(f)}\n`);
   }
   async flush(): Promise<void> {}
   async close(): Promise<void> {}

@@ -81,6 +81,14 @@ export interface FeatureContribution {
   error: number;
   /** Share of the window's total error, 0..1. */
   share: number;
+  /**
+   * On `open` and `update` flags: the window's last reading of this feature and what the model
+   * reconstructed for it, in the sensor's units. With `relative` set the feature is judged by
+   * its shape (training.relativeFeatures), and both are differences from the window's mean.
+   */
+  observed?: number;
+  expected?: number;
+  relative?: true;
 }
 
 /** The message downstream subscribers read. Idempotent by `id`. */

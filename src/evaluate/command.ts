@@ -2,6 +2,7 @@ import type { SeismoConfig } from '../config/schema.js';
 import { SeismoError } from '../errors.js';
 import { chooseBackend } from '../model/backend.js';
 import { evaluationProgress } from '../observability/eval-progress.js';
+import { trainingProgress } from '../observability/progress.js';
 import type { Logger } from '../observability/logger.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,19 +41,46 @@ export function parseSplit(text: string): [number, number] {
   return [train, val];
 }
 
-async function runRareEvent(cfg: SeismoConfig, opts: EvaluateOptions, log: Logger, out: NodeJS.WritableStream): Promise<void> {
+async function runRareEvent(cfg: SeismoConfig, opts: EvaluateOptions, log: Logger, out: NodeJS.WritableStream, progressStream: NodeJS.WriteStream): Promise<void> {
   const [trainFraction, valFraction] = opts.split ?? [0.6, 0.2];
   const results: RareEventResult[] = [];
-  for (const seed of opts.seeds) {
-    const r = await evaluateRareEvent(cfg, { file: opts.data, labelColumn: opts.labelColumn ?? 'label', shift: opts.shift ?? 2, drop: opts.drop ?? [], trainFraction, valFraction, seed, log });
+  const sections: string[] = [];
+  const started = performance.now();
+  for (const [i, seed] of opts.seeds.entries()) {
+    // Training is most of the time: the `train` command's progress (epoch, loss, ETA) on stderr.
+    const training = trainingProgress(progressStream);
+    const r = await evaluateRareEvent(cfg, {
+      file: opts.data, labelColumn: opts.labelColumn ?? 'label', shift: opts.shift ?? 2, drop: opts.drop ?? [], trainFraction, valFraction, seed, log,
+      onEpoch: training.onEpoch,
+      onStage: (message) => {
+        training.stop();
+        progressStream.write(`rare-event seed ${seed} (${i + 1}/${opts.seeds.length}): ${message}\n`);
+      },
+    });
+    training.stop();
     results.push(r);
-    out.write(`## seed ${seed}\n\n${rareEventMarkdown(r)}\n\n`);
+    const section = `## seed ${seed}\n\n${rareEventMarkdown(r)}\n\n`;
+    sections.push(section);
+    out.write(section);
   }
   const line = (name: string, pick: (r: RareEventResult) => number) => `${name} ${fmt(meanStd(results.map(pick)), 3)}`;
-  out.write(`Over seeds ${opts.seeds.join(',')}: ${[line('ROC AUC', (r) => r.rocAuc), line('PR AUC', (r) => r.prAuc), line('recall at FPR 5%', (r) => r.recallAtFpr5), line('F1', (r) => r.test.f1)].join(', ')}\n`);
+  const overall = `Over seeds ${opts.seeds.join(',')}: ${[line('ROC AUC', (r) => r.rocAuc), line('PR AUC', (r) => r.prAuc), line('recall at FPR 5%', (r) => r.recallAtFpr5), line('F1', (r) => r.test.f1)].join(', ')}\n`;
+  out.write(overall);
   if (opts.report !== undefined) {
+    const command = process.argv.slice(2).join(' ');
     mkdirSync(opts.report, { recursive: true });
-    writeFileSync(join(opts.report, 'rare-event.json'), JSON.stringify({ command: process.argv.slice(2).join(' '), seeds: opts.seeds, results }, null, 2));
+    writeFileSync(join(opts.report, 'rare-event.json'), JSON.stringify({ command, seeds: opts.seeds, results }, null, 2));
+    const seconds = (performance.now() - started) / 1000;
+    const head = [
+      '# Rare-event evaluation',
+      '',
+      `\`seismo ${command}\`: ${opts.data}, label column \`${opts.labelColumn ?? 'label'}\`, shift ${opts.shift ?? 2} rows, split ${trainFraction}/${valFraction}/${(1 - trainFraction - valFraction).toFixed(2)} (train/validation/test, chronological), seeds ${opts.seeds.join(',')}, ${seconds.toFixed(0)} s.`,
+      '',
+      'Per seed: the rows of each split, the rows left out, the threshold and the test metrics. Every row and score: `rare-event.json`.',
+      '',
+    ].join('\n');
+    writeFileSync(join(opts.report, 'summary.md'), `${head}\n${sections.join('')}${overall}`);
+    out.write(`\nreport: ${opts.report}/summary.md\n`);
   }
 }
 
@@ -88,10 +116,10 @@ export function parseSeeds(text: string): number[] {
 }
 
 /** `seismo evaluate`: runs the protocol, prints the Markdown tables, optionally writes the report directory. */
-export async function runEvaluate(cfg: SeismoConfig, opts: EvaluateOptions, log: Logger, out: NodeJS.WritableStream): Promise<void> {
+export async function runEvaluate(cfg: SeismoConfig, opts: EvaluateOptions, log: Logger, out: NodeJS.WritableStream, progressStream: NodeJS.WriteStream = process.stderr): Promise<void> {
   const backend = await chooseBackend(cfg.scoring.backend, cfg.scoring.threads);
   if (backend.fallbackReason) log.warn({ reason: backend.fallbackReason }, `evaluating on the ${backend.active} fallback backend`);
-  if (opts.protocol === 'rare-event') return runRareEvent(cfg, opts, log, out);
+  if (opts.protocol === 'rare-event') return runRareEvent(cfg, opts, log, out, progressStream);
   if (opts.protocol === 'nab') return runNab(cfg, opts, log, out, backend.active);
   const methods: EvalMethod[] = opts.method === 'both' ? [...EVAL_METHODS] : [opts.method];
   const progress = evaluationProgress();

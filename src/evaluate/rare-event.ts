@@ -6,6 +6,7 @@ import { trainFromData } from '../jobs/train-job.js';
 import type { Logger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import type { Reading } from '../pipeline/types.js';
+import type { EpochReport } from '../model/train.js';
 import { confusion, pointMetrics, type PointMetrics } from './metrics.js';
 import { averagePrecision, recallAtFpr, rocAuc } from './ranking.js';
 import { replayScores } from './replay.js';
@@ -22,11 +23,22 @@ export interface RareEventOptions {
   valFraction: number;
   seed: number;
   log: Logger;
+  /** Training progress, one report per epoch (the `train` command's progress bar). */
+  onEpoch?: (r: EpochReport) => void;
+  /** What the run is doing now ("training on 750 label-0 rows"), for progress output. */
+  onStage?: (message: string) => void;
 }
 
 export interface RareEventResult {
   rows: { train: number; val: number; test: number };
   trainingRows: number;
+  /**
+   * Rows the protocol leaves out, so a reader can account for every row: the event rows
+   * themselves (label > 0; 1-based data rows, 1 = the first row after the header), out of
+   * training and every metric; and the rows before them that the shift made positive, out of
+   * training (they count in the validation and test metrics).
+   */
+  leftOut: { eventRows: number[]; precursorRowsInTraining: number };
   positives: { val: number; test: number };
   threshold: number;
   thresholdFrom: 'f1-on-validation' | 'calibration';
@@ -95,7 +107,13 @@ export async function evaluateRareEvent(base: SeismoConfig, opts: RareEventOptio
   const normal = (i: number) => shifted[i] === 0 && counted[i] === 1;
   const byEntity = runsAsEntities(readings, normal, nTrain);
   const trainingRows = [...byEntity.values()].reduce((a, r) => a + r.length, 0);
-  const { artifact } = await trainFromData(cfg, { byEntity, features, poison: [] });
+  const eventRows: number[] = [];
+  for (let i = 0; i < n; i++) if (counted[i] === 0) eventRows.push(i + 1);
+  let precursorRowsInTraining = 0;
+  for (let i = 0; i < nTrain; i++) if (shifted[i] === 1) precursorRowsInTraining++;
+  opts.onStage?.(`training on ${trainingRows} label-0 rows of the first ${nTrain} (${eventRows.filter((r) => r <= nTrain).length} event rows and ${precursorRowsInTraining} rows before events left out)`);
+  const { artifact } = await trainFromData(cfg, { byEntity, features, poison: [] }, opts.onEpoch);
+  opts.onStage?.(`replaying ${n} rows through the daemon`);
   const replay = await replayScores(cfg, artifact, readings, opts.log, new Metrics());
 
   const split = (from: number, to: number) => {
@@ -118,6 +136,7 @@ export async function evaluateRareEvent(base: SeismoConfig, opts: RareEventOptio
   return {
     rows: { train: nTrain, val: nVal, test: n - nTrain - nVal },
     trainingRows,
+    leftOut: { eventRows, precursorRowsInTraining },
     positives: { val: valPositives, test: test.ys.reduce((a, b) => a + b, 0) },
     threshold,
     thresholdFrom: valPositives > 0 ? 'f1-on-validation' : 'calibration',
@@ -128,10 +147,16 @@ export async function evaluateRareEvent(base: SeismoConfig, opts: RareEventOptio
   };
 }
 
+/** At most this many event rows are listed in Markdown; the JSON report has them all. */
+const LISTED_EVENT_ROWS = 30;
+
 export function rareEventMarkdown(r: RareEventResult): string {
   const m = r.test;
+  const events = r.leftOut.eventRows;
+  const listed = events.slice(0, LISTED_EVENT_ROWS).join(', ') + (events.length > LISTED_EVENT_ROWS ? `, … (${events.length - LISTED_EVENT_ROWS} more in rare-event.json)` : '');
   return [
     `Rows: train ${r.rows.train} (${r.trainingRows} label-0 rows used), validation ${r.rows.val} (${r.positives.val} positive), test ${r.rows.test} (${r.positives.test} positive).`,
+    `Left out: ${events.length} event rows (label > 0), from training and every metric${events.length > 0 ? ` (data rows ${listed})` : ''}; ${r.leftOut.precursorRowsInTraining} rows before events (positive after the shift) from training.`,
     `Threshold ${r.threshold.toPrecision(4)} (${r.thresholdFrom}).`,
     '',
     '| ROC AUC | PR AUC | recall at FPR 5% | precision | recall | F1 |',

@@ -17,6 +17,41 @@ import { constantBaselineLoss, softwareVersions, windowMeanBaselineLoss } from '
  */
 export const MIN_TRAINING_WINDOWS = 10;
 export const MIN_CALIBRATION_WINDOWS = 5;
+/**
+ * The training windows must also grow with the features: the model learns how they move
+ * together, and 5 windows per feature is the least that shows it (a 9-feature model from 17
+ * windows is what a stray key in one message produced, issue 14). Stride-1 windows share all
+ * but one row, so each window brings `features` fresh values.
+ */
+export const MIN_WINDOWS_PER_FEATURE = 5;
+/**
+ * And with the model's size: at least one fresh training value per this many parameters. A
+ * floor against the absurd (a 4.2 M-parameter stack on a few dozen windows), not a promise of
+ * a good fit: the quality gate after training judges that. At 2,000 the largest shipped model
+ * (config/skab-widerelu.yaml, 4.2 M parameters, 8 features) needs 260 windows, which the 400
+ * training rows of a SKAB file give (313).
+ */
+export const MAX_PARAMETERS_PER_VALUE = 2000;
+
+/** How many training windows a model of `parameters` on `features` features needs (see the constants above). */
+export function requiredTrainingWindows(features: number, parameters: number): number {
+  return Math.max(MIN_TRAINING_WINDOWS, MIN_WINDOWS_PER_FEATURE * features, Math.ceil(parameters / (MAX_PARAMETERS_PER_VALUE * features)));
+}
+
+/**
+ * Why `windows` training and `heldOut` held-out windows are too few for this model, or undefined.
+ * The message says what each bound asks for and how to get there.
+ */
+export function trainingSizeProblem(windows: number, heldOut: number, features: number, parameters: number, lookback: number): string | undefined {
+  const need = requiredTrainingWindows(features, parameters);
+  if (windows >= need && heldOut >= MIN_CALIBRATION_WINDOWS) return undefined;
+  const why = [`at least ${MIN_TRAINING_WINDOWS}`, `${MIN_WINDOWS_PER_FEATURE} per feature (${features} features: ${MIN_WINDOWS_PER_FEATURE * features})`, `one per ${MAX_PARAMETERS_PER_VALUE} model parameters per feature (${parameters} parameters: ${Math.ceil(parameters / (MAX_PARAMETERS_PER_VALUE * features))})`];
+  return (
+    `too few windows: ${windows} to train on (need ${need}: ${why.join(', ')}) and ${heldOut} held out to calibrate on (need ${MIN_CALIBRATION_WINDOWS}); ` +
+    `each entity gives one window per reading after its first ${lookback - 1} (window.lookback ${lookback}), minus warm-up windows and gaps; ` +
+    `give more normal data, train on fewer features (\`features\`) or a smaller model (model.encoderUnits)`
+  );
+}
 
 export interface TrainResult {
   artifact: Artifact;
@@ -61,19 +96,19 @@ export async function trainFromData(cfg: SeismoConfig, data: LoadedReadings, onE
   const F = scaler.features.length;
   const train = concatWindowSets(trains, T, F);
   const validation = concatWindowSets(vals, T, F);
-  if (train.count < MIN_TRAINING_WINDOWS || validation.count < MIN_CALIBRATION_WINDOWS) {
-    throw new SeismoError(
-      'SEISMO_TRAINING_FAILED',
-      `too few windows: ${train.count} to train on (need ${MIN_TRAINING_WINDOWS}) and ${validation.count} held out to calibrate on (need ${MIN_CALIBRATION_WINDOWS}); ` +
-        `each entity gives one window per reading after its first ${T - 1} (window.lookback ${T}), minus warm-up windows and gaps; give more normal data`,
-    );
+  // Checked before training (building the model costs little next to fitting it).
+  const trained = buildModel(cfg.model, T, F);
+  const tooFew = trainingSizeProblem(train.count, validation.count, F, trained.countParams(), T);
+  if (tooFew !== undefined) {
+    trained.dispose();
+    throw new SeismoError('SEISMO_TRAINING_FAILED', tooFew);
   }
   const constantFeatures = constantColumns(train, scaler.features);
   if (constantFeatures.length === F) {
+    trained.dispose();
     throw new SeismoError('SEISMO_TRAINING_FAILED', `every feature is constant in the training data (${scaler.features.join(', ')}): there is no normal variation to learn or to calibrate a threshold on`);
   }
 
-  const trained = buildModel(cfg.model, T, F);
   const metrics = await trainAutoencoder(trained, train, validation, cfg.model, onEpoch);
   // What is saved and scored (and calibrated on) is the model the daemon will run.
   const model = scoringModel(cfg.model, trained);

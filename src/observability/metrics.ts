@@ -16,11 +16,12 @@ export class Metrics {
   readonly poison = new Counter({ name: 'seismo_poison_total', help: 'Records rejected, by reason (they go to the dead-letter sink, never dropped silently).', labelNames: ['reason'] as const, registers: [this.registry] });
   readonly windowsScored = new Counter({ name: 'seismo_windows_scored_total', help: 'Windows scored by the model.', registers: [this.registry] });
   readonly flags = new Counter({ name: 'seismo_flags_total', help: 'Flags emitted, by state.', labelNames: ['state'] as const, registers: [this.registry] });
-  readonly processingErrors = new Counter({ name: 'seismo_processing_errors_total', help: 'Records whose processing threw, by stage (reading, scoring, judging); each is dead-lettered as processing_error and the stream goes on.', labelNames: ['stage'] as const, registers: [this.registry] });
+  readonly processingErrors = new Counter({ name: 'seismo_processing_errors_total', help: 'Records whose processing threw, by stage (reading, scoring, judging; each is dead-lettered as processing_error and the stream goes on), and flags sent without observed/expected values because computing them threw (explaining).', labelNames: ['stage'] as const, registers: [this.registry] });
   readonly nonFiniteScores = new Counter({ name: 'seismo_nonfinite_scores_total', help: 'Windows whose reconstruction error was not finite (extreme readings); judged at the maximum score.', registers: [this.registry] });
   readonly windowResets = new Counter({ name: 'seismo_window_resets_total', help: 'Per-entity window resets, by cause: gap (silence over window.maxGapSeconds), out_of_order, seasonal (no reading one day back for a seasonal column).', labelNames: ['cause'] as const, registers: [this.registry] });
   readonly entitiesEvicted = new Counter({ name: 'seismo_entities_evicted_total', help: 'Entity window states dropped, by cause: idle (silent longer than window.maxGapSeconds by the lane clock) or capacity (window.maxEntities reached, least recently seen first).', labelNames: ['cause'] as const, registers: [this.registry] });
   readonly forwardFilled = new Counter({ name: 'seismo_forward_filled_readings_total', help: 'Accepted readings with at least one missing or non-finite value replaced by the last good one (window.missing: forward-fill).', registers: [this.registry] });
+  readonly imputedValues = new Counter({ name: 'seismo_imputed_values_total', help: 'Values forward-filled (missing or non-finite, replaced by the feature\'s last good value), by feature (the model\'s features: bounded).', labelNames: ['feature'] as const, registers: [this.registry] });
   readonly score = new Histogram({
     name: 'seismo_window_severity',
     help: 'Window score divided by the threshold (1 = at threshold).',
@@ -101,7 +102,7 @@ export class Metrics {
     for (const reason of POISON_REASONS) this.poison.inc({ reason }, 0);
     for (const state of ['open', 'update', 'resolved']) this.flags.inc({ state }, 0);
     for (const cause of ['gap', 'out_of_order', 'seasonal']) this.windowResets.inc({ cause }, 0);
-    for (const stage of ['reading', 'scoring', 'judging']) this.processingErrors.inc({ stage }, 0);
+    for (const stage of ['reading', 'scoring', 'judging', 'explaining']) this.processingErrors.inc({ stage }, 0);
     for (const cause of ['idle', 'capacity']) this.entitiesEvicted.inc({ cause }, 0);
     for (const result of ['ok', 'failed']) this.kafkaCommits.inc({ result }, 0);
     for (const result of ['ok', 'failed']) this.modelReloads.inc({ result }, 0);
@@ -115,6 +116,11 @@ export class Metrics {
 
   setRefitState(state: RefitState): void {
     for (const s of REFIT_STATES) this.refitState.set({ state: s }, s === state ? 1 : 0);
+  }
+
+  /** A loaded model's features: their imputed-value counters show zeros from the first scrape. */
+  knowFeatures(features: string[]): void {
+    for (const feature of features) this.imputedValues.inc({ feature }, 0);
   }
 
   setLifecycle(state: LifecycleState): void {

@@ -1,5 +1,6 @@
 import type { Metrics } from '../observability/metrics.js';
 import { finiteScore, type AlertSnapshot, type AlertTracker, type Verdict } from '../detect/alerts.js';
+import { explainFlag } from '../detect/explain.js';
 import type { DeadLetterSink, Sink } from '../sink/sink.js';
 import { recordToReading, type CountChunk, type LaneCheckpoint, type ProcessOptions, type RecordProcessor, type SourceRecord } from '../source/source.js';
 import type { BatchScorer } from '../score/batcher.js';
@@ -134,7 +135,7 @@ export class Pipeline implements RecordProcessor {
         else tally.errors.scoring++;
       }
     }
-    const flags: Flag[] = [];
+    const flagged: Flagged[] = [];
     if (windows.length > 0) {
       const scores = await this.scoreContained(windows, model.scorer);
       scores.forEach((s, i) => {
@@ -152,21 +153,48 @@ export class Pipeline implements RecordProcessor {
           const verdict = lane.alerts.lastVerdict;
           if (verdict !== undefined) this.parts.onJudged?.(s, verdict);
           tally.severities.push(finiteScore(s.score) / model.threshold);
-          if (flag) {
-            flags.push(flag);
-            this.parts.onFlag?.(flag);
-          }
+          if (flag) flagged.push({ flag, window: windows[i] as Window, record });
         } catch (err) {
           tally.errors.judging++;
           poison.push(processingError(record, 'judging', err));
         }
       });
     }
+    const flags = this.explain(flagged, model, tally);
+    flags.forEach((flag, i) => {
+      try {
+        this.parts.onFlag?.(flag);
+      } catch (err) {
+        tally.errors.judging++;
+        poison.push(processingError((flagged[i] as Flagged).record, 'judging', err));
+      }
+    });
     this.exportLaneStats(lane);
     await Promise.all([this.parts.sink.send(flags), this.parts.deadLetter.send(poison)]);
     const count = () => this.count(tally, flags, poison);
     if (opts.deferCounts) return count;
     count();
+  }
+
+  /**
+   * Open and update flags get their top features' observed and expected values (explain.ts):
+   * one extra model call per chunk that flags, none otherwise. If it fails the flags go out
+   * without them (seismo_processing_errors_total{stage="explaining"}): a flag is never held back.
+   */
+  private explain(flagged: Flagged[], model: ModelRuntime, tally: Tally): Flag[] {
+    const wanted = flagged.filter((f) => f.flag.state !== 'resolved');
+    if (wanted.length > 0 && model.scorer.reconstruct !== undefined) {
+      try {
+        const reconstruction = model.scorer.reconstruct(wanted.map((f) => f.window));
+        const F = model.scaler.features.length;
+        wanted.forEach((f, i) => {
+          f.flag = explainFlag(f.flag, f.window, reconstruction.subarray(i * F, (i + 1) * F), model.scaler);
+        });
+      } catch {
+        tally.errors.explaining++;
+      }
+    }
+    return flagged.map((f) => f.flag);
   }
 
   /** Decode, entity allowlist, windower: what one record becomes. */
@@ -262,7 +290,7 @@ export class Pipeline implements RecordProcessor {
     if (lane === undefined) {
       const m = this.model;
       const windower = this.parts.newWindower(m.scaler);
-      lane = { windower, alerts: this.parts.newAlerts(m.threshold, m.version), model: this.generation, clock: -Infinity, exported: { ...windower.stats } };
+      lane = { windower, alerts: this.parts.newAlerts(m.threshold, m.version), model: this.generation, clock: -Infinity, exported: { ...windower.stats, imputedValues: [...windower.stats.imputedValues] } };
       this.lanes.set(name, lane);
     }
     return lane;
@@ -278,7 +306,14 @@ export class Pipeline implements RecordProcessor {
     metrics.entitiesEvicted.inc({ cause: 'idle' }, stats.evictedIdle - was.evictedIdle);
     metrics.entitiesEvicted.inc({ cause: 'capacity' }, stats.evictedCapacity - was.evictedCapacity);
     metrics.forwardFilled.inc(stats.forwardFilled - was.forwardFilled);
-    lane.exported = { ...stats };
+    if (stats.forwardFilled !== was.forwardFilled) {
+      // Input features come first in the model's columns (derived seasonal ones after them).
+      stats.imputedValues.forEach((count, j) => {
+        const n = count - (was.imputedValues[j] ?? 0);
+        if (n > 0) metrics.imputedValues.inc({ feature: lane.windower.features[j] as string }, n);
+      });
+    }
+    lane.exported = { ...stats, imputedValues: [...stats.imputedValues] };
     let entities = 0;
     let open = 0;
     for (const l of this.lanes.values()) {
@@ -290,17 +325,24 @@ export class Pipeline implements RecordProcessor {
   }
 }
 
+/** A flag with the window that raised it and the record that completed that window. */
+interface Flagged {
+  flag: Flag;
+  window: Window;
+  record: SourceRecord;
+}
+
 interface Tally {
   readings: number;
   replayed: number;
   windows: number;
   nonFiniteScores: number;
   severities: number[];
-  errors: { reading: number; scoring: number; judging: number };
+  errors: { reading: number; scoring: number; judging: number; explaining: number };
 }
 
 function newTally(): Tally {
-  return { readings: 0, replayed: 0, windows: 0, nonFiniteScores: 0, severities: [], errors: { reading: 0, scoring: 0, judging: 0 } };
+  return { readings: 0, replayed: 0, windows: 0, nonFiniteScores: 0, severities: [], errors: { reading: 0, scoring: 0, judging: 0, explaining: 0 } };
 }
 
 function positionOf(record: SourceRecord): Position {

@@ -2,6 +2,8 @@ import type { Window, WindowScore } from '../domain/types.js';
 
 export interface BatchScorer {
   score(windows: Window[]): WindowScore[];
+  /** The reconstruction of each window's last timestep, [windows][features], scaled (Scorer.reconstruct); for explaining flags. */
+  reconstruct?(windows: Window[]): Float32Array;
 }
 
 export interface BatcherOptions {

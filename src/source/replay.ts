@@ -166,15 +166,50 @@ function rawTimestamp(text: string): number | undefined {
   }
 }
 
+/** What a replay's time range left of the data, when it left nothing (see fileSource). */
+export interface EmptyRange {
+  /** Records read from the files. */
+  records: number;
+  /** Earliest and latest reading time in them (epoch ms), when any could be read. */
+  first?: number;
+  last?: number;
+}
+
 /**
  * Replays a file, or every data file of a directory in name order, optionally only a time range
- * of it. Files are read lazily, one at a time.
+ * of it. Files are read lazily, one at a time. When a range leaves no record at all, `onEmptyRange`
+ * hears what the data spans: a replay that prints nothing must say why (`--from` after the data).
  */
-export function fileSource(path: string, input: InputConfig, speed: number, chunkSize: number, range: { from?: number; to?: number } = {}): ReplaySource {
+export function fileSource(path: string, input: InputConfig, speed: number, chunkSize: number, range: { from?: number; to?: number } = {}, onEmptyRange?: (e: EmptyRange) => void): ReplaySource {
   const files = replayFiles(path);
+  const ranged = range.from !== undefined || range.to !== undefined;
   return new ReplaySource(function* () {
-    for (const { file, entity } of files) yield inTimeRange(readRecords(file, input, entity), range);
+    let kept = 0;
+    const seen: EmptyRange = { records: 0 };
+    for (const { file, entity } of files) {
+      const records = readRecords(file, input, entity);
+      const inRange = inTimeRange(records, range);
+      kept += inRange.length;
+      if (ranged && kept === 0) {
+        seen.records += records.length;
+        for (const r of records) {
+          const ts = r.kind === 'reading' ? r.reading.ts : r.kind === 'raw' ? rawTimestamp(r.text) : undefined;
+          if (ts === undefined) continue;
+          if (seen.first === undefined || ts < seen.first) seen.first = ts;
+          if (seen.last === undefined || ts > seen.last) seen.last = ts;
+        }
+      }
+      yield inRange;
+    }
+    if (ranged && kept === 0) onEmptyRange?.(seen);
   }, speed, chunkSize);
+}
+
+/** The warning for a replay range that selected nothing. */
+export function emptyRangeMessage(path: string, range: { from?: number; to?: number }, e: EmptyRange): string {
+  const at = (ms: number | undefined) => (ms === undefined ? 'the start' : new Date(ms).toISOString());
+  const span = e.first !== undefined && e.last !== undefined ? `; its readings span ${new Date(e.first).toISOString()} to ${new Date(e.last).toISOString()}` : '';
+  return `--from/--to [${at(range.from)}, ${range.to === undefined ? 'the end' : new Date(range.to).toISOString()}) selects none of the ${e.records} records of ${path}${span}: nothing was replayed`;
 }
 
 /** Replays readings held in memory (the demo's simulator output). */

@@ -59,6 +59,8 @@ export interface WindowerStats {
   resetsOutOfOrder: number;
   /** Readings with at least one value forward-filled. */
   forwardFilled: number;
+  /** Values forward-filled, per input feature (scaler.inputFeatures order: derived seasonal columns are never filled). */
+  imputedValues: number[];
   /** Entity states dropped because the lane clock moved on by more than maxGap since they last read. */
   evictedIdle: number;
   /** Entity states dropped, least recently seen first, to make room under maxEntities. */
@@ -104,7 +106,7 @@ export class Windower {
   private readonly states = new Map<string, EntityState>();
   private readonly featureIndex: Map<string, number>;
   private readonly row: Float64Array;
-  readonly stats: WindowerStats = { resetsGap: 0, resetsOutOfOrder: 0, forwardFilled: 0, evictedIdle: 0, evictedCapacity: 0, resetsSeasonal: 0 };
+  readonly stats: WindowerStats;
   /** Input features a reading carries (the model's columns minus derived seasonal ones). */
   private inputCount: number;
   /** Input column of each seasonal feature, and the scratch row of their raw values. */
@@ -134,6 +136,7 @@ export class Windower {
   constructor(private readonly policy: WindowPolicy, private scaler: Scaler, private readonly historyWindows = 0, private readonly now: () => number = Date.now) {
     this.featureIndex = new Map(scaler.inputFeatures.map((name, i) => [name, i]));
     this.row = new Float64Array(scaler.features.length);
+    this.stats = { resetsGap: 0, resetsOutOfOrder: 0, forwardFilled: 0, imputedValues: scaler.inputFeatures.map(() => 0), evictedIdle: 0, evictedCapacity: 0, resetsSeasonal: 0 };
     this.inputCount = scaler.inputFeatures.length;
     this.seasonalSources = (scaler.state.seasonal?.of ?? []).map((name) => scaler.inputFeatures.indexOf(name));
     this.seasonalRaw = new Float64Array(this.seasonalSources.length);
@@ -215,7 +218,14 @@ export class Windower {
     // at the end: the Map's order is recency order), then the clock moves and evicts the idle,
     // so a new entity takes the room they leave before a live one's.
     this.pendingJump = undefined;
-    if (filled > 0) this.stats.forwardFilled++;
+    if (filled > 0) {
+      // Counted only now, when the reading is accepted: a rejected one imputed nothing.
+      this.stats.forwardFilled++;
+      for (let j = 0; j < this.inputCount; j++) {
+        const v = reading.values[this.scaler.features[j] as string];
+        if (v === undefined || !Number.isFinite(v)) (this.stats.imputedValues[j] as number)++;
+      }
+    }
     if (state !== undefined) this.states.delete(entity);
     const clockBefore = this.laneClock;
     if (reading.ts > this.laneClock) {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { calibrateThreshold, requireUsableThreshold } from '../../src/detect/calibrate.js';
-import { trainFromData } from '../../src/jobs/train-job.js';
+import { requiredTrainingWindows, trainFromData, trainingSizeProblem } from '../../src/jobs/train-job.js';
 import type { LoadedReadings } from '../../src/jobs/data.js';
 import type { Reading } from '../../src/domain/types.js';
 import { SMALL_CONFIG_YAML, simulatedReadings, smallConfig } from '../helpers.js';
@@ -30,7 +30,40 @@ describe('training refuses degenerate data', () => {
     const data = simulatedReadings(12); // 2 entities x 7 windows of lookback 6, ~5 train + 1-2 held out each
     const err = await trainFromData(smallConfig(), data).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'SEISMO_TRAINING_FAILED' });
-    expect((err as Error).message).toMatch(/too few windows: \d+ to train on \(need 10\) and \d+ held out to calibrate on \(need 5\)/);
+    expect((err as Error).message).toMatch(/too few windows: \d+ to train on \(need 40: at least 10, 5 per feature \(8 features: 40\), .*\) and \d+ held out to calibrate on \(need 5\)/);
+  });
+
+  it('the minimum grows with the features: 24 windows of 8 features are refused (the old fixed minimum of 10 let them through)', async () => {
+    const data = simulatedReadings(20); // 2 entities x 15 windows: 24 to train on, 6 held out
+    const err = await trainFromData(smallConfig(), data).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'SEISMO_TRAINING_FAILED' });
+    expect((err as Error).message).toContain('too few windows: 24 to train on (need 40: at least 10, 5 per feature (8 features: 40)');
+    expect((err as Error).message).toContain('train on fewer features');
+    // The same data on 4 of the features is enough.
+    const four = data.features.slice(0, 4);
+    const narrow = { ...data, features: four };
+    const cfg = smallConfig();
+    cfg.features = four;
+    await expect(trainFromData(cfg, narrow)).resolves.toMatchObject({ artifact: { manifest: { features: four } } });
+  });
+
+  it('and with the model parameters: a large model on the same windows is refused before it trains', async () => {
+    const data = simulatedReadings(31); // 2 x 26 windows: 42 to train on, enough for 8 features
+    const cfg = smallConfig();
+    cfg.model.encoderUnits = [256, 128];
+    const err = await trainFromData(cfg, data).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'SEISMO_TRAINING_FAILED' });
+    expect((err as Error).message).toMatch(/too few windows: 42 to train on \(need 6\d: .* one per 2000 model parameters per feature \(\d{6} parameters: 6\d\)\)/);
+    expect((err as Error).message).toContain('a smaller model (model.encoderUnits)');
+  });
+
+  it('requiredTrainingWindows: the largest of 10, 5 per feature, and parameters / (2000 x features)', () => {
+    expect(requiredTrainingWindows(1, 1000)).toBe(10);
+    expect(requiredTrainingWindows(9, 250_000)).toBe(45);
+    expect(requiredTrainingWindows(8, 4_156_424)).toBe(260);
+    expect(trainingSizeProblem(313, 78, 8, 4_156_424, 10)).toBeUndefined();
+    expect(trainingSizeProblem(259, 78, 8, 4_156_424, 10)).toContain('need 260');
+    expect(trainingSizeProblem(300, 4, 8, 1000, 10)).toContain('4 held out to calibrate on (need 5)');
   });
 
   it('one constant feature is kept (scale 1) and reported; the threshold is usable', async () => {

@@ -261,7 +261,7 @@ export function dedupe(messages: KafkaMessage[]): Flag[] {
 }
 
 /**
- * Flags in a canonical order, with measured floats at 5 significant digits: TensorFlow's kernels
+ * Flags in a canonical order, with measured floats (observed and expected values too) at 5 significant digits: TensorFlow's kernels
  * sum in a batch-size-dependent order, so the same window scored in a different batch can differ
  * in the 7th digit (measured: 1e-7 relative). Ids, states and windows must match exactly.
  */
@@ -270,5 +270,5 @@ export const sortFlags = (flags: Flag[]) =>
 
 const sig = (x: number) => Number(x.toPrecision(5));
 function roundFlag(f: Flag): Flag {
-  return { ...f, score: sig(f.score), severity: sig(f.severity), threshold: sig(f.threshold), topFeatures: f.topFeatures.map((t) => ({ ...t, error: sig(t.error), share: sig(t.share) })) };
+  return { ...f, score: sig(f.score), severity: sig(f.severity), threshold: sig(f.threshold), topFeatures: f.topFeatures.map((t) => ({ ...t, error: sig(t.error), share: sig(t.share), ...(t.observed !== undefined ? { observed: sig(t.observed) } : {}), ...(t.expected !== undefined ? { expected: sig(t.expected) } : {}) })) };
 }

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { loadReadings } from '../../src/jobs/data.js';
 import { parseCsv } from '../../src/source/csv.js';
-import { fileSource } from '../../src/source/replay.js';
+import { emptyRangeMessage, fileSource, type EmptyRange } from '../../src/source/replay.js';
 import type { SourceRecord } from '../../src/source/source.js';
 import { timestampParser } from '../../src/source/timestamp-format.js';
 import { processorOf } from '../helpers.js';
@@ -88,5 +88,20 @@ describe('entity ids of CSV files in a replayed directory', () => {
     seen.clear();
     await fileSource(join(root, 'valve2', '0.csv'), cfg.input, 0, 100).start(collect);
     expect([...seen]).toEqual(['0']);
+  });
+
+  it('a --from/--to range that selects nothing says so, with the span of the data (it used to print nothing, exit 0)', async () => {
+    const empties: EmptyRange[] = [];
+    let records = 0;
+    const count = processorOf(async (chunk: SourceRecord[]) => void (records += chunk.length));
+    const after = { from: Date.parse('2030-01-01T00:00:00Z') };
+    await fileSource(root, cfg.input, 0, 100, after, (e) => empties.push(e)).start(count);
+    expect(records).toBe(0);
+    expect(empties).toEqual([{ records: 4, first: Date.parse('2020-03-09T10:00:00Z'), last: Date.parse('2020-03-09T10:00:03Z') }]);
+    expect(emptyRangeMessage(root, after, empties[0] as EmptyRange)).toBe(`--from/--to [2030-01-01T00:00:00.000Z, the end) selects none of the 4 records of ${root}; its readings span 2020-03-09T10:00:00.000Z to 2020-03-09T10:00:03.000Z: nothing was replayed`);
+    // A range that keeps something is silent.
+    await fileSource(root, cfg.input, 0, 100, { from: Date.parse('2020-03-09T10:00:02Z') }, (e) => empties.push(e)).start(count);
+    expect(records).toBe(2);
+    expect(empties).toHaveLength(1);
   });
 });

@@ -62,6 +62,23 @@ describe('lane state in the pipeline', () => {
     expect(await value(metrics, 'seismo_entities')).toBe(1);
   });
 
+  it('counts imputed values per feature (seismo_imputed_values_total), not only readings with one', async () => {
+    const metrics = new Metrics();
+    metrics.knowFeatures(features);
+    expect(await value(metrics, 'seismo_imputed_values_total', { feature: 'a' })).toBe(0);
+    const p = pipeline(metrics);
+    // Reading 2 fills b; reading 3 fills a and b; reading 4 (a missing, no earlier value for a
+    // new entity) is rejected and imputes nothing.
+    await p.process([raw('x', 1, { a: 1, b: 1 }), raw('x', 2, { a: 2, b: null }), raw('x', 3, { a: null, b: null }), raw('v', 3, { b: 1 })], { lane: 'p0' });
+    expect(await value(metrics, 'seismo_forward_filled_readings_total')).toBe(2);
+    expect(await value(metrics, 'seismo_imputed_values_total', { feature: 'a' })).toBe(1);
+    expect(await value(metrics, 'seismo_imputed_values_total', { feature: 'b' })).toBe(2);
+    // Counted once per chunk's difference: a second chunk adds only its own.
+    await p.process([raw('x', 4, { a: 4 })], { lane: 'p0' });
+    expect(await value(metrics, 'seismo_imputed_values_total', { feature: 'b' })).toBe(3);
+    expect(await value(metrics, 'seismo_imputed_values_total', { feature: 'a' })).toBe(1);
+  });
+
   it('dead-letters a far-future reading without moving the lane: the checkpoint still covers every entity', async () => {
     const metrics = new Metrics();
     const dead: PoisonRecord[] = [];
