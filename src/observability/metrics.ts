@@ -77,6 +77,12 @@ export class Metrics {
     buckets: [0.002, 0.005, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 10],
     registers: [this.registry],
   });
+  readonly eventLoopDelay = new Histogram({
+    name: 'seismo_event_loop_delay_seconds',
+    help: 'How late a timer due every 20 ms fires on the daemon\'s event loop (one sample per tick; a loop blocked for 300 ms is one sample near 0.3 s). Unlike seismo_nodejs_eventloop_lag_* (gauges reset at every scrape) it accumulates, so quantiles over any range work.',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
   readonly ready = new Gauge({ name: 'seismo_ready', help: '1 while /readyz would answer 200: running, consuming, and the sinks making flags durable.', registers: [this.registry] });
   readonly lifecycle = new Gauge({ name: 'seismo_lifecycle_state', help: 'Daemon lifecycle state (1 for the current one).', labelNames: ['state'] as const, registers: [this.registry] });
 
