@@ -44,7 +44,14 @@ const inputSchema = z
 
 const windowSchema = z
   .object({
-    lookback: z.number().int().min(2).max(1000).default(10).describe('Timesteps per window (T). Stride is always 1.'),
+    lookback: z.number().int().min(2).max(1000).default(10).describe('Timesteps per window (T).'),
+    stride: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(1)
+      .describe('Score every stride-th window of an entity (1: every window, one per reading). 2 or more divides the scoring cost by about as much, at the price of resolution: an event shorter than stride readings can fall between two scored windows, and flags come up to stride - 1 readings later. Counted from each entity\'s first window after its ring (re)starts; after a restart or rebalance the count starts again from the rebuilt ring, so for a short while other windows may be chosen than without it. Training and calibration always use every window. Detection cost on SKAB: docs/BENCHMARKS.md.'),
     maxGapSeconds: z.number().positive().default(300).describe('A gap longer than this between two readings of one entity resets its window; an entity silent while its lane\'s clock (newest reading) moves on by more than this is evicted from memory.'),
     maxFutureSeconds: z.number().positive().default(86400).describe('A reading timestamped more than this after it arrived (the earlier of its Kafka record timestamp and the wall clock; a replay after a restart then decides the same) is poison (`invalid_timestamp`). Only the future is bounded, so replays of old data work.'),
     maxClockJumpSeconds: z.number().positive().default(2592000).describe('A reading more than this ahead of its lane\'s newest reading (the partition\'s event clock) is poison (`invalid_timestamp`), unless the lane\'s next reading confirms the jump (within maxGapSeconds of it): a lane resuming after a long silence loses one reading, while one far-future reading moves no clock and no entity state.'),
@@ -145,6 +152,11 @@ const scoringSchema = z
       .describe('TensorFlow backend: `native` (tfjs-node, fails startup when missing), `wasm`, `cpu`, or `auto` (native, else wasm, else cpu, with a loud warning).'),
     maxBatch: z.number().int().min(1).max(65536).default(256).describe('Most windows scored in one model call.'),
     maxDelayMs: z.number().min(0).default(5).describe('Longest a ready window waits for its batch to fill.'),
+    latencyBudgetMs: z
+      .number()
+      .min(0)
+      .default(0)
+      .describe('0: a flush scores every queued window in one call, which blocks the event loop for all of it (after a stall that can be thousands of windows and a second). > 0: model calls are sized from the measured cost per window to take about this long (at least 64 windows), and the daemon serves fetches, acknowledgements and commits between them; scores are the same either way.'),
     threads: z.number().int().min(0).default(0).describe('Intra-op threads for the native backend (0: TensorFlow decides).'),
   })
   .strict();
