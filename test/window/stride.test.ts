@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { configHash } from '../../src/jobs/train-job.js';
+import { parseConfig } from '../../src/config/load.js';
 import { configSchema } from '../../src/config/schema.js';
 import type { Reading } from '../../src/pipeline/types.js';
 import { Scaler } from '../../src/window/scaler.js';
@@ -78,5 +79,10 @@ describe('window.stride', () => {
     const strided = configSchema.parse({ window: { stride: 5 } });
     expect(configHash(strided, ['a'])).toBe(configHash(base, ['a']));
     expect(configHash(configSchema.parse({ window: { lookback: 12 } }), ['a'])).not.toBe(configHash(base, ['a']));
+  });
+
+  it('must divide window.warmupWindows, so that the first window after the warm-up is scored', () => {
+    expect(() => parseConfig('window:\n  warmupWindows: 5\n  stride: 2\n', 'seismo.yaml', {})).toThrow(/window.stride: stride 2 does not divide window.warmupWindows 5/);
+    expect(parseConfig('window:\n  warmupWindows: 6\n  stride: 3\n', 'seismo.yaml', {}).window.stride).toBe(3);
   });
 });
