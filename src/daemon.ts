@@ -166,7 +166,6 @@ export class Daemon {
     this.batcher = new MicroBatcher(model.scorer, {
       maxBatch: config.scoring.maxBatch,
       maxDelayMs: config.scoring.maxDelayMs,
-      latencyBudgetMs: config.scoring.latencyBudgetMs,
       onBatch: (windows, seconds) => {
         this.metrics.batchSize.observe(windows);
         this.metrics.scoringDuration.observe(seconds);

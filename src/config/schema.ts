@@ -152,11 +152,6 @@ const scoringSchema = z
       .describe('TensorFlow backend: `native` (tfjs-node, fails startup when missing), `wasm`, `cpu`, or `auto` (native, else wasm, else cpu, with a loud warning).'),
     maxBatch: z.number().int().min(1).max(65536).default(256).describe('Most windows scored in one model call.'),
     maxDelayMs: z.number().min(0).default(5).describe('Longest a ready window waits for its batch to fill.'),
-    latencyBudgetMs: z
-      .number()
-      .min(0)
-      .default(0)
-      .describe('0: a flush scores every queued window in one call, which blocks the event loop for all of it (after a stall that can be thousands of windows and a second). > 0: model calls are sized from the measured cost per window to take about this long (at least 64 windows), and the daemon serves fetches, acknowledgements and commits between them; scores are the same either way.'),
     threads: z.number().int().min(0).default(0).describe('Intra-op threads for the native backend (0: TensorFlow decides).'),
   })
   .strict();
