@@ -5,7 +5,7 @@
 //                      [--many-entities 10000] [--units 64,32] [--partitions 4] [--port 39092]
 //                      [--max-batch 1024] [--many-max-batch 256]   (scoring.maxBatch of the runs)
 //                      [--only ready,throughput,latency,memory,scaleout]
-//                      [--variant NAME='{"node":["--flag"],"scoring":{"key":1}}' ...]
+//                      [--variant NAME='{"node":["--flag"],"scoring":{"key":1},"window":{"stride":2}}' ...]
 //                      [--scaleout-instances 1,2,3] [--scaleout-readings 300000] [--scaleout-partitions 6]
 //
 // Starts its own broker (scripts/kafka/start.sh on --port, in /tmp/seismo-kafka-bench-PORT),
@@ -57,8 +57,8 @@ const { values: a } = parseArgs({
 const phases = new Set(a.only.split(','));
 const unknownPhase = [...phases].filter((p) => !['ready', 'throughput', 'latency', 'memory', 'scaleout'].includes(p));
 if (unknownPhase.length > 0) throw new Error(`--only: unknown phase(s) ${unknownPhase.join(', ')} (known: ready, throughput, latency, memory, scaleout)`);
-/** A variant: extra node flags and scoring settings for the latency daemons; `default` is today's settings. */
-const variants = [{ name: 'default', node: [], scoring: {} }];
+/** A variant: extra node flags, scoring and window settings for the latency daemons; `default` is today's settings. */
+const variants = [{ name: 'default', node: [], scoring: {}, window: {} }];
 for (const v of a.variant) {
   const eq = v.indexOf('=');
   if (eq <= 0) throw new Error(`--variant ${v}: expected NAME=JSON`);
@@ -68,7 +68,7 @@ for (const v of a.variant) {
   } catch (err) {
     throw new Error(`--variant ${v.slice(0, eq)}: the JSON does not parse: ${err.message}`);
   }
-  variants.push({ name: v.slice(0, eq), node: spec.node ?? [], scoring: spec.scoring ?? {} });
+  variants.push({ name: v.slice(0, eq), node: spec.node ?? [], scoring: spec.scoring ?? {}, window: spec.window ?? {} });
 }
 const load = () => Number(loadavg()[0].toFixed(2));
 const N = Number(a.readings);
@@ -92,11 +92,11 @@ const kafka = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING });
 const admin = kafka.admin();
 await admin.connect();
 
-const scoringYaml = (scoring) => Object.entries(scoring).map(([k, v]) => `\n  ${k}: ${JSON.stringify(v)}`).join('');
-const modelYaml = (extra = '', maxBatch = a['max-batch'], scoring = {}) => `artifactDir: ${join(dir, 'model')}
+const extraKeysYaml = (scoring) => Object.entries(scoring).map(([k, v]) => `\n  ${k}: ${JSON.stringify(v)}`).join('');
+const modelYaml = (extra = '', maxBatch = a['max-batch'], scoring = {}, window = {}) => `artifactDir: ${join(dir, 'model')}
 window:
   lookback: 10
-  maxGapSeconds: 100000000
+  maxGapSeconds: 100000000${extraKeysYaml(window)}
 model:
   encoderUnits: [${a.units}]
   epochs: 2
@@ -104,7 +104,7 @@ model:
   learningRate: 0.005
 scoring:
   maxBatch: ${maxBatch}
-  maxDelayMs: 5${scoringYaml(scoring)}
+  maxDelayMs: 5${extraKeysYaml(scoring)}
 http:
   port: 0
 log:
@@ -113,9 +113,9 @@ kafka:
   brokers: ["${bootstrap}"]
 ${extra}`;
 
-function configFor(name, topic, group, maxBatch = a['max-batch'], scoring = {}, partitions = a.partitions) {
+function configFor(name, topic, group, maxBatch = a['max-batch'], scoring = {}, partitions = a.partitions, window = {}) {
   const path = join(dir, `${name}.yaml`);
-  writeFileSync(path, modelYaml(`source:\n  kind: kafka\n  topics: [${topic}]\n  groupId: ${group}\n  partitionsConsumedConcurrently: ${partitions}\n  maxBatchMessages: 2000\nsink:\n  kind: kafka\n  topic: ${topic}-flags\n  deadLetterTopic: ${topic}-dlq\n`, maxBatch, scoring));
+  writeFileSync(path, modelYaml(`source:\n  kind: kafka\n  topics: [${topic}]\n  groupId: ${group}\n  partitionsConsumedConcurrently: ${partitions}\n  maxBatchMessages: 2000\nsink:\n  kind: kafka\n  topic: ${topic}-flags\n  deadLetterTopic: ${topic}-dlq\n`, maxBatch, scoring, window));
   return path;
 }
 
@@ -277,7 +277,7 @@ try {
     for (const v of variants) {
       const topic = `lat-${v.name.replace(/[^a-zA-Z0-9-]/g, '-')}-${Date.now()}`;
       await topics(topic);
-      lat.push({ v, topic, d: new Daemon(configFor(`lat-${lat.length}`, topic, `${topic}-g`, a['max-batch'], v.scoring), v.node) });
+      lat.push({ v, topic, d: new Daemon(configFor(`lat-${lat.length}`, topic, `${topic}-g`, a['max-batch'], v.scoring, a.partitions, v.window), v.node) });
     }
     await Promise.all(lat.map(({ d }) => waitFor(() => d.ready())));
     results.latency = [];
