@@ -194,15 +194,21 @@ function histogramQuantile(m, name, q) {
 
 const results = { machine: `${cpus().length} cores`, readings: N, entities: ENTITIES, units: a.units, partitions: Number(a.partitions), startLoad: load() };
 
-/** The readings/s a set of daemons sustains from `t0` (their summed seismo_readings_total then) until `total` messages are consumed and no lag is left. */
-async function consumeAll(daemons, topic, total) {
+/**
+ * The readings/s a set of daemons sustains from their first processed reading until all `total`
+ * are processed: counted (readings, or poison) once their chunk's flags are acknowledged and its
+ * offsets committed, exactly once across instances (a partition's new owner re-reads what it
+ * needs only as replay). Per-partition lag gauges are not used: an instance keeps the last value
+ * of a partition that a rebalance took away.
+ */
+async function consumeAll(daemons, total) {
+  const done = (m) => (m.seismo_readings_total ?? 0) + Object.entries(m).filter(([k]) => k.startsWith('seismo_poison_total{')).reduce((s, [, v]) => s + v, 0);
   let first;
   await waitFor(async () => {
     const ms = await Promise.all(daemons.map((d) => d.metrics()));
     const n = ms.reduce((s, m) => s + (m.seismo_readings_total ?? 0), 0);
     if (first === undefined && n > 0) first = { t: performance.now(), n };
-    const consumed = ms.reduce((s, m) => s + (m['seismo_kafka_messages_in_total{topic="' + topic + '"}'] ?? 0), 0);
-    return consumed >= total && ms.every((m) => Object.entries(m).filter(([k]) => k.startsWith('seismo_kafka_consumer_lag_messages{')).every(([, v]) => v === 0));
+    return ms.reduce((s, m) => s + done(m), 0) >= total;
   });
   const end = performance.now();
   const ms = await Promise.all(daemons.map((d) => d.metrics()));
@@ -253,7 +259,7 @@ try {
     results.startToReadySeconds = (performance.now() - d1.started) / 1000;
     results.startToReadyLoad = loadBefore;
     say(`ready after ${results.startToReadySeconds.toFixed(2)} s`);
-    const c = await consumeAll([d1], t1, total);
+    const c = await consumeAll([d1], total);
     const [m1] = c.metrics;
     results.throughput = {
       readingsPerSecond: c.readingsPerSecond,
@@ -348,11 +354,20 @@ try {
       // Each instance processes all the partitions it owns at once (as many as the topic has).
       const ds = Array.from({ length: k }, (_, i) => new Daemon(configFor(`s-${k}-${i}`, topic, `${topic}-g`, a['max-batch'], {}, String(parts))));
       await Promise.all(ds.map((d) => waitFor(() => d.ready())));
+      // The last join triggers one more rebalance: time from when group joins have stopped.
+      const joins = async () => (await Promise.all(ds.map((d) => d.metrics()))).reduce((s, m) => s + (m.seismo_kafka_rebalances_total ?? 0), 0);
+      for (let last = await joins(); ; ) {
+        await sleep(2000);
+        const now = await joins();
+        if (now === last) break;
+        last = now;
+      }
       const before = await Promise.all(ds.map((d) => d.metrics()));
       const t0 = performance.now();
       const n0 = before.reduce((s, m) => s + (m.seismo_readings_total ?? 0), 0);
-      const c = await consumeAll(ds, topic, total);
+      const c = await consumeAll(ds, total);
       const n1 = c.metrics.reduce((s, m) => s + m.seismo_readings_total, 0);
+      if (n1 - n0 < total / 2) say(`  warning: only ${n1 - n0} of ${total} readings were left when the group settled; use more --scaleout-readings`);
       const cell = { instances: k, readingsTimed: n1 - n0, seconds: (c.end - t0) / 1000, readingsPerSecond: (n1 - n0) / ((c.end - t0) / 1000), replayed: c.metrics.reduce((s, m) => s + (m.seismo_replayed_readings_total ?? 0), 0), loadStart, loadEnd: load() };
       results.scaleOut.push(cell);
       say(`  ${k} instance(s): ${cell.readingsPerSecond.toFixed(0)} readings/s over ${cell.readingsTimed} readings (load ${cell.loadEnd})`);
