@@ -186,7 +186,7 @@ program
     }
     await saveArtifact(dir, result.artifact);
     const m = result.artifact.manifest;
-    process.stdout.write(`${JSON.stringify({ artifact: dir, model: m.version, features: m.features, lookback: m.lookback, threshold: result.artifact.threshold?.value, backend: backend.active, training: m.training, ...(result.constantFeatures.length > 0 ? { constantFeatures: result.constantFeatures } : {}), ...(excluded ? { flaggedEpisodesLeftOut: excluded } : {}), ...(Object.keys(choice.ignored).length > 0 ? { ignoredKeys: choice.ignored } : {}) })}\n`);
+    process.stdout.write(`${JSON.stringify({ artifact: dir, model: m.version, features: m.features, lookback: m.lookback, threshold: result.artifact.threshold?.value, backend: backend.active, training: m.training, ...(result.artifact.scaler.seasonal ? { seasonal: result.artifact.scaler.seasonal } : {}), ...(result.seasonalReason !== undefined ? { seasonalNone: result.seasonalReason } : {}), ...(result.constantFeatures.length > 0 ? { constantFeatures: result.constantFeatures } : {}), ...(excluded ? { flaggedEpisodesLeftOut: excluded } : {}), ...(Object.keys(choice.ignored).length > 0 ? { ignoredKeys: choice.ignored } : {}) })}\n`);
   });
 
 program
@@ -204,7 +204,7 @@ program
     // The rows training used (training.maxRows): past them a file may hold the anomalies
     // themselves (SKAB's protocol trains on the first 400 rows), which must not set the bar.
     const data = loadReadings(requirePath(opts.data ?? cfg.training.path, 'calibrate'), { ...cfg, features: artifact.manifest.features }, opts.allRows ? undefined : cfg.training.maxRows);
-    const scorer = new Scorer(artifact.model, artifact.manifest.lookback, artifact.manifest.features.length, cfg.scoring.maxBatch);
+    const scorer = new Scorer(artifact.model, artifact.manifest.lookback, artifact.scaler.features.length, cfg.scoring.maxBatch);
     const errors: number[] = [];
     for (const e of windowize(data, new Scaler(artifact.scaler), cfg)) {
       if (e.set.count < 2) continue;
@@ -252,7 +252,8 @@ replayRangeOptions(
       return loadArtifact(cfg.artifactDir, { features: cfg.features, lookback: cfg.window.lookback });
     })();
     threshold = artifact.threshold?.value ?? NaN;
-    features = artifact.manifest.features;
+    // The model's columns, seasonal ones included: feature errors come one per column.
+    features = artifact.scaler.features;
     judge = new AlertTracker(cfg.alerts, threshold, features, artifact.manifest.version, cfg.window.warmupWindows);
     const daemon = new Daemon({
       config: { ...cfg, http: { ...cfg.http, enabled: false } },

@@ -175,10 +175,12 @@ export class Daemon {
     // A restart re-scores this many windows before its restart point: the smoothing history,
     // plus the warm-up, so that run numbers (and with them warm-up decisions) come out the same.
     const historyWindows = config.alerts.smoothWindows - 1 + config.window.warmupWindows;
+    // The model's columns (input features, then any seasonal ones): feature errors name these.
+    const columns = this.artifact.scaler.features;
     this.pipeline = new Pipeline({
       newWindower: (scaler) => new Windower(windowPolicy, scaler, historyWindows),
       historyWindows,
-      newAlerts: (threshold, version) => new AlertTracker(config.alerts, threshold, manifest.features, version, config.window.warmupWindows),
+      newAlerts: (threshold, version) => new AlertTracker(config.alerts, threshold, columns, version, config.window.warmupWindows),
       batcher: this.batcher,
       model,
       sink: this.parts.sink,
@@ -218,7 +220,7 @@ export class Daemon {
     const { manifest, threshold } = artifact;
     if (!threshold) throw new SeismoError('SEISMO_MODEL_INCOMPATIBLE', `model artifact ${dir} has no threshold; run \`seismo calibrate\``);
     const scaler = new Scaler(artifact.scaler);
-    const scorer = new Scorer(artifact.model, manifest.lookback, manifest.features.length, this.parts.config.scoring.maxBatch);
+    const scorer = new Scorer(artifact.model, manifest.lookback, artifact.scaler.features.length, this.parts.config.scoring.maxBatch);
     try {
       scorer.warmUp();
     } catch (err) {
@@ -260,6 +262,12 @@ export class Daemon {
       let runtime: (ModelRuntime & { scorer: Scorer }) | undefined;
       try {
         next = await loadArtifact(dir, { features: current.manifest.features, lookback: current.manifest.lookback });
+        // Windowers keep per-entity history for seasonal columns: a model with other seasonal
+        // columns would need history nobody kept, so it cannot be swapped in live.
+        const seasonalOf = (a: Artifact) => JSON.stringify(a.scaler.seasonal ?? null);
+        if (seasonalOf(next) !== seasonalOf(current)) {
+          throw new SeismoError('SEISMO_MODEL_INCOMPATIBLE', `model artifact ${dir} does not fit: seasonal columns ${seasonalOf(next)}, the running model has ${seasonalOf(current)}; restart with it instead`);
+        }
         runtime = this.runtimeOf(next, dir);
         // A drain that began while the model loaded wins: the new model is not swapped in.
         if ((this.state as LifecycleState) !== 'ready') {

@@ -272,6 +272,11 @@ const trainingSchema = z
       .default('none')
       .describe('Features the model sees by their shape within each window (the window mean is subtracted) instead of their level: `none`, a list of names, or `auto`: every feature whose lag-1 autocorrelation over the training rows exceeds `relativeAutocorrelation` (slow, drift-dominated signals such as temperatures, whose level wanders in normal operation further than a few hundred training rows show). Such features can no longer raise alarms by a slow level shift alone; fast changes still show.'),
     relativeAutocorrelation: z.number().gt(0).lt(1).default(0.5).describe('`relativeFeatures: auto`: the lag-1 autocorrelation above which a feature counts as slow (0.5: more of each reading carries over to the next than not).'),
+    seasonal: z
+      .enum(['none', 'auto'])
+      .default('none')
+      .describe('Daily seasonal differences: with `auto`, each feature whose autocorrelation at a one-day lag exceeds `seasonalAutocorrelation` also enters the model as `<feature>@1d`, its difference to the reading one day earlier, so a value normal at another time of day (a missing daily peak, a holiday) stands out. Needs training data spanning two days at a sampling interval of at least one reading per ~25 s (a day is at most 4096 readings of history per entity); otherwise training says why and goes without. A new entity, or one after a gap one day back, is scored once a day of its history has passed.'),
+    seasonalAutocorrelation: z.number().gt(0).lt(1).default(0.45).describe('`seasonal: auto`: the autocorrelation at a one-day lag above which a feature gets a seasonal difference (0.45: chosen on the NAB selection categories, where the daily streams sit at 0.51-0.82 and the others at or below 0.37; EVALUATION.md).'),
   })
   .strict();
 

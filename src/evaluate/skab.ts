@@ -96,7 +96,7 @@ async function evaluateFile(base: SeismoConfig, file: string, name: string, seed
   const run: FileRun = {
     file: name,
     seed,
-    features: artifact.manifest.features,
+    features: artifact.scaler.features,
     ts,
     anomaly: Uint8Array.from(labels, (l) => (l.anomaly ?? 0) > 0 ? 1 : 0),
     changepoint: Uint8Array.from(labels, (l) => (l.changepoint ?? 0) > 0 ? 1 : 0),

@@ -6,6 +6,7 @@ import { readRecords, replayFiles } from '../source/replay.js';
 import { parseCsv } from '../source/csv.js';
 import type { WindowSet } from '../model/train.js';
 import { chooseRelativeFeatures } from '../window/relative.js';
+import { chooseSeasonal, SeasonalHistory, seasonalName } from '../window/seasonal.js';
 import { Scaler } from '../window/scaler.js';
 import { Windower } from '../window/windower.js';
 import { readFileSync } from 'node:fs';
@@ -54,17 +55,37 @@ export function loadLabels(file: string, cfg: SeismoConfig): { readings: Reading
 }
 
 /** Fits the scaler on the complete rows, and picks the features the model sees relative to each window. */
-export function fitScaler(data: LoadedReadings, training: Pick<SeismoConfig['training'], 'scaler' | 'relativeFeatures' | 'relativeAutocorrelation'>): Scaler {
+export function fitScaler(
+  data: LoadedReadings,
+  training: Pick<SeismoConfig['training'], 'scaler' | 'relativeFeatures' | 'relativeAutocorrelation'> & Partial<Pick<SeismoConfig['training'], 'seasonal' | 'seasonalAutocorrelation'>>,
+  lookback = 1,
+): Scaler {
+  const { scaler } = fitScalerExplained(data, training, lookback);
+  return scaler;
+}
+
+/** fitScaler, and why no seasonal columns were added when none were. */
+export function fitScalerExplained(
+  data: LoadedReadings,
+  training: Pick<SeismoConfig['training'], 'scaler' | 'relativeFeatures' | 'relativeAutocorrelation'> & Partial<Pick<SeismoConfig['training'], 'seasonal' | 'seasonalAutocorrelation'>>,
+  lookback = 1,
+): { scaler: Scaler; seasonalReason?: string } {
   const rows: number[][] = [];
   const perEntity: number[][][] = [];
+  const perEntityTs: number[][] = [];
   for (const readings of data.byEntity.values()) {
     const entityRows: number[][] = [];
+    const entityTs: number[] = [];
     for (const r of readings) {
       const row = data.features.map((f) => r.values[f] ?? NaN);
-      if (row.every(Number.isFinite)) entityRows.push(row);
+      if (row.every(Number.isFinite)) {
+        entityRows.push(row);
+        entityTs.push(r.ts);
+      }
     }
     rows.push(...entityRows);
     perEntity.push(entityRows);
+    perEntityTs.push(entityTs);
   }
   if (rows.length === 0) throw new SeismoError('SEISMO_INPUT_INVALID', `no complete rows with features [${data.features.join(', ')}] to fit the scaler on`);
   const scaler = Scaler.fit(training.scaler, data.features, rows);
@@ -74,11 +95,34 @@ export function fitScaler(data: LoadedReadings, training: Pick<SeismoConfig['tra
     for (const seq of col) for (const v of seq) { sum += v; n++; }
     return sum / n;
   });
+  let withRelative: Scaler;
   try {
-    return scaler.withRelative(chooseRelativeFeatures(training.relativeFeatures, data.features, columns, means, training.relativeAutocorrelation));
+    withRelative = scaler.withRelative(chooseRelativeFeatures(training.relativeFeatures, data.features, columns, means, training.relativeAutocorrelation));
   } catch (err) {
     throw new SeismoError('SEISMO_CONFIG_INVALID', `training.relativeFeatures: ${(err as Error).message}`);
   }
+  const decision = chooseSeasonal(training.seasonal ?? 'none', data.features, perEntityTs, columns, lookback, training.seasonalAutocorrelation ?? 0.45);
+  if (decision.spec === undefined) return { scaler: withRelative, ...(decision.reason !== undefined ? { seasonalReason: decision.reason } : {}) };
+  const spec = decision.spec;
+  // The seasonal columns are scaled like the others: fitted on the training rows' own
+  // differences, computed by the same history the windower keeps.
+  const sources = spec.of.map((name) => data.features.indexOf(name));
+  const derived: number[][] = [];
+  perEntity.forEach((entityRows, e) => {
+    const history = new SeasonalHistory(spec);
+    const raw = new Float64Array(sources.length);
+    const diff = new Float64Array(sources.length);
+    entityRows.forEach((row, i) => {
+      sources.forEach((j, k) => (raw[k] = row[j] as number));
+      const ts = perEntityTs[e]?.[i] as number;
+      if (history.differences(ts, raw, diff)) derived.push(Array.from(diff));
+      history.push(ts, raw, NaN, NaN);
+    });
+  });
+  if (derived.length === 0) return { scaler: withRelative, seasonalReason: 'no training reading has one a day earlier' };
+  const names = spec.of.map(seasonalName);
+  const fitted = Scaler.fit(training.scaler, names, derived);
+  return { scaler: withRelative.withSeasonal(spec, names, Array.from(fitted.offset), Array.from(fitted.scale)) };
 }
 
 export interface EntityWindows {

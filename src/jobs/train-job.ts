@@ -6,7 +6,7 @@ import { buildModel, scoringModel } from '../model/variants.js';
 import { splitChronological, trainAutoencoder, type EpochReport, type WindowSet } from '../model/train.js';
 import { Scorer } from '../score/scorer.js';
 import { activeBackend } from '../model/backend.js';
-import { concatWindowSets, fitScaler, loadReadings, readingsOutside, windowize, windowsOutside, type Intervals, type LoadedReadings } from './data.js';
+import { concatWindowSets, fitScalerExplained, loadReadings, readingsOutside, windowize, windowsOutside, type Intervals, type LoadedReadings } from './data.js';
 import type * as tf from '@tensorflow/tfjs';
 import { calibrateOutOfSample, wantsOutOfSample } from './oos-calibrate.js';
 import { constantBaselineLoss, softwareVersions, windowMeanBaselineLoss } from '../model/provenance.js';
@@ -29,6 +29,8 @@ export interface TrainResult {
   /** Held-out normal windows, kept for calibration. */
   validation: WindowSet;
   data: LoadedReadings;
+  /** With `training.seasonal: auto` and no seasonal column chosen: why not. */
+  seasonalReason?: string;
 }
 
 /** Hash of the parts of the config that change what the model learns. */
@@ -36,7 +38,7 @@ export function configHash(cfg: SeismoConfig, features: string[]): string {
   // window.stride only thins out scoring (training uses every window): left out, so changing it
   // keeps the model, and hashes stay what they were before the option existed.
   const { stride: _scoringOnly, ...window } = cfg.window;
-  return sha256(JSON.stringify({ features, window, model: cfg.model, scaler: cfg.training.scaler, relative: [cfg.training.relativeFeatures, cfg.training.relativeAutocorrelation], maxRows: cfg.training.maxRows ?? null })).slice(0, 16);
+  return sha256(JSON.stringify({ features, window, model: cfg.model, scaler: cfg.training.scaler, relative: [cfg.training.relativeFeatures, cfg.training.relativeAutocorrelation], ...(cfg.training.seasonal !== 'none' ? { seasonal: [cfg.training.seasonal, cfg.training.seasonalAutocorrelation] } : {}), maxRows: cfg.training.maxRows ?? null })).slice(0, 16);
 }
 
 /**
@@ -47,7 +49,7 @@ export function configHash(cfg: SeismoConfig, features: string[]): string {
 export async function trainFromData(cfg: SeismoConfig, data: LoadedReadings, onEpoch?: (r: EpochReport) => void, exclude?: Intervals): Promise<TrainResult> {
   // Flagged stretches (e.g. from production flags) are not normal: keep them out of the scaler
   // and drop every window that touches them, so anomalies do not become the new baseline.
-  const scaler = fitScaler(exclude ? readingsOutside(data, exclude) : data, cfg.training);
+  const { scaler, seasonalReason } = fitScalerExplained(exclude ? readingsOutside(data, exclude) : data, cfg.training, cfg.window.lookback);
   const perEntity = windowize(data, scaler, cfg).map((e) => (exclude ? windowsOutside(e, exclude) : e));
   const trains: WindowSet[] = [];
   const vals: WindowSet[] = [];
@@ -92,7 +94,8 @@ export async function trainFromData(cfg: SeismoConfig, data: LoadedReadings, onE
         formatVersion: 1,
         version,
         created: new Date().toISOString(),
-        features: scaler.features,
+        // What readings carry; scaler.json adds any seasonal columns after these.
+        features: scaler.inputFeatures,
         lookback: T,
         configHash: configHash(cfg, scaler.features),
         dataHash,
@@ -109,6 +112,7 @@ export async function trainFromData(cfg: SeismoConfig, data: LoadedReadings, onE
     constantFeatures,
     validation,
     data,
+    ...(cfg.training.seasonal !== 'none' && seasonalReason !== undefined ? { seasonalReason } : {}),
   };
 }
 

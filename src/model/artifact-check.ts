@@ -4,6 +4,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { SeismoError } from '../errors.js';
 import type { ScalerState } from '../window/scaler.js';
 import type { Manifest, ThresholdState } from './artifact.js';
+import { MAX_SEASONAL_CAPACITY, seasonalName } from '../window/seasonal.js';
 
 /**
  * Validation of an artifact's files, field by field. An artifact is data from disk (possibly
@@ -86,8 +87,10 @@ export function checkScaler(dir: string, value: unknown, manifest: Manifest): Sc
   const s = record(dir, file, value);
   if (s.kind !== 'standard' && s.kind !== 'minmax') throw invalid(dir, file, `"kind" must be "standard" or "minmax", got ${describe(s.kind)}`);
   const features = nameList(dir, file, 'features', s.features);
-  if (features.join('\u0000') !== manifest.features.join('\u0000')) {
-    throw invalid(dir, file, `"features" [${features.join(', ')}] must equal manifest.json's features [${manifest.features.join(', ')}] in the same order (the scaler's columns are fed to the model by position)`);
+  const derived = checkSeasonal(dir, file, s.seasonal, manifest);
+  const expected = [...manifest.features, ...derived];
+  if (features.join('\u0000') !== expected.join('\u0000')) {
+    throw invalid(dir, file, `"features" [${features.join(', ')}] must equal manifest.json's features${derived.length > 0 ? ' then the seasonal columns' : ''} [${expected.join(', ')}] in the same order (the scaler's columns are fed to the model by position)`);
   }
   for (const field of ['offset', 'scale'] as const) {
     const list = s[field];
@@ -104,6 +107,21 @@ export function checkScaler(dir: string, value: unknown, manifest: Manifest): Sc
     if (unknown !== undefined) throw invalid(dir, file, `"relative" names "${unknown}", which is not one of its features`);
   }
   return s as unknown as ScalerState;
+}
+
+/** The derived seasonal column names a scaler.json's `seasonal` implies (none when absent), after checking it. */
+function checkSeasonal(dir: string, file: string, value: unknown, manifest: Manifest): string[] {
+  if (value === undefined) return [];
+  const s = record(dir, file, value);
+  for (const field of ['periodMs', 'toleranceMs', 'capacity'] as const) {
+    const v = s[field];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw invalid(dir, file, `"seasonal.${field}" must be a positive number, got ${describe(v)}`);
+  }
+  if ((s.capacity as number) > MAX_SEASONAL_CAPACITY || !Number.isInteger(s.capacity)) throw invalid(dir, file, `"seasonal.capacity" must be an integer up to ${MAX_SEASONAL_CAPACITY}, got ${describe(s.capacity)}`);
+  const of = nameList(dir, file, 'seasonal.of', s.of);
+  const unknown = of.find((f) => !manifest.features.includes(f));
+  if (unknown !== undefined) throw invalid(dir, file, `"seasonal.of" names "${unknown}", which is not one of manifest.json's features`);
+  return of.map(seasonalName);
 }
 
 /** Only `value` decides anything at run time; it must be a usable threshold. */
@@ -146,8 +164,8 @@ export function checkWeightBytes(dir: string, modelJson: ModelJson, byteLength: 
 }
 
 /** The network must map one [lookback, features] window to one of the same shape. */
-export function checkModelShapes(dir: string, model: tf.LayersModel, manifest: Manifest): void {
-  const want = [manifest.lookback, manifest.features.length];
+export function checkModelShapes(dir: string, model: tf.LayersModel, manifest: Manifest, columns = manifest.features.length): void {
+  const want = [manifest.lookback, columns];
   const shapeOf = (t: tf.SymbolicTensor[]) => (t.length === 1 ? (t[0]?.shape ?? []).slice(1) : undefined);
   const input = shapeOf(model.inputs);
   const output = shapeOf(model.outputs);

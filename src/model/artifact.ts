@@ -145,7 +145,7 @@ export async function loadArtifact(dir: string, expect: Expectations = {}): Prom
     throw new SeismoError('SEISMO_MODEL_INVALID', `model artifact ${dir}: ${join(dir, 'model.json')} with ${weightsPath} does not load as a model: ${(err as Error).message}`, { cause: err });
   }
   try {
-    checkModelShapes(dir, model, manifest);
+    checkModelShapes(dir, model, manifest, scaler.features.length);
   } catch (err) {
     model.dispose();
     throw err;

@@ -2,6 +2,8 @@
  * Per-feature affine scaling, fitted on training rows only and stored in the artifact so the
  * daemon scales exactly as training did. scaled = (x - offset) / scale.
  */
+import type { SeasonalSpec } from './seasonal.js';
+
 export type ScalerKind = 'standard' | 'minmax';
 
 export interface ScalerState {
@@ -14,6 +16,11 @@ export interface ScalerState {
    * scaling; see relative.ts). Absent in artifacts from before this existed: none.
    */
   relative?: string[];
+  /**
+   * Seasonal differences (seasonal.ts): the last `seasonal.of.length` entries of `features` are
+   * derived columns the windower computes, not keys of a reading. Absent: none.
+   */
+  seasonal?: SeasonalSpec;
 }
 
 export class Scaler {
@@ -37,8 +44,19 @@ export class Scaler {
     return new Scaler({ ...this.state, relative: [...relative] });
   }
 
+  /** The model's columns: the input features, then any derived seasonal columns. */
   get features(): string[] {
     return this.state.features;
+  }
+
+  /** The features a reading carries (the model's columns without the derived ones). */
+  get inputFeatures(): string[] {
+    return this.state.features.slice(0, this.state.features.length - (this.state.seasonal?.of.length ?? 0));
+  }
+
+  /** The same scaling with seasonal columns appended (their offset and scale given). */
+  withSeasonal(spec: SeasonalSpec, names: string[], offset: number[], scale: number[]): Scaler {
+    return new Scaler({ ...this.state, features: [...this.state.features, ...names], offset: [...this.state.offset, ...offset], scale: [...this.state.scale, ...scale], seasonal: spec });
   }
 
   /** Fits on rows (feature order = `features`). Constant features get scale 1, not a division by 0. */

@@ -2,6 +2,7 @@ import type { WindowConfig } from '../config/schema.js';
 import type { PoisonRecord, Position, Reading, Window } from '../pipeline/types.js';
 import { centerWindow } from './relative.js';
 import type { Scaler } from './scaler.js';
+import { SeasonalHistory } from './seasonal.js';
 
 export type PushResult =
   | { kind: 'window'; window: Window }
@@ -29,6 +30,8 @@ interface EntityState {
    * source knows how far back to replay to rebuild the ring and the recent windows' scores.
    */
   seqs: Float64Array;
+  /** Per seqs slot, the reading's timestamp (how far back its seasonal lookup reached). */
+  seqTs: Float64Array;
   /** Per seqs slot, the lane clock just before that reading: where a replay from it must set the clock. */
   seqClocks: Float64Array;
   seqHead: number;
@@ -48,6 +51,8 @@ interface EntityState {
   /** Last accepted raw values, for forward-fill. */
   lastRaw: Float64Array;
   hasLastRaw: Uint8Array;
+  /** Readings of the last period, when the model has seasonal columns (seasonal.ts). */
+  season?: SeasonalHistory;
 }
 
 /** Counts the windower's own decisions so the daemon can export them. */
@@ -60,6 +65,8 @@ export interface WindowerStats {
   evictedIdle: number;
   /** Entity states dropped, least recently seen first, to make room under maxEntities. */
   evictedCapacity: number;
+  /** Rings restarted because no reading lay one period back for a seasonal column (a gap a period ago). */
+  resetsSeasonal: number;
 }
 
 /** Largest epoch-ms value `Date` can represent; anything beyond would make toISOString throw. */
@@ -100,7 +107,12 @@ export class Windower {
   private readonly states = new Map<string, EntityState>();
   private readonly featureIndex: Map<string, number>;
   private readonly row: Float64Array;
-  readonly stats: WindowerStats = { resetsGap: 0, resetsOutOfOrder: 0, forwardFilled: 0, evictedIdle: 0, evictedCapacity: 0 };
+  readonly stats: WindowerStats = { resetsGap: 0, resetsOutOfOrder: 0, forwardFilled: 0, evictedIdle: 0, evictedCapacity: 0, resetsSeasonal: 0 };
+  /** Input features a reading carries (the model's columns minus derived seasonal ones). */
+  private inputCount: number;
+  /** Input column of each seasonal feature, and the scratch row of their raw values. */
+  private seasonalSources: number[];
+  private readonly seasonalRaw: Float64Array;
   private laneClock = -Infinity;
   /** Timestamp of the last reading rejected as a clock jump, if the lane's latest reading was one. */
   private pendingJump: number | undefined;
@@ -124,8 +136,11 @@ export class Windower {
    * pass their own).
    */
   constructor(private readonly policy: WindowPolicy, private scaler: Scaler, private readonly historyWindows = 0, private readonly now: () => number = Date.now) {
-    this.featureIndex = new Map(scaler.features.map((name, i) => [name, i]));
+    this.featureIndex = new Map(scaler.inputFeatures.map((name, i) => [name, i]));
     this.row = new Float64Array(scaler.features.length);
+    this.inputCount = scaler.inputFeatures.length;
+    this.seasonalSources = (scaler.state.seasonal?.of ?? []).map((name) => scaler.inputFeatures.indexOf(name));
+    this.seasonalRaw = new Float64Array(this.seasonalSources.length);
     this.maxGapMs = policy.maxGapSeconds * 1000;
     this.maxFutureMs = (policy.maxFutureSeconds ?? Infinity) * 1000;
     this.maxJumpMs = (policy.maxClockJumpSeconds ?? Infinity) * 1000;
@@ -188,7 +203,7 @@ export class Windower {
       outOfOrder = true;
     }
     let filled = 0;
-    for (let j = 0; j < f; j++) {
+    for (let j = 0; j < this.inputCount; j++) {
       const name = this.scaler.features[j] as string;
       const v = reading.values[name];
       if (v !== undefined && Number.isFinite(v)) {
@@ -218,6 +233,8 @@ export class Windower {
     } else {
       if (outOfOrder) {
         restart(state);
+        // The history must stay in time order for its lookups: it starts over too.
+        if (state.season !== undefined) state.season = new SeasonalHistory(this.scaler.state.seasonal!);
         this.stats.resetsOutOfOrder++;
       } else if (state.count > 0 && reading.ts - state.lastTs > this.maxGapMs) {
         // A long silence means the lookback would mix two unrelated stretches of the process.
@@ -229,12 +246,26 @@ export class Windower {
     state.lastTs = reading.ts;
     state.seenAt = this.laneClock;
     if (state.seenAt < this.oldestSeenAt) this.oldestSeenAt = state.seenAt;
-    state.seqClocks[state.seqHead] = clockBefore;
-    state.lastRaw.set(this.row);
+    state.lastRaw.set(this.row.subarray(0, this.inputCount));
     state.hasLastRaw.fill(1);
+    const seq = position.offset === undefined ? NaN : Number(position.offset);
+    if (state.season !== undefined) {
+      for (let k = 0; k < this.seasonalSources.length; k++) this.seasonalRaw[k] = this.row[this.seasonalSources[k] as number] as number;
+      const found = state.season.differences(reading.ts, this.seasonalRaw, this.row, this.inputCount);
+      state.season.push(reading.ts, this.seasonalRaw, seq, clockBefore);
+      if (!found) {
+        // Nothing one period back (a new entity's first day, or a gap then): no window can
+        // carry this reading's seasonal columns, so the ring starts over after it.
+        if (state.count > 0) this.stats.resetsSeasonal++;
+        restart(state);
+        return { kind: 'filling' };
+      }
+    }
+    state.seqClocks[state.seqHead] = clockBefore;
+    state.seqTs[state.seqHead] = reading.ts;
     this.scaler.transformInto(this.row, state.rows, state.head * f);
     state.timestamps[state.head] = reading.ts;
-    state.seqs[state.seqHead] = position.offset === undefined ? NaN : Number(position.offset);
+    state.seqs[state.seqHead] = seq;
     state.seqHead = (state.seqHead + 1) % state.seqs.length;
     if (state.seqCount < state.seqs.length) state.seqCount++;
     state.head = (state.head + 1) % T;
@@ -274,7 +305,24 @@ export class Windower {
       this.states.delete(oldest.value);
       this.stats.evictedCapacity++;
     }
-    return { rows: new Float32Array(T * f), timestamps: new Float64Array(T), seqs: new Float64Array(T + this.historyWindows), seqClocks: new Float64Array(T + this.historyWindows), seqHead: 0, seqCount: 0, head: 0, count: 0, run: 0, lastTs: -Infinity, seenAt: -Infinity, lastRaw: new Float64Array(f), hasLastRaw: new Uint8Array(f) };
+    const seasonal = this.scaler.state.seasonal;
+    return {
+      rows: new Float32Array(T * f),
+      timestamps: new Float64Array(T),
+      seqs: new Float64Array(T + this.historyWindows),
+      seqTs: new Float64Array(T + this.historyWindows),
+      seqClocks: new Float64Array(T + this.historyWindows),
+      seqHead: 0,
+      seqCount: 0,
+      head: 0,
+      count: 0,
+      run: 0,
+      lastTs: -Infinity,
+      seenAt: -Infinity,
+      lastRaw: new Float64Array(this.inputCount),
+      hasLastRaw: new Uint8Array(this.inputCount),
+      ...(seasonal !== undefined ? { season: new SeasonalHistory(seasonal) } : {}),
+    };
   }
 
   /**
@@ -301,6 +349,7 @@ export class Windower {
    */
   setScaler(next: Scaler): void {
     if (next.features.join('\u0000') !== this.scaler.features.join('\u0000')) throw new Error('setScaler: the feature list differs');
+    if (JSON.stringify(next.state.seasonal ?? null) !== JSON.stringify(this.scaler.state.seasonal ?? null)) throw new Error('setScaler: the seasonal columns differ');
     const f = this.row.length;
     for (const state of this.states.values()) {
       for (let i = 0; i < state.rows.length; i++) {
@@ -342,13 +391,16 @@ export class Windower {
    */
   oldestNeeded(entity: string): { seq: number; clockBefore: number } | undefined {
     const state = this.states.get(entity);
-    if (state === undefined || state.count === 0) return undefined;
+    if (state === undefined) return undefined;
     const size = state.seqs.length;
-    const keep = Math.min(state.seqCount, this.policy.lookback - 1 + this.historyWindows);
-    if (keep === 0) return undefined;
+    const keep = state.count === 0 ? 0 : Math.min(state.seqCount, this.policy.lookback - 1 + this.historyWindows);
     const slot = (state.seqHead - keep + size) % size;
-    const seq = state.seqs[slot] as number;
-    return Number.isNaN(seq) ? undefined : { seq, clockBefore: state.seqClocks[slot] as number };
+    const ring = keep === 0 ? undefined : { seq: state.seqs[slot] as number, clockBefore: state.seqClocks[slot] as number };
+    // Seasonal columns: the replay must also rebuild the history the kept readings (and the
+    // next ones) look one period back into.
+    const history = state.season?.oldestNeeded(keep === 0 ? state.lastTs : (state.seqTs[slot] as number));
+    const oldest = history !== undefined && (ring === undefined || history.seq < ring.seq) ? history : ring;
+    return oldest === undefined || Number.isNaN(oldest.seq) ? undefined : oldest;
   }
 
   /**

@@ -1,0 +1,183 @@
+/**
+ * Seasonal-difference features: for a feature with a daily rhythm, the model also sees how far
+ * each reading is from the reading one period (a day) earlier.
+ *
+ * Why: a lookback window of minutes cannot tell 3 a.m. from 3 p.m. A stream that stays flat
+ * through its usual afternoon peak, misses a daily jump, or carries a holiday's traffic on a
+ * working day has values that are each normal somewhere in the day; only the comparison with
+ * the same time yesterday shows them (NAB's art_daily_* and nyc_taxi are such cases).
+ *
+ * `auto` keeps a feature's seasonal difference when the training rows span at least two periods
+ * and the feature's autocorrelation at one period's lag exceeds a limit: the rhythm is strong
+ * enough that yesterday predicts today. The derived column is named `<feature>@1d` and is
+ * appended after the input features; it is scaled and windowed like any other column.
+ */
+export type SeasonalChoice = 'none' | 'auto';
+
+/** What an artifact records: the period, how close a past reading must be, which features get a difference. */
+export interface SeasonalSpec {
+  periodMs: number;
+  /** A reading counts as "one period earlier" when its time is within this of ts - period. */
+  toleranceMs: number;
+  /** Input features (by name) that get a seasonal difference, in derived-column order. */
+  of: string[];
+  /** History slots per entity: enough readings to cover one period plus slack. */
+  capacity: number;
+}
+
+export const DAY_MS = 86_400_000;
+/** A history of more readings than this per entity is refused (memory per entity); see chooseSeasonal. */
+export const MAX_SEASONAL_CAPACITY = 4096;
+/** Nor more bytes than this per entity (time, position, clock and one value per seasonal feature). */
+export const MAX_SEASONAL_BYTES = 256 * 1024;
+
+/** Bytes one entity's history holds. */
+export function seasonalBytes(capacity: number, features: number): number {
+  return capacity * (3 + features) * 8;
+}
+
+export function seasonalName(feature: string): string {
+  return `${feature}@1d`;
+}
+
+/**
+ * Per-entity ring of past readings (time, raw values of the seasonal features, source position)
+ * that answers "what was the value one period before ts". Times are increasing (the windower
+ * rejects or restarts on out-of-order readings before they get here).
+ */
+export class SeasonalHistory {
+  private readonly ts: Float64Array;
+  private readonly values: Float64Array;
+  private readonly seqs: Float64Array;
+  private readonly clocks: Float64Array;
+  private head = 0;
+  private count = 0;
+
+  constructor(private readonly spec: SeasonalSpec) {
+    const c = spec.capacity;
+    this.ts = new Float64Array(c);
+    this.values = new Float64Array(c * spec.of.length);
+    this.seqs = new Float64Array(c);
+    this.clocks = new Float64Array(c);
+  }
+
+  /** Index of slot k-th oldest. */
+  private slot(k: number): number {
+    const c = this.spec.capacity;
+    return (this.head - this.count + k + c) % c;
+  }
+
+  /**
+   * Writes each seasonal feature's difference to one period earlier into `out` (same order as
+   * spec.of) and returns true, or returns false when no reading lies close enough to ts - period.
+   */
+  differences(ts: number, raw: ArrayLike<number>, out: Float64Array, outAt = 0): boolean {
+    const target = ts - this.spec.periodMs;
+    // Binary search for the first slot with time >= target - tolerance.
+    let lo = 0;
+    let hi = this.count;
+    const from = target - this.spec.toleranceMs;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.ts[this.slot(mid)] as number) < from) lo = mid + 1;
+      else hi = mid;
+    }
+    let best = -1;
+    let bestDistance = Infinity;
+    for (let k = lo; k < this.count; k++) {
+      const t = this.ts[this.slot(k)] as number;
+      if (t > target + this.spec.toleranceMs) break;
+      const d = Math.abs(t - target);
+      if (d < bestDistance) {
+        best = this.slot(k);
+        bestDistance = d;
+      }
+    }
+    if (best < 0) return false;
+    const s = this.spec.of.length;
+    for (let j = 0; j < s; j++) out[outAt + j] = (raw[j] as number) - (this.values[best * s + j] as number);
+    return true;
+  }
+
+  /** Remembers a reading (raw values of spec.of, in order). */
+  push(ts: number, raw: ArrayLike<number>, seq: number, clockBefore: number): void {
+    const s = this.spec.of.length;
+    const at = this.head;
+    this.ts[at] = ts;
+    for (let j = 0; j < s; j++) this.values[at * s + j] = raw[j] as number;
+    this.seqs[at] = seq;
+    this.clocks[at] = clockBefore;
+    this.head = (this.head + 1) % this.spec.capacity;
+    if (this.count < this.spec.capacity) this.count++;
+  }
+
+  /**
+   * The oldest remembered reading a restart needs so that a reading at or after `fromTs` finds
+   * the same reading one period earlier: its source position and the lane clock before it.
+   */
+  oldestNeeded(fromTs: number): { seq: number; clockBefore: number } | undefined {
+    const from = fromTs - this.spec.periodMs - this.spec.toleranceMs;
+    for (let k = 0; k < this.count; k++) {
+      const i = this.slot(k);
+      if ((this.ts[i] as number) >= from) return { seq: this.seqs[i] as number, clockBefore: this.clocks[i] as number };
+    }
+    return undefined;
+  }
+}
+
+/** Median of the positive differences of consecutive timestamps, per entity, pooled. */
+export function medianIntervalMs(series: ArrayLike<number>[]): number {
+  const gaps: number[] = [];
+  for (const ts of series) for (let i = 1; i < ts.length; i++) {
+    const d = (ts[i] as number) - (ts[i - 1] as number);
+    if (d > 0) gaps.push(d);
+  }
+  if (gaps.length === 0) return NaN;
+  gaps.sort((a, b) => a - b);
+  return gaps[Math.floor(gaps.length / 2)] as number;
+}
+
+/** Autocorrelation at `lag` rows of a feature, pooled over entities, around the pooled mean. */
+export function lagAutocorrelation(sequences: ArrayLike<number>[], lag: number): number {
+  let sum = 0;
+  let n = 0;
+  for (const seq of sequences) for (let i = 0; i < seq.length; i++) { sum += seq[i] as number; n++; }
+  if (n === 0) return 0;
+  const mean = sum / n;
+  let num = 0;
+  let den = 0;
+  for (const seq of sequences) {
+    for (let i = 0; i < seq.length; i++) {
+      const d = (seq[i] as number) - mean;
+      den += d * d;
+      if (i >= lag) num += d * ((seq[i - lag] as number) - mean);
+    }
+  }
+  return den > 0 ? num / den : 0;
+}
+
+export interface SeasonalDecision {
+  spec?: SeasonalSpec;
+  /** Why no seasonal features were chosen (for the training log), when none were. */
+  reason?: string;
+}
+
+/**
+ * Which features get a daily difference. `timestamps[e]` and `columns[j][e]` hold entity e's
+ * training timestamps and feature j's values; `lookback` rows more than two periods are needed.
+ */
+export function chooseSeasonal(choice: SeasonalChoice, features: string[], timestamps: ArrayLike<number>[], columns: ArrayLike<number>[][], lookback: number, limit: number): SeasonalDecision {
+  if (choice === 'none') return { reason: 'training.seasonal is none' };
+  const interval = medianIntervalMs(timestamps);
+  if (!Number.isFinite(interval)) return { reason: 'too few timestamps to find the sampling interval' };
+  const lag = Math.round(DAY_MS / interval);
+  if (lag < 2) return { reason: `sampling interval ${interval / 1000} s: less than two readings per day` };
+  const capacity = Math.ceil(lag * 1.25) + lookback + 2;
+  if (capacity > MAX_SEASONAL_CAPACITY) return { reason: `a day is ${lag} readings at the ${interval / 1000} s interval, more than the ${MAX_SEASONAL_CAPACITY} a history may hold per entity` };
+  const longest = Math.max(...timestamps.map((ts) => ts.length));
+  if (longest < 2 * lag + lookback) return { reason: `the training data spans ${longest} readings per entity at most, under two days (${2 * lag + lookback} readings) at the ${interval / 1000} s interval` };
+  const of = features.filter((_, j) => lagAutocorrelation(columns[j] ?? [], lag) > limit);
+  if (of.length === 0) return { reason: `no feature's autocorrelation at one day (${lag} readings) exceeds ${limit}` };
+  if (seasonalBytes(capacity, of.length) > MAX_SEASONAL_BYTES) return { reason: `a day of history for ${of.length} features is ${Math.round(seasonalBytes(capacity, of.length) / 1024)} KiB per entity, more than ${MAX_SEASONAL_BYTES / 1024} KiB` };
+  return { spec: { periodMs: DAY_MS, toleranceMs: interval / 2, of, capacity } };
+}
