@@ -137,8 +137,12 @@ async function createTopics(name, partitions) {
   await admin.createTopics({ waitForLeaders: true, topics: [{ topic: name, numPartitions: partitions }, { topic: `${name}-flags`, numPartitions: 1 }, { topic: `${name}-dlq`, numPartitions: 1 }] });
 }
 
+/** Every daemon started, so that a failing run stops them all instead of leaving them orphaned. */
+const daemons = new Set();
+
 class Daemon {
   constructor(config, nodeArgs = []) {
+    daemons.add(this);
     this.started = performance.now();
     this.child = spawn('node', [...nodeArgs, CLI, 'run', '-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.buf = '';
@@ -151,6 +155,11 @@ class Daemon {
     this.child.stdout.on('data', on);
     this.child.stderr.on('data', on);
     this.exited = new Promise((r) => this.child.on('exit', r));
+    this.child.on('exit', (code, signal) => {
+      daemons.delete(this);
+      // A daemon that dies on its own would otherwise only show as a timeout much later.
+      if (!this.stopping) say(`a daemon exited unexpectedly (code ${code}, signal ${signal}); its last output:\n${this.buf.slice(-2000)}`);
+    });
   }
   async metrics() {
     return parseMetrics(await (await fetch(this.url)).text());
@@ -159,6 +168,7 @@ class Daemon {
     return this.url !== undefined && (await fetch(this.url.replace('/metrics', '/readyz')).catch(() => ({ status: 0 }))).status === 200;
   }
   async stop() {
+    this.stopping = true;
     this.child.kill('SIGTERM');
     await this.exited;
   }
@@ -375,6 +385,7 @@ try {
     }
   }
 } finally {
+  await Promise.all([...daemons].map((d) => d.stop()));
   await admin.disconnect();
   spawnSync('bash', [join(root, 'scripts/kafka/stop.sh'), '--dir', kafkaDir, '--clean']);
 }
