@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end benchmark through a real Kafka broker (its own, port 39092): npm run bench:e2e [-- options]
+# End-to-end benchmark through a real Kafka broker (its own; --port, default 39092): npm run bench:e2e [-- options]
 # Options: see bench/e2e.mjs. Results: bench/out/e2e.json and a Markdown table on stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."

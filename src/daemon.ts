@@ -15,6 +15,7 @@ import { FileSink } from './sink/stream-sink.js';
 import { AdminServer, adminOptions } from './observability/admin.js';
 import { readTokenFile } from './observability/auth.js';
 import type { Flag, WindowScore } from './domain/types.js';
+import { EventLoopDelaySampler } from './observability/loop-delay.js';
 import { MicroBatcher } from './score/batcher.js';
 import { Scorer } from './score/scorer.js';
 import type { DeadLetterSink, Sink } from './sink/sink.js';
@@ -47,6 +48,7 @@ export class Daemon {
   readonly metrics: Metrics;
   private state: LifecycleState = 'created';
   private readonly http: HttpServer;
+  private readonly loopDelay: EventLoopDelaySampler;
   private backend: BackendChoice | undefined;
   private artifact: Artifact | undefined;
   private stopping: Promise<void> | undefined;
@@ -65,6 +67,7 @@ export class Daemon {
   constructor(private readonly parts: DaemonParts) {
     this.metrics = parts.metrics ?? new Metrics();
     this.http = new HttpServer(this.metrics, () => this.readiness(), () => this.liveness());
+    this.loopDelay = new EventLoopDelaySampler((seconds) => this.metrics.eventLoopDelay.observe(seconds));
   }
 
   /** Ready: running, the source consuming, the sinks making flags and dead letters durable. */
@@ -139,6 +142,7 @@ export class Daemon {
   async start(): Promise<void> {
     const { config, log } = this.parts;
     this.setState('starting');
+    this.loopDelay.start();
     // Access settings first: a token file that cannot be read, or an exposed admin port without
     // a token, fails startup before the slow model load.
     const admin = config.admin.enabled ? adminOptions(config.admin, config.artifactDir) : undefined;
@@ -396,6 +400,7 @@ export class Daemon {
     }
     this.setState('draining');
     clearInterval(this.readinessTimer);
+    this.loopDelay.stop();
     const failures: unknown[] = [];
     const step = async (name: string, fn: () => Promise<unknown>) => {
       try {

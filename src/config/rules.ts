@@ -27,6 +27,11 @@ export function crossFieldProblems(cfg: SeismoConfig): CrossFieldProblem[] {
   if (training.maxRows !== undefined && training.maxRows < window.lookback) {
     problems.push({ path: ['training', 'maxRows'], message: `maxRows ${training.maxRows} < window.lookback ${window.lookback}: no window of ${window.lookback} readings fits in the training rows of an entity` });
   }
+  if (window.warmupWindows % window.stride !== 0) {
+    // Scored windows are runs 1, 1 + stride, ...: the alert tracker starts each entity's score
+    // history afresh at the first window after the warm-up, which must be one of them.
+    problems.push({ path: ['window', 'stride'], message: `stride ${window.stride} does not divide window.warmupWindows ${window.warmupWindows}: the first window after the warm-up (run ${window.warmupWindows + 1}) would not be scored; use a stride that divides it` });
+  }
   if (cfg.features !== undefined) {
     const seen = new Set<string>();
     cfg.features.forEach((f, i) => {

@@ -44,7 +44,14 @@ const inputSchema = z
 
 const windowSchema = z
   .object({
-    lookback: z.number().int().min(2).max(1000).default(10).describe('Timesteps per window (T). Stride is always 1.'),
+    lookback: z.number().int().min(2).max(1000).default(10).describe('Timesteps per window (T).'),
+    stride: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(1)
+      .describe('Score every stride-th window of an entity (1: every window, one per reading). 2 or more divides the scoring cost by about as much, at the price of resolution: an event shorter than stride readings can fall between two scored windows, and flags come up to stride - 1 readings later. Counted from each entity\'s first window after its ring (re)starts; after a restart or rebalance the count starts again from the rebuilt ring, so for a short while other windows may be chosen than without it. Training and calibration always use every window. The alerts.* window counts (smoothWindows, resolveAfter, openN) then span stride times as many readings: divide them by the stride to keep their span. Detection cost on SKAB: docs/BENCHMARKS.md.'),
     maxGapSeconds: z.number().positive().default(300).describe('A gap longer than this between two readings of one entity resets its window; an entity silent while its lane\'s clock (newest reading) moves on by more than this is evicted from memory.'),
     maxFutureSeconds: z.number().positive().default(86400).describe('A reading timestamped more than this after it arrived (the earlier of its Kafka record timestamp and the wall clock; a replay after a restart then decides the same) is poison (`invalid_timestamp`). Only the future is bounded, so replays of old data work.'),
     maxClockJumpSeconds: z.number().positive().default(2592000).describe('A reading more than this ahead of its lane\'s newest reading (the partition\'s event clock) is poison (`invalid_timestamp`), unless the lane\'s next reading confirms the jump (within maxGapSeconds of it): a lane resuming after a long silence loses one reading, while one far-future reading moves no clock and no entity state.'),

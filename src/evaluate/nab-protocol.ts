@@ -139,7 +139,7 @@ export async function evaluateNabFile(base: SeismoConfig, file: NabFile, seed: n
   const threshold = artifact.threshold?.value;
   if (threshold === undefined) throw new SeismoError('SEISMO_INTERNAL', `${file.key}: training produced no threshold`);
   const replay = await replayScores(cfg, artifact, readings, log, metrics);
-  const alertOpen = alertRows(cfg, threshold, { ts, scores: replay.scores, featureErrors: replay.featureErrors, features: artifact.scaler.features });
+  const alertOpen = alertRows(cfg, threshold, { ts, scores: replay.scores, featureErrors: replay.featureErrors, runs: replay.runs, features: artifact.scaler.features });
   const openings = openingRows(alertOpen);
   return {
     file,

@@ -28,6 +28,8 @@ export interface ReplayResult {
   scores: Float64Array;
   /** Per-feature errors of that window, empty where no window ends. */
   featureErrors: Array<Float32Array | undefined>;
+  /** The window's run number (windows since its entity's ring (re)started), NaN where no window is scored. */
+  runs: Float64Array;
   poison: PoisonRecord[];
 }
 
@@ -41,6 +43,7 @@ export async function replayScores(cfg: SeismoConfig, artifact: Artifact, readin
   readings.forEach((r, i) => rowOf.set(`${r.entity}|${r.ts}`, i));
   const scores = new Float64Array(readings.length).fill(NaN);
   const featureErrors: Array<Float32Array | undefined> = new Array<Float32Array | undefined>(readings.length);
+  const runs = new Float64Array(readings.length).fill(NaN);
   const deadLetter = new CollectDeadLetters();
   const daemon = new Daemon({
     config: { ...cfg, http: { ...cfg.http, enabled: false } },
@@ -55,6 +58,7 @@ export async function replayScores(cfg: SeismoConfig, artifact: Artifact, readin
       if (row === undefined) return;
       scores[row] = s.score;
       featureErrors[row] = Float32Array.from(s.featureErrors);
+      runs[row] = s.run ?? NaN;
     },
   });
   try {
@@ -63,5 +67,5 @@ export async function replayScores(cfg: SeismoConfig, artifact: Artifact, readin
   } finally {
     await daemon.stop();
   }
-  return { scores, featureErrors, poison: deadLetter.records };
+  return { scores, featureErrors, runs, poison: deadLetter.records };
 }

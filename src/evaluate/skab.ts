@@ -29,6 +29,8 @@ export interface FileRun {
   /** Score of the window ending at each row (NaN where none ends). */
   scores: Float64Array;
   featureErrors: Array<Float32Array | undefined>;
+  /** Run number of the window ending at each row (NaN where none is scored); see alertRows. */
+  runs?: Float64Array;
   /** Rows before this one trained the model; metrics count only the rows from here on. */
   trainRows: number;
   thresholds: Partial<Record<EvalMethod, number>>;
@@ -100,6 +102,7 @@ async function evaluateFile(base: SeismoConfig, file: string, name: string, seed
     changepoint: Uint8Array.from(labels, (l) => (l.changepoint ?? 0) > 0 ? 1 : 0),
     scores: replay.scores,
     featureErrors: replay.featureErrors,
+    runs: replay.runs,
     trainRows,
     thresholds: {},
     predictions: {},
@@ -123,18 +126,21 @@ async function evaluateFile(base: SeismoConfig, file: string, name: string, seed
 }
 
 /** Rows during which the daemon's alert tracker holds an open alert (open through resolve). */
-export function alertRows(cfg: SeismoConfig, threshold: number, run: Pick<FileRun, 'ts' | 'scores' | 'featureErrors' | 'features'>): Uint8Array {
+export function alertRows(cfg: SeismoConfig, threshold: number, run: Pick<FileRun, 'ts' | 'scores' | 'featureErrors' | 'features' | 'runs'>): Uint8Array {
   const tracker = new AlertTracker(cfg.alerts, threshold, run.features, 'evaluate', cfg.window.warmupWindows);
   const out = new Uint8Array(run.scores.length);
-  // Consecutive scored rows: where a window ring (re)started, score smoothing starts over too.
+  // With window.stride > 1 most rows have no scored window by design: the daemon's own run
+  // numbers say where a ring (re)started. With stride 1 (as before the option existed):
+  // consecutive scored rows; where a window ring (re)started, score smoothing starts over too.
+  const daemonRuns = cfg.window.stride > 1 ? run.runs : undefined;
   let windowRun = 0;
   for (let i = 0; i < run.scores.length; i++) {
     const score = run.scores[i] as number;
     if (Number.isFinite(score)) {
       const endTs = run.ts[i] as number;
-      windowRun++;
+      windowRun = daemonRuns !== undefined ? (daemonRuns[i] as number) : windowRun + 1;
       tracker.observe({ entity: 'e', startTs: endTs, endTs, score, run: windowRun, featureErrors: run.featureErrors[i] ?? new Float32Array(run.features.length) });
-    } else {
+    } else if (daemonRuns === undefined) {
       windowRun = 0;
     }
     out[i] = tracker.openCount() > 0 ? 1 : 0;

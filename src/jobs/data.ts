@@ -138,7 +138,8 @@ export function windowize(data: LoadedReadings, scaler: Scaler, cfg: SeismoConfi
   const F = scaler.features.length;
   const out: EntityWindows[] = [];
   for (const [entity, readings] of data.byEntity) {
-    const windower = new Windower(cfg.window, scaler);
+    // Every window, whatever window.stride says: stride thins out scoring, not the training set.
+    const windower = new Windower({ ...cfg.window, stride: 1 }, scaler);
     const buffer = new Float32Array(Math.max(0, readings.length) * T * F);
     const startTs = new Float64Array(readings.length);
     const endTs = new Float64Array(readings.length);

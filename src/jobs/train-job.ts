@@ -70,7 +70,10 @@ export interface TrainResult {
 
 /** Hash of the parts of the config that change what the model learns. */
 export function configHash(cfg: SeismoConfig, features: string[]): string {
-  return sha256(JSON.stringify({ features, window: cfg.window, model: cfg.model, scaler: cfg.training.scaler, relative: [cfg.training.relativeFeatures, cfg.training.relativeAutocorrelation], ...(cfg.training.seasonal !== 'none' ? { seasonal: [cfg.training.seasonal, cfg.training.seasonalAutocorrelation] } : {}), maxRows: cfg.training.maxRows ?? null })).slice(0, 16);
+  // window.stride only thins out scoring (training uses every window): left out, so changing it
+  // keeps the model, and hashes stay what they were before the option existed.
+  const { stride: _scoringOnly, ...window } = cfg.window;
+  return sha256(JSON.stringify({ features, window, model: cfg.model, scaler: cfg.training.scaler, relative: [cfg.training.relativeFeatures, cfg.training.relativeAutocorrelation], ...(cfg.training.seasonal !== 'none' ? { seasonal: [cfg.training.seasonal, cfg.training.seasonalAutocorrelation] } : {}), maxRows: cfg.training.maxRows ?? null })).slice(0, 16);
 }
 
 /**

@@ -7,6 +7,8 @@ import { SeasonalHistory } from './seasonal.js';
 export type PushResult =
   | { kind: 'window'; window: Window }
   | { kind: 'filling' }
+  /** A complete window that window.stride leaves unscored (not the stride-th since the ring started). */
+  | { kind: 'skipped' }
   | { kind: 'poison'; poison: PoisonRecord };
 
 /**
@@ -14,7 +16,7 @@ export type PushResult =
  * trusted in-memory data (temporalize) need not name them: an absent bound is no bound.
  */
 export type WindowPolicy = Pick<WindowConfig, 'lookback' | 'maxGapSeconds' | 'outOfOrder' | 'missing' | 'unknownFeatures'> &
-  Partial<Pick<WindowConfig, 'maxFutureSeconds' | 'maxClockJumpSeconds' | 'maxEntities'>> & {
+  Partial<Pick<WindowConfig, 'maxFutureSeconds' | 'maxClockJumpSeconds' | 'maxEntities' | 'stride'>> & {
     /** input.maxEntityIdLength: longer entity ids are poison, so no state is keyed by them. */
     maxEntityIdLength?: number;
   };
@@ -81,8 +83,9 @@ export function describeTs(ts: number): string {
 const SHOWN_ID_CHARS = 256;
 
 /**
- * Per-entity ring buffers that turn a stream of readings into lookback windows, stride 1:
- * once an entity has `lookback` readings, every new reading yields the window ending at it.
+ * Per-entity ring buffers that turn a stream of readings into lookback windows: once an entity
+ * has `lookback` readings, every new reading yields the window ending at it (stride 1, the
+ * default), or every stride-th one (`window.stride`, fewer windows to score).
  * This is the streaming form of the Keras tutorials' "temporalize"; training uses it too, so
  * offline and online windows are built by the same code.
  *
@@ -127,6 +130,7 @@ export class Windower {
   private readonly maxJumpMs: number;
   private readonly maxEntities: number;
   private readonly maxIdLength: number;
+  private readonly stride: number;
 
   /**
    * `historyWindows`: how many windows before the next one a restart must be able to re-score
@@ -145,6 +149,8 @@ export class Windower {
     this.maxJumpMs = (policy.maxClockJumpSeconds ?? Infinity) * 1000;
     this.maxEntities = policy.maxEntities ?? Infinity;
     this.maxIdLength = policy.maxEntityIdLength ?? Infinity;
+    this.stride = policy.stride ?? 1;
+    if (!Number.isInteger(this.stride) || this.stride < 1) throw new RangeError(`window.stride must be an integer >= 1, got ${String(policy.stride)}`);
   }
 
   get features(): string[] {
@@ -276,6 +282,9 @@ export class Windower {
     if (state.count < T) state.count++;
     if (state.count < T) return { kind: 'filling' };
     state.run++;
+    // Stride: the first window of a run and every stride-th after it; the others are not even
+    // copied out. Counted per run, so the same windows are chosen however readings are batched.
+    if ((state.run - 1) % this.stride !== 0) return { kind: 'skipped' };
 
     // Oldest slot is at head once the ring is full: copy out chronologically.
     const data = new Float32Array(T * f);
