@@ -3,7 +3,7 @@
 //
 //   node bench/allocators.mjs [--rounds 2] [--readings 200000] [--entities 100] [--many-entities 10000]
 //                             [--units 64,32] [--partitions 4] [--max-batch 1024] [--many-max-batch 256]
-//                             [--only glibc,jemalloc,...] [--port 39142] [--settle-seconds 10]
+//                             [--only 'glibc;jemalloc*;...'] [--port 39142] [--settle-seconds 10]
 //
 // One broker, one throwaway model, two topics filled once (the throughput topic: N readings of
 // 100 entities; the memory topic: 10,000 entities x 20 steps), so every allocator reads the same
@@ -53,13 +53,16 @@ const ALL = [
   { name: 'glibc, MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=262144', env: { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '262144' } },
   { name: 'jemalloc', lib: 'libjemalloc.so.2', env: { LD_PRELOAD: `${LIB}/libjemalloc.so.2` } },
   { name: 'jemalloc, background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0', lib: 'libjemalloc.so.2', env: { LD_PRELOAD: `${LIB}/libjemalloc.so.2`, MALLOC_CONF: 'background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0' } },
+  // Tuning variants: only when named in --only (names separated by ';', NAME* for a prefix).
+  { name: 'jemalloc, narenas:2,background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0', extra: true, lib: 'libjemalloc.so.2', env: { LD_PRELOAD: `${LIB}/libjemalloc.so.2`, MALLOC_CONF: 'narenas:2,background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0' } },
+  { name: 'jemalloc, background_thread:true,dirty_decay_ms:0,muzzy_decay_ms:0', extra: true, lib: 'libjemalloc.so.2', env: { LD_PRELOAD: `${LIB}/libjemalloc.so.2`, MALLOC_CONF: 'background_thread:true,dirty_decay_ms:0,muzzy_decay_ms:0' } },
   { name: 'tcmalloc (minimal)', lib: 'libtcmalloc_minimal.so.4', env: { LD_PRELOAD: `${LIB}/libtcmalloc_minimal.so.4` } },
   { name: 'mimalloc', lib: 'libmimalloc.so.2', env: { LD_PRELOAD: `${LIB}/libmimalloc.so.2` } },
   { name: 'default (bin/seismo.js)', launcher: true, env: {} },
 ];
 const MALLOC_VARS = /^(LD_PRELOAD|MALLOC_.*|SEISMO_ALLOCATOR.*|TCMALLOC_.*|MIMALLOC_.*|_RJEM_.*)$/;
-const wanted = a.only ? a.only.split(',').map((s) => s.trim()) : undefined;
-const candidates = ALL.filter((c) => (wanted ? wanted.some((w) => c.name.startsWith(w)) : true)).filter((c) => {
+const wanted = a.only ? a.only.split(';').map((s) => s.trim()) : undefined;
+const candidates = ALL.filter((c) => (wanted ? wanted.some((w) => (w.endsWith('*') ? c.name.startsWith(w.slice(0, -1)) : c.name === w)) : !c.extra)).filter((c) => {
   if (c.lib && !existsSync(join(LIB, c.lib))) {
     say(`skipping ${c.name}: ${join(LIB, c.lib)} is not installed (apt-get install libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0)`);
     return false;
@@ -96,10 +99,20 @@ class Daemon {
     if (this.url === undefined) return false;
     return (await fetch(this.url.replace('/metrics', '/readyz'), { signal: AbortSignal.timeout(10_000) }).catch(() => ({ status: 0 }))).status === 200;
   }
-  /** The allocator libraries mapped into the daemon (the launcher re-execs in place: same pid). */
+  /** The daemon's pid: the child's, or behind the launcher the pid its allocator log line names. */
+  get pid() {
+    return Number(/"allocator":"[^"]+"[^\n]*"pid":(\d+)/.exec(this.tail)?.[1] ?? this.child.pid);
+  }
+  /** The allocator libraries mapped into the daemon. */
   allocatorsMapped() {
-    const maps = readFileSync(`/proc/${this.child.pid}/maps`, 'utf8');
+    const maps = readFileSync(`/proc/${this.pid}/maps`, 'utf8');
     return ['libjemalloc', 'libtcmalloc', 'libmimalloc'].filter((l) => maps.includes(l));
+  }
+  /** Anonymous (malloc, V8 heap, stacks) and file-backed (libtensorflow's code) resident MB. */
+  rssParts() {
+    const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+    const kb = (k) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN) / 1024;
+    return { anonMB: kb('RssAnon'), fileMB: kb('RssFile') };
   }
   async stop() {
     if (this.exitCode === undefined) this.child.kill('SIGTERM');
@@ -169,7 +182,7 @@ async function throughputCell(c, topic, total, group) {
     await waitFor(async () => {
       const m = await d.metrics();
       const n = m.seismo_readings_total ?? 0;
-      if (first === undefined && n > 0) first = { t: performance.now(), n };
+      if (first === undefined && n > 0) first = { t: performance.now(), n, cpu: m.seismo_process_cpu_seconds_total };
       return (m[`seismo_kafka_messages_in_total{topic="${topic}"}`] ?? 0) >= total && Object.entries(m).filter(([k]) => k.startsWith('seismo_kafka_consumer_lag_messages{')).every(([, v]) => v === 0);
     });
     const end = performance.now();
@@ -177,6 +190,9 @@ async function throughputCell(c, topic, total, group) {
     return {
       startSeconds,
       readingsPerSecond: (m.seismo_readings_total - first.n) / ((end - first.t) / 1000),
+      // Per CPU-second of the daemon itself: what the allocator costs, much less disturbed than
+      // wall-clock readings/s when other work shares the cores.
+      readingsPerCpuSecond: (m.seismo_readings_total - first.n) / (m.seismo_process_cpu_seconds_total - first.cpu),
       rssMB: m.seismo_process_resident_memory_bytes / 2 ** 20,
       mapped: d.allocatorsMapped(),
       reported: Object.keys(m).find((k) => k.startsWith('seismo_allocator_info{')) ?? null,
@@ -195,12 +211,16 @@ async function memoryCell(c, topic, total, group) {
   try {
     await waitFor(async () => (await d.ready()) && ((await d.metrics()).seismo_readings_total ?? 0) >= total);
     const m = await d.metrics();
+    const parts = d.rssParts();
     await sleep(Number(a['settle-seconds']) * 1000);
     const settled = await d.metrics();
     return {
       entities: m.seismo_entities,
       rssMB: m.seismo_process_resident_memory_bytes / 2 ** 20,
+      ...parts,
       heapMB: m.seismo_nodejs_heap_size_used_bytes / 2 ** 20,
+      heapTotalMB: m.seismo_nodejs_heap_size_total_bytes / 2 ** 20,
+      externalMB: m.seismo_nodejs_external_memory_bytes / 2 ** 20,
       settledRssMB: settled.seismo_process_resident_memory_bytes / 2 ** 20,
       mapped: d.allocatorsMapped(),
       loadBefore,
@@ -246,19 +266,20 @@ try {
 const f0 = (x) => Math.round(x).toLocaleString('en-US');
 const la = (l) => l.join(' / ');
 console.log(`\nRun ${results.started}, ${results.machine}; throughput: ${Number(a.readings).toLocaleString('en-US')} readings of ${a.entities} entities, ${a.partitions} partitions, encoder [${a.units}], scoring.maxBatch ${a['max-batch']}; memory: ${Number(a['many-entities']).toLocaleString('en-US')} entities x 20 readings, scoring.maxBatch ${a['many-max-batch']}. Load = os.loadavg() 1/5/15 min.\n`);
-console.log('| round | allocator | mapped | start to ready s | readings/s | RSS after throughput MB | RSS 10k entities MB | after settling MB | load before -> after |');
-console.log('| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |');
+console.log('| round | allocator | mapped | start to ready s | readings/s | readings per daemon CPU-s | RSS after throughput MB | RSS 10k entities MB (anon + file) | JS heap used / total MB | after settling MB | load before -> after |');
+console.log('| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
 for (const x of results.cells) {
-  console.log(`| ${x.round} | ${x.allocator} | ${x.memory.mapped.join(' ') || 'glibc'} | ${x.throughput.startSeconds.toFixed(2)} | ${f0(x.throughput.readingsPerSecond)} | ${f0(x.throughput.rssMB)} | ${f0(x.memory.rssMB)} | ${f0(x.memory.settledRssMB)} | ${la(x.throughput.loadBefore)} -> ${la(x.memory.loadAfter)} |`);
+  const mm = x.memory;
+  console.log(`| ${x.round} | ${x.allocator} | ${mm.mapped.join(' ') || 'glibc'} | ${x.throughput.startSeconds.toFixed(2)} | ${f0(x.throughput.readingsPerSecond)} | ${f0(x.throughput.readingsPerCpuSecond)} | ${f0(x.throughput.rssMB)} | ${f0(mm.rssMB)} (${f0(mm.anonMB)} + ${f0(mm.fileMB)}) | ${f0(mm.heapMB)} / ${f0(mm.heapTotalMB)} | ${f0(mm.settledRssMB)} | ${la(x.throughput.loadBefore)} -> ${la(mm.loadAfter)} |`);
 }
 // Ratios against glibc's default, per round (same round = nearest in time), then the mean.
 const base = (round) => results.cells.find((x) => x.round === round && x.allocator === 'glibc');
 if (results.cells.some((x) => x.allocator === 'glibc')) {
-  console.log('\n| allocator | readings/s vs glibc (mean of rounds) | RSS 10k entities vs glibc | start to ready vs glibc |');
-  console.log('| --- | ---: | ---: | ---: |');
+  console.log('\n| allocator | readings/s vs glibc (mean of rounds) | readings per daemon CPU-s vs glibc | RSS 10k entities vs glibc | start to ready vs glibc |');
+  console.log('| --- | ---: | ---: | ---: | ---: |');
   for (const c of candidates) {
     const mine = results.cells.filter((x) => x.allocator === c.name);
     const ratio = (pick) => mine.reduce((s, x) => s + pick(x) / pick(base(x.round)), 0) / mine.length;
-    console.log(`| ${c.name} | ${ratio((x) => x.throughput.readingsPerSecond).toFixed(2)}x | ${ratio((x) => x.memory.rssMB).toFixed(2)}x | ${ratio((x) => x.throughput.startSeconds).toFixed(2)}x |`);
+    console.log(`| ${c.name} | ${ratio((x) => x.throughput.readingsPerSecond).toFixed(2)}x | ${ratio((x) => x.throughput.readingsPerCpuSecond).toFixed(2)}x | ${ratio((x) => x.memory.rssMB).toFixed(2)}x | ${ratio((x) => x.throughput.startSeconds).toFixed(2)}x |`);
   }
 }

@@ -89,7 +89,16 @@ describe('a daemon started the ways Seismo is started', async () => {
     `${SMALL_CONFIG_YAML.replace('enabled: false', 'enabled: true\n  port: 0').replace('level: silent', 'level: info')}artifactDir: ${join(dir, 'model')}\nsource:\n  path: ${join(dir, 'replay.ndjson')}\n  speed: 1\nsink:\n  kind: file\n  path: ${join(dir, 'flags.ndjson')}\n`,
   );
   const running: Started[] = [];
+  const daemonPids: number[] = [];
   afterAll(() => {
+    // The launcher's child first: a SIGKILLed launcher cannot pass the signal on.
+    for (const pid of daemonPids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
     for (const s of running) s.child.kill('SIGKILL');
   });
 
@@ -99,6 +108,7 @@ describe('a daemon started the ways Seismo is started', async () => {
     running.push(s);
     const url = await waitFor(() => logLines(s.out()).find((l) => l.msg === 'http listening')?.url, s.out);
     const pid = logLines(s.out()).find((l) => l.allocator !== undefined)?.pid as number;
+    daemonPids.push(pid);
     let readyz: { status: string; allocator?: string } = { status: '' };
     const until = Date.now() + 90_000;
     while (readyz.status !== 'ready' && Date.now() < until) {
