@@ -27,9 +27,9 @@ RUN --mount=type=cache,target=/root/.npm \
 COPY src src
 RUN npm run build && npm prune --omit=dev --ignore-scripts && npm run native:check
 
-# Stage 2: runtime only, on jemalloc: glibc's malloc keeps the buffers TensorFlow frees while
-# scoring (~150-200 MB more RSS with 10,000 entities at the same throughput; docs/BENCHMARKS.md,
-# "Issue 15: memory"). LD_PRELOAD puts it under node itself (no launcher process in between);
+# Stage 2: runtime only, on jemalloc: glibc's malloc keeps what TensorFlow's threads and the
+# Kafka client free (~50-100 MB more RSS with 10,000 entities at the same CPU per reading;
+# docs/BENCHMARKS.md, "Issue 15: memory"). LD_PRELOAD puts it under node itself (no launcher process in between);
 # the symlink gives one path on every architecture. The daemon reports what it runs on in
 # seismo_allocator_info and /readyz.
 FROM node:20-bookworm-slim

@@ -3,7 +3,7 @@
 //
 //   node bench/allocators.mjs [--rounds 2] [--readings 200000] [--entities 100] [--many-entities 10000]
 //                             [--units 64,32] [--partitions 4] [--max-batch 1024] [--many-max-batch 256]
-//                             [--only 'glibc;jemalloc*;...'] [--port 39142] [--settle-seconds 10]
+//                             [--only 'glibc;jemalloc*;...'] [--port 39142] [--settle-seconds 10] [--gc-probe]
 //
 // One broker, one throwaway model, two topics filled once (the throughput topic: N readings of
 // 100 entities; the memory topic: 10,000 entities x 20 steps), so every allocator reads the same
@@ -37,6 +37,7 @@ const { values: a } = parseArgs({
     port: { type: 'string', default: '39142' },
     dir: { type: 'string', default: '/tmp/seismo-kafka-allocators' },
     'settle-seconds': { type: 'string', default: '10' },
+    'gc-probe': { type: 'boolean', default: false },
   },
 });
 const say = (m) => sayTag('allocators', m);
@@ -56,6 +57,10 @@ const ALL = [
   // Tuning variants: only when named in --only (names separated by ';', NAME* for a prefix).
   { name: 'jemalloc, narenas:2,background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0', extra: true, lib: 'libjemalloc.so.2', env: { LD_PRELOAD: `${LIB}/libjemalloc.so.2`, MALLOC_CONF: 'narenas:2,background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0' } },
   { name: 'jemalloc, background_thread:true,dirty_decay_ms:0,muzzy_decay_ms:0', extra: true, lib: 'libjemalloc.so.2', env: { LD_PRELOAD: `${LIB}/libjemalloc.so.2`, MALLOC_CONF: 'background_thread:true,dirty_decay_ms:0,muzzy_decay_ms:0' } },
+  { name: 'jemalloc, background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0, node --optimize-for-size', extra: true, lib: 'libjemalloc.so.2', nodeArgs: ['--optimize-for-size'], env: { LD_PRELOAD: `${LIB}/libjemalloc.so.2`, MALLOC_CONF: 'background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0' } },
+  { name: 'jemalloc, background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0, node --max-semi-space-size=4', extra: true, lib: 'libjemalloc.so.2', nodeArgs: ['--max-semi-space-size=4'], env: { LD_PRELOAD: `${LIB}/libjemalloc.so.2`, MALLOC_CONF: 'background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0' } },
+  { name: 'jemalloc, background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0, node --max-semi-space-size=8', extra: true, lib: 'libjemalloc.so.2', nodeArgs: ['--max-semi-space-size=8'], env: { LD_PRELOAD: `${LIB}/libjemalloc.so.2`, MALLOC_CONF: 'background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0' } },
+  { name: 'jemalloc, background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0, node --heap-growing-percent=50', extra: true, lib: 'libjemalloc.so.2', nodeArgs: ['--heap-growing-percent=50'], env: { LD_PRELOAD: `${LIB}/libjemalloc.so.2`, MALLOC_CONF: 'background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0' } },
   { name: 'tcmalloc (minimal)', lib: 'libtcmalloc_minimal.so.4', env: { LD_PRELOAD: `${LIB}/libtcmalloc_minimal.so.4` } },
   { name: 'mimalloc', lib: 'libmimalloc.so.2', env: { LD_PRELOAD: `${LIB}/libmimalloc.so.2` } },
   { name: 'default (bin/seismo.js)', launcher: true, env: {} },
@@ -76,9 +81,13 @@ class Daemon {
   constructor(config, candidate) {
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !MALLOC_VARS.test(k)));
     Object.assign(env, candidate.env);
+    if (a['gc-probe']) {
+      env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --expose-gc -r ${join(root, 'bench/gc-probe.cjs')}`.trim();
+      env.SEISMO_GC_PROBE_DIR = dir;
+    }
     const entry = candidate.launcher ? join(root, 'bin/seismo.js') : CLI;
     this.started = performance.now();
-    this.child = spawn('node', [entry, 'run', '-c', config], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    this.child = spawn('node', [...(candidate.nodeArgs ?? []), entry, 'run', '-c', config], { stdio: ['ignore', 'pipe', 'pipe'], env });
     this.tail = '';
     this.url = undefined;
     this.exitCode = undefined;
@@ -113,6 +122,14 @@ class Daemon {
     const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
     const kb = (k) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN) / 1024;
     return { anonMB: kb('RssAnon'), fileMB: kb('RssFile') };
+  }
+  /** --gc-probe: a full GC in the daemon (bench/gc-probe.cjs), then its process.memoryUsage(). */
+  async afterFullGc() {
+    const file = join(dir, `${this.pid}.json`);
+    process.kill(this.pid, 'SIGUSR2');
+    await waitFor(() => existsSync(file), 30_000);
+    await sleep(100);
+    return JSON.parse(readFileSync(file, 'utf8'));
   }
   async stop() {
     if (this.exitCode === undefined) this.child.kill('SIGTERM');
@@ -214,7 +231,9 @@ async function memoryCell(c, topic, total, group) {
     const parts = d.rssParts();
     await sleep(Number(a['settle-seconds']) * 1000);
     const settled = await d.metrics();
+    const afterGc = a['gc-probe'] ? await d.afterFullGc() : undefined;
     return {
+      ...(afterGc ? { afterGcHeapUsedMB: afterGc.heapUsed / 2 ** 20, afterGcHeapTotalMB: afterGc.heapTotal / 2 ** 20, afterGcRssMB: afterGc.rss / 2 ** 20, afterGcAnonMB: afterGc.rssAnonKB / 1024 } : {}),
       entities: m.seismo_entities,
       rssMB: m.seismo_process_resident_memory_bytes / 2 ** 20,
       ...parts,
@@ -271,6 +290,14 @@ console.log('| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---:
 for (const x of results.cells) {
   const mm = x.memory;
   console.log(`| ${x.round} | ${x.allocator} | ${mm.mapped.join(' ') || 'glibc'} | ${x.throughput.startSeconds.toFixed(2)} | ${f0(x.throughput.readingsPerSecond)} | ${f0(x.throughput.readingsPerCpuSecond)} | ${f0(x.throughput.rssMB)} | ${f0(mm.rssMB)} (${f0(mm.anonMB)} + ${f0(mm.fileMB)}) | ${f0(mm.heapMB)} / ${f0(mm.heapTotalMB)} | ${f0(mm.settledRssMB)} | ${la(x.throughput.loadBefore)} -> ${la(mm.loadAfter)} |`);
+}
+if (a['gc-probe']) {
+  console.log('\n| round | allocator | RSS 10k entities MB | JS heap used / total MB | after a full GC: JS heap used / total MB | after a full GC: RSS (anon) MB |');
+  console.log('| ---: | --- | ---: | ---: | ---: | ---: |');
+  for (const x of results.cells) {
+    const mm = x.memory;
+    console.log(`| ${x.round} | ${x.allocator} | ${f0(mm.settledRssMB)} | ${f0(mm.heapMB)} / ${f0(mm.heapTotalMB)} | ${f0(mm.afterGcHeapUsedMB)} / ${f0(mm.afterGcHeapTotalMB)} | ${f0(mm.afterGcRssMB)} (${f0(mm.afterGcAnonMB)}) |`);
+  }
 }
 // Ratios against glibc's default, per round (same round = nearest in time), then the mean.
 const base = (round) => results.cells.find((x) => x.round === round && x.allocator === 'glibc');

@@ -4,8 +4,8 @@
 // (dist/, built by the `prepare` script on `npm ci`) may be missing or rebuilt without its
 // executable bit, and a link to it then fails as `sh: seismo: not found`.
 //
-// It also puts Seismo on jemalloc: glibc's malloc keeps the buffers TensorFlow frees while
-// scoring, ~150-200 MB of RSS with 10,000 entities (docs/BENCHMARKS.md, "Issue 15: memory").
+// It also puts Seismo on jemalloc: glibc's malloc keeps what TensorFlow's threads and the Kafka
+// client free, ~50-100 MB more RSS with 10,000 entities (docs/BENCHMARKS.md, "Issue 15: memory").
 // An allocator replaces malloc only when it is loaded before the program starts, and Node
 // cannot exec itself, so the launcher runs the CLI as a child with LD_PRELOAD set, passing
 // signals on and exiting as the child did. Nothing is re-run when an allocator is already

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 
 /**
- * Which malloc this process runs on. glibc's malloc keeps the buffers TensorFlow frees while
- * scoring (per-thread arenas, fragmented heaps), so with many entities the daemon's RSS is
- * ~150-200 MB higher on it than on jemalloc at the same throughput (docs/BENCHMARKS.md,
+ * Which malloc this process runs on. glibc's malloc keeps what TensorFlow's threads and the
+ * Kafka client free (per-thread arenas, fragmented heaps), so with 10,000 entities the daemon's
+ * RSS is ~50-100 MB higher on it than on jemalloc at the same CPU per reading (docs/BENCHMARKS.md,
  * "Issue 15: memory"). A library can only replace malloc when it is loaded before the program
  * starts (LD_PRELOAD), which bin/seismo.js and the container image arrange; this module only
  * reports what happened, so that a daemon started some other way says so instead of silently
@@ -48,14 +48,15 @@ export function allocatorInUse(mapsPath = '/proc/self/maps'): AllocatorInUse {
 }
 
 /**
- * The one warning a daemon logs when it is not on the preferred allocator, or undefined when it
- * is or the operator chose otherwise (SEISMO_ALLOCATOR=system). The figures are the measured
- * ones; see docs/operations.md, "Memory".
+ * The one warning a daemon logs when it runs on glibc's malloc, or undefined when it does not
+ * (jemalloc, or another allocator someone preloaded on purpose; 'unknown' off glibc systems,
+ * where the launcher preloads nothing) or the operator chose it (SEISMO_ALLOCATOR=system). The
+ * figures are the measured ones; see docs/operations.md, "Memory".
  */
 export function allocatorWarning(inUse: AllocatorInUse, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (inUse.name === PREFERRED_ALLOCATOR || env.SEISMO_ALLOCATOR === 'system') return undefined;
+  if (inUse.name !== 'glibc' || env.SEISMO_ALLOCATOR === 'system') return undefined;
   const why = env.SEISMO_ALLOCATOR_MISSING
     ? `bin/seismo.js found no ${PREFERRED_ALLOCATOR} library (looked for ${env.SEISMO_ALLOCATOR_MISSING}; on Debian/Ubuntu: apt-get install libjemalloc2)`
     : `the process was not started through bin/seismo.js or the container image, which preload it (or set LD_PRELOAD=/usr/lib/<arch>-linux-gnu/libjemalloc.so.2 yourself)`;
-  return `memory allocator is ${inUse.name}, not ${PREFERRED_ALLOCATOR}: ${why}. Expect ~150-200 MB more RSS with many entities (about 550-600 MB instead of under 400 MB with 10,000 entities); SEISMO_ALLOCATOR=system silences this`;
+  return `memory allocator is ${inUse.name}, not ${PREFERRED_ALLOCATOR}: ${why}. Expect ~50-100 MB more RSS with many entities (with 10,000 entities about 500-540 MB instead of 400-450 MB; docs/operations.md, "Memory"); SEISMO_ALLOCATOR=system silences this`;
 }

@@ -32,9 +32,10 @@ describe('which allocator a process runs on, from its maps', () => {
     expect(allocatorFromMaps([libc, line('/opt/libjemalloc.so.2-notes/readme.so')].join('\n')).name).toBe('glibc');
   });
 
-  it('warns once unless on jemalloc or the operator chose the system allocator, naming where it looked', () => {
+  it('warns on glibc unless the operator chose it, naming where it looked and what RSS to expect', () => {
     expect(allocatorWarning({ name: 'jemalloc', library: JEMALLOC }, {})).toBeUndefined();
     expect(allocatorWarning({ name: 'glibc' }, { SEISMO_ALLOCATOR: 'system' })).toBeUndefined();
+    expect(allocatorWarning({ name: 'tcmalloc', library: '/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4' }, {})).toBeUndefined(); // preloaded on purpose
     const missing = allocatorWarning({ name: 'glibc' }, { SEISMO_ALLOCATOR_MISSING: '/nowhere/libjemalloc.so.2' });
     expect(missing).toContain('memory allocator is glibc, not jemalloc');
     expect(missing).toContain('/nowhere/libjemalloc.so.2');
