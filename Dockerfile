@@ -27,10 +27,20 @@ RUN --mount=type=cache,target=/root/.npm \
 COPY src src
 RUN npm run build && npm prune --omit=dev --ignore-scripts && npm run native:check
 
-# Stage 2: runtime only. glibc malloc arenas per TensorFlow thread inflate RSS; two are plenty.
+# Stage 2: runtime only, on jemalloc: glibc's malloc keeps what TensorFlow's threads and the
+# Kafka client free (~50-100 MB more RSS with 10,000 entities at the same CPU per reading;
+# docs/BENCHMARKS.md, "Issue 15: memory"). LD_PRELOAD puts it under node itself (no launcher process in between);
+# the symlink gives one path on every architecture. The daemon reports what it runs on in
+# seismo_allocator_info and /readyz.
 FROM node:20-bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libjemalloc2 \
+ && rm -rf /var/lib/apt/lists/* \
+ && ln -s "$(find /usr/lib -name libjemalloc.so.2 -print -quit)" /usr/local/lib/libjemalloc.so.2 \
+ && test -e /usr/local/lib/libjemalloc.so.2
 ENV NODE_ENV=production \
-    MALLOC_ARENA_MAX=2 \
+    LD_PRELOAD=/usr/local/lib/libjemalloc.so.2 \
+    MALLOC_CONF=background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0 \
     SEISMO_HTTP_HOST=0.0.0.0
 WORKDIR /app
 COPY --from=build /app/node_modules node_modules

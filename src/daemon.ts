@@ -5,6 +5,7 @@ import { AlertTracker } from './detect/alerts.js';
 import { isSeismoError, SeismoError } from './errors.js';
 import { loadArtifact, type Artifact } from './model/artifact.js';
 import { chooseBackend, liveTensors, type BackendChoice } from './model/backend.js';
+import { allocatorInUse, allocatorWarning, type AllocatorInUse } from './observability/allocator.js';
 import { HttpServer } from './observability/http.js';
 import type { Logger } from './observability/logger.js';
 import { Metrics, type LifecycleState } from './observability/metrics.js';
@@ -50,6 +51,7 @@ export class Daemon {
   private readonly http: HttpServer;
   private readonly loopDelay: EventLoopDelaySampler;
   private backend: BackendChoice | undefined;
+  private allocator: AllocatorInUse | undefined;
   private artifact: Artifact | undefined;
   private stopping: Promise<void> | undefined;
   private reloading: Promise<void> | undefined;
@@ -130,6 +132,7 @@ export class Daemon {
       state: this.state,
       backend: this.backend?.active,
       backendRequested: this.backend?.requested,
+      allocator: this.allocator?.name,
       ...(this.backend?.fallbackReason ? { backendWarning: `running on the ${this.backend.active} fallback: ${this.backend.fallbackReason}` } : {}),
       model: this.artifact?.manifest.version,
       // The directory the running model was loaded from (after a hot swap: the one swapped in),
@@ -137,6 +140,17 @@ export class Daemon {
       modelDir: this.modelDir,
       ...(this.modelDirResolved !== undefined && this.modelDirResolved !== this.modelDir ? { modelDirResolved: this.modelDirResolved } : {}),
     };
+  }
+
+  /** The malloc in use, as a metric and in /readyz; a warning once when it is not jemalloc. */
+  private reportAllocator(): void {
+    this.allocator = allocatorInUse();
+    this.metrics.allocatorInfo.set({ allocator: this.allocator.name, library: this.allocator.library ?? '' }, 1);
+    const warning = allocatorWarning(this.allocator);
+    // The pid: behind bin/seismo.js the daemon is the launcher's child, and /proc/PID/maps of
+    // this pid is where an operator checks what is loaded.
+    if (warning !== undefined) this.parts.log.warn({ allocator: this.allocator.name, pid: process.pid }, warning);
+    else this.parts.log.info({ allocator: this.allocator.name, library: this.allocator.library, pid: process.pid }, 'memory allocator');
   }
 
   async start(): Promise<void> {
@@ -152,6 +166,7 @@ export class Daemon {
     else log.info({ backend: this.backend.active }, 'TensorFlow backend ready');
     this.metrics.backendInfo.set({ backend: this.backend.active, requested: this.backend.requested, fallback: this.backend.fallbackReason ? 'true' : 'false' }, 1);
     this.metrics.liveTensorsProbe = liveTensors;
+    this.reportAllocator();
 
     this.artifact = this.parts.artifact ?? (await loadArtifact(config.artifactDir, { features: config.features, lookback: config.window.lookback }));
     this.setModelDir(this.parts.artifact ? '(in memory)' : config.artifactDir);

@@ -37,7 +37,8 @@ versions=$("$PODMAN" run "${RUN_FLAGS[@]}" --rm --read-only --entrypoint node "$
   const pkg = require("/app/package.json");
   const backend = tf.getBackend();
   console.log(JSON.stringify({ seismo: pkg.version, node: process.version, tfjs: tf.version.tfjs,
-    tensorflow: tf.backend().binding.TF_Version, backend, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX,
+    tensorflow: tf.backend().binding.TF_Version, backend, MALLOC_CONF: process.env.MALLOC_CONF,
+    allocator: (/lib(jemalloc|tcmalloc|mimalloc)/.exec(require("fs").readFileSync("/proc/self/maps", "utf8")) || [, "glibc"])[1],
     user: require("os").userInfo().username }));
   process.exit(backend === "tensorflow" ? 0 : 1);' 2>/dev/null | tail -1) \
   || die "the image does not load the native TensorFlow backend: $versions"

@@ -48,11 +48,11 @@ function httpGet(url: string): Promise<{ status: number; text: string }> {
   });
 }
 
-/** MALLOC_ARENA_MAX as BENCHMARKS.md's memory measurement recommends it. */
-function recommendedArenaMax(): string {
-  const m = /MALLOC_ARENA_MAX=(\d+)/.exec(readFileSync(`${root}docs/BENCHMARKS.md`, 'utf8'));
-  if (!m?.[1]) throw new Error('BENCHMARKS.md names no MALLOC_ARENA_MAX setting');
-  return m[1];
+/** The allocator and its MALLOC_CONF as BENCHMARKS.md's memory measurement recommends them. */
+function recommendedAllocator(): { name: string; conf: string } {
+  const m = /Recommended allocator: \*\*(\w+)\*\* with `MALLOC_CONF=([^`]+)`/.exec(readFileSync(`${root}docs/BENCHMARKS.md`, 'utf8'));
+  if (!m?.[1] || !m[2]) throw new Error('BENCHMARKS.md names no "Recommended allocator: **NAME** with `MALLOC_CONF=...`"');
+  return { name: m[1], conf: m[2] };
 }
 
 describe.skipIf(skipReason !== '' && process.env.CI !== 'true')(`the container image (${IMAGE}) built and run with podman`, () => {
@@ -92,7 +92,7 @@ describe.skipIf(skipReason !== '' && process.env.CI !== 'true')(`the container i
   const locked = ['--read-only', '--read-only-tmpfs=false', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges'];
 
   // In a test, not in beforeAll: a missing podman or a failed build must count as a failure.
-  it('builds (npm run image:build) with the native TensorFlow backend, Node 20, the non-root user and the recommended malloc setting', { timeout: 50 * 60_000 }, () => {
+  it('builds (npm run image:build) with the native TensorFlow backend, Node 20, the non-root user and the recommended allocator', { timeout: 50 * 60_000 }, () => {
     if (skipReason) throw new Error(`CI=true but ${skipReason}: the image test must run in CI`);
     const version = podman(['--version']);
     if (version.error || version.status !== 0) {
@@ -108,7 +108,8 @@ describe.skipIf(skipReason !== '' && process.env.CI !== 'true')(`the container i
     expect(built.tensorflow).toMatch(/^2\.\d+\.\d+$/);
     expect(built.node).toMatch(/^v20\./);
     expect(built.user).toBe('node');
-    expect(built.MALLOC_ARENA_MAX).toBe(recommendedArenaMax());
+    expect(built.allocator).toBe(recommendedAllocator().name);
+    expect(built.MALLOC_CONF).toBe(recommendedAllocator().conf);
     // The Docker image format keeps the HEALTHCHECK (podman's default OCI format drops it).
     const [inspect] = JSON.parse(podman(['image', 'inspect', IMAGE]).stdout) as { Config: { User: string }; Healthcheck?: { Test: string[] } }[];
     expect(inspect?.Config.User).toBe('node');
@@ -173,7 +174,7 @@ describe.skipIf(skipReason !== '' && process.env.CI !== 'true')(`the container i
     expect(metrics).toContain(`seismo_readings_total ${produced}`);
     expect(metrics).toMatch(/seismo_backend_info\{backend="tensorflow"[^}]*\} 1/);
 
-    // Non-root, read-only root filesystem, writable state volume, the recommended malloc setting.
+    // Non-root, read-only root filesystem, writable state volume, the recommended allocator.
     const exec = (cmd: string) => podman(['exec', name, 'sh', '-c', cmd]);
     expect(exec('id -u').stdout.trim()).toBe(String(UID));
     const rootWrite = exec('touch /app/x');
@@ -181,7 +182,9 @@ describe.skipIf(skipReason !== '' && process.env.CI !== 'true')(`the container i
     expect(rootWrite.stderr).toMatch(/Read-only file system/);
     expect(exec('touch /tmp/x').status, '/tmp is read-only too, as in the k8s Deployment').not.toBe(0);
     expect(exec('touch /var/lib/seismo/x && rm /var/lib/seismo/x').status).toBe(0);
-    expect(exec('printf %s "$MALLOC_ARENA_MAX"').stdout).toBe(recommendedArenaMax());
+    const allocator = recommendedAllocator();
+    expect(exec('cat /proc/1/maps').stdout).toContain(`lib${allocator.name}`); // the daemon itself (node is PID 1)
+    expect(metrics).toMatch(new RegExp(`seismo_allocator_info\\{allocator="${allocator.name}"[^}]*\\} 1`));
 
     expect(podman(['kill', '--signal', 'TERM', name]).status).toBe(0);
     const wait = podman(['wait', name]);
