@@ -35,6 +35,9 @@ import { parseMetrics } from './chaos-lib.mjs';
 
 const root = new URL('../', import.meta.url).pathname;
 const CLI = join(root, 'dist/cli.js');
+// Daemons start the way users start them: through the launcher, which puts them on jemalloc
+// when the library is installed (docs/BENCHMARKS.md, "Issue 15: memory"); node flags pass on.
+const LAUNCHER = join(root, 'bin/seismo.js');
 const { values: a } = parseArgs({
   options: {
     readings: { type: 'string', default: '200000' },
@@ -144,7 +147,7 @@ class Daemon {
   constructor(config, nodeArgs = []) {
     daemons.add(this);
     this.started = performance.now();
-    this.child = spawn('node', [...nodeArgs, CLI, 'run', '-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn('node', [...nodeArgs, LAUNCHER, 'run', '-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.buf = '';
     this.url = undefined;
     const on = (d) => {
