@@ -1,5 +1,4 @@
 import { realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { SeismoConfig } from './config/schema.js';
 import { AlertTracker } from './detect/alerts.js';
 import { isSeismoError, SeismoError } from './errors.js';
@@ -10,6 +9,7 @@ import type { Logger } from './observability/logger.js';
 import { Metrics, type LifecycleState } from './observability/metrics.js';
 import { Pipeline, type ModelRuntime, type PipelineParts } from './pipeline/pipeline.js';
 import { RefitController } from './refit/controller.js';
+import { checkShadowTarget } from './refit/shadow-target.js';
 import { ShadowSink } from './sink/shadow-sink.js';
 import { FileSink } from './sink/stream-sink.js';
 import { AdminServer, adminOptions } from './observability/admin.js';
@@ -232,12 +232,7 @@ export class Daemon {
    */
   private newRefit(features: string[], lookback: number, pipelineOf: (runtime: ModelRuntime, batcher: MicroBatcher, extra: Partial<PipelineParts> & Pick<PipelineParts, 'sink' | 'deadLetter' | 'metrics'>) => Pipeline): RefitController {
     const { config, log } = this.parts;
-    if (config.sink.kind === 'file' && resolve(config.refit.shadowPath) === resolve(config.sink.path ?? 'flags.ndjson')) {
-      throw new SeismoError('SEISMO_CONFIG_INVALID', `refit.shadowPath ${config.refit.shadowPath} is the flags file (sink.path): shadow flags must never reach on-call`);
-    }
-    if (config.sink.kind === 'kafka' && (config.refit.shadowTopic ?? `${config.sink.topic}.shadow`) === config.sink.topic) {
-      throw new SeismoError('SEISMO_CONFIG_INVALID', `refit.shadowTopic is the flags topic (sink.topic ${config.sink.topic}): shadow flags must never reach on-call`);
-    }
+    checkShadowTarget(config);
     const shadowSink = this.parts.shadowSink ?? new ShadowSink(new FileSink(config.refit.shadowPath));
     this.shadowSink = shadowSink;
     const shadowMetrics = new Metrics();
