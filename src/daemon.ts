@@ -21,6 +21,7 @@ import type { DeadLetterSink, Sink } from './sink/sink.js';
 import type { Source } from './source/source.js';
 import { Scaler } from './window/scaler.js';
 import { Windower } from './window/windower.js';
+import { seasonalMismatch, type SeasonalSpec } from './window/seasonal.js';
 
 export interface DaemonParts {
   config: SeismoConfig;
@@ -193,7 +194,7 @@ export class Daemon {
         ...(config.input.entities ? { knownEntities: new Set(config.input.entities) } : {}),
         ...extra,
       });
-    if (config.refit.enabled) this.refit = this.newRefit(manifest.features, manifest.lookback, pipelineOf);
+    if (config.refit.enabled) this.refit = this.newRefit(manifest.features, manifest.lookback, this.artifact.scaler.seasonal, pipelineOf);
     const refit = this.refit;
     const onFlag = this.parts.onFlag;
     this.pipeline = pipelineOf(model, this.batcher, {
@@ -230,7 +231,7 @@ export class Daemon {
    * candidate into a shadow pipeline of its own (own scaler, windows, alert state, scoring
    * batches, and metrics that do not mix with the live ones), and promotion by hot swap.
    */
-  private newRefit(features: string[], lookback: number, pipelineOf: (runtime: ModelRuntime, batcher: MicroBatcher, extra: Partial<PipelineParts> & Pick<PipelineParts, 'sink' | 'deadLetter' | 'metrics'>) => Pipeline): RefitController {
+  private newRefit(features: string[], lookback: number, seasonal: SeasonalSpec | undefined, pipelineOf: (runtime: ModelRuntime, batcher: MicroBatcher, extra: Partial<PipelineParts> & Pick<PipelineParts, 'sink' | 'deadLetter' | 'metrics'>) => Pipeline): RefitController {
     const { config, log } = this.parts;
     checkShadowTarget(config);
     const shadowSink = this.parts.shadowSink ?? new ShadowSink(new FileSink(config.refit.shadowPath));
@@ -243,8 +244,15 @@ export class Daemon {
       metrics: this.metrics,
       features,
       lookback,
+      ...(seasonal !== undefined ? { seasonal } : {}),
       loadShadow: async (dir, hooks) => {
         const artifact = await loadArtifact(dir, { features, lookback });
+        // Refused now, not after a whole shadow period when the hot swap would refuse it.
+        const mismatch = seasonalMismatch(artifact.scaler.seasonal, seasonal);
+        if (mismatch !== undefined) {
+          artifact.model.dispose();
+          throw new SeismoError('SEISMO_MODEL_INCOMPATIBLE', `model artifact ${dir} does not fit: ${mismatch}; it cannot be hot-swapped in`);
+        }
         let runtime: ModelRuntime & { scorer: Scorer };
         try {
           runtime = this.runtimeOf(artifact, dir);
@@ -322,10 +330,8 @@ export class Daemon {
         next = await loadArtifact(dir, { features: current.manifest.features, lookback: current.manifest.lookback });
         // Windowers keep per-entity history for seasonal columns: a model with other seasonal
         // columns would need history nobody kept, so it cannot be swapped in live.
-        const seasonalOf = (a: Artifact) => JSON.stringify(a.scaler.seasonal ?? null);
-        if (seasonalOf(next) !== seasonalOf(current)) {
-          throw new SeismoError('SEISMO_MODEL_INCOMPATIBLE', `model artifact ${dir} does not fit: seasonal columns ${seasonalOf(next)}, the running model has ${seasonalOf(current)}; restart with it instead`);
-        }
+        const mismatch = seasonalMismatch(next.scaler.seasonal, current.scaler.seasonal);
+        if (mismatch !== undefined) throw new SeismoError('SEISMO_MODEL_INCOMPATIBLE', `model artifact ${dir} does not fit: ${mismatch}; restart with it instead`);
         runtime = this.runtimeOf(next, dir);
         // A drain that began while the model loaded wins: the new model is not swapped in.
         if ((this.state as LifecycleState) !== 'ready') {

@@ -44,6 +44,16 @@ export function seasonalBytes(capacity: number, features: number): number {
   return capacity * (3 + features) * 8;
 }
 
+/**
+ * Why a model with seasonal spec `next` cannot replace one with `running` live, or undefined when
+ * it can: windowers keep per-entity history for the running spec only, so any difference (other
+ * features, period, tolerance or history size) would need history nobody kept.
+ */
+export function seasonalMismatch(next: SeasonalSpec | undefined, running: SeasonalSpec | undefined): string | undefined {
+  const text = (s: SeasonalSpec | undefined) => (s === undefined ? 'none' : JSON.stringify(s));
+  return text(next) === text(running) ? undefined : `seasonal columns ${text(next)}, the running model has ${text(running)}`;
+}
+
 export function seasonalName(feature: string): string {
   return `${feature}@1d`;
 }

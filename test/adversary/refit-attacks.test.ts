@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { checkShadowTarget } from '../../src/refit/shadow-target.js';
+import { childConfig } from '../../src/refit/trainer.js';
+import { DAY_MS, seasonalMismatch } from '../../src/window/seasonal.js';
 import { trainFromData } from '../../src/jobs/train-job.js';
 import { saveArtifact } from '../../src/model/artifact.js';
 import { levelShiftStream, MODEL_YAML } from '../refit/level-shift.js';
@@ -55,5 +57,27 @@ describe('adversary: the shadow file is never the flags file, however it is spel
     const run = spawnSync('node', [CLI, 'run', '-c', join(dir, 'run.yaml'), '--data', join(dir, 'replay.ndjson'), '--out', flags], { encoding: 'utf8' });
     expect(run.stderr).toMatch(/SEISMO_CONFIG_INVALID: refit\.shadowPath .*run-shadow\.ndjson is the flags file/);
     expect(run.status).not.toBe(0);
+  });
+});
+
+describe('adversary: refit on a model whose seasonal columns a candidate may not share', () => {
+  const base = parseConfig(`training:\n  seasonal: auto\n`, 'adv.yaml');
+
+  it('a live model without seasonal columns has its candidates trained without them (else every promotion is refused at the swap)', () => {
+    const child = childConfig(base, ['a'], 5, undefined) as { training: { seasonal: string } };
+    expect(child.training.seasonal).toBe('none');
+  });
+
+  it('a live seasonal model keeps training.seasonal as configured', () => {
+    const child = childConfig(base, ['a'], 5, { periodMs: DAY_MS, toleranceMs: 30_000, of: ['a'], capacity: 1900 }) as { training: { seasonal: string } };
+    expect(child.training.seasonal).toBe('auto');
+  });
+
+  it('seasonalMismatch names both sides when they differ, and nothing when they agree', () => {
+    const s = { periodMs: DAY_MS, toleranceMs: 30_000, of: ['a'], capacity: 1900 };
+    expect(seasonalMismatch(s, { ...s })).toBeUndefined();
+    expect(seasonalMismatch(undefined, undefined)).toBeUndefined();
+    expect(seasonalMismatch(undefined, s)).toMatch(/seasonal columns none, the running model has .*"of":\["a"\]/);
+    expect(seasonalMismatch({ ...s, toleranceMs: 29_000 }, s)).toMatch(/29000/);
   });
 });
