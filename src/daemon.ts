@@ -406,6 +406,8 @@ export class Daemon {
         this.parts.log.error({ err, step: name }, 'shutdown step failed');
       }
     };
+    // Before the in-flight chunk is awaited: it may be waiting for a refit's training.
+    this.refit?.cancel();
     await step('source', () => this.parts.source.stop());
     await step('in-flight', async () => this.sourceDone);
     await step('refit', async () => this.refit?.stop());

@@ -168,10 +168,20 @@ export class RefitController implements RecordProcessor {
     return this.requireLive().checkpoint(lane);
   }
 
-  /** Kills a training child, drops a candidate in shadow (it is not promoted on the way out). */
-  async stop(): Promise<void> {
+  /**
+   * The first step of a drain, before the source's in-flight chunk is awaited: starts no refit
+   * any more and kills a training child. With refit.waitForTraining that chunk waits for the
+   * training, so cancelling only in stop() (after the chunk) held the drain until training ended
+   * or the shutdown deadline exited 1.
+   */
+  cancel(): void {
     this.stopped = true;
     this.cancelTraining.abort();
+  }
+
+  /** Kills a training child, drops a candidate in shadow (it is not promoted on the way out). */
+  async stop(): Promise<void> {
+    this.cancel();
     await this.training;
     const shadow = this.shadow;
     if (shadow !== undefined) this.endShadow(shadow, 'shutdown', 'the daemon is stopping before the shadow period ended');
