@@ -1,5 +1,4 @@
 import { realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { SeismoConfig } from './config/schema.js';
 import { AlertTracker } from './detect/alerts.js';
 import { isSeismoError, SeismoError } from './errors.js';
@@ -11,6 +10,7 @@ import type { Logger } from './observability/logger.js';
 import { Metrics, type LifecycleState } from './observability/metrics.js';
 import { Pipeline, type ModelRuntime, type PipelineParts } from './pipeline/pipeline.js';
 import { RefitController } from './refit/controller.js';
+import { checkShadowTarget } from './refit/shadow-target.js';
 import { ShadowSink } from './sink/shadow-sink.js';
 import { FileSink } from './sink/stream-sink.js';
 import { AdminServer, adminOptions } from './observability/admin.js';
@@ -23,6 +23,7 @@ import type { DeadLetterSink, Sink } from './sink/sink.js';
 import type { Source } from './source/source.js';
 import { Scaler } from './window/scaler.js';
 import { Windower } from './window/windower.js';
+import { seasonalMismatch, type SeasonalSpec } from './window/seasonal.js';
 
 export interface DaemonParts {
   config: SeismoConfig;
@@ -212,7 +213,7 @@ export class Daemon {
         ...(config.input.entities ? { knownEntities: new Set(config.input.entities) } : {}),
         ...extra,
       });
-    if (config.refit.enabled) this.refit = this.newRefit(manifest.features, manifest.lookback, pipelineOf);
+    if (config.refit.enabled) this.refit = this.newRefit(manifest.features, manifest.lookback, this.artifact.scaler.seasonal, pipelineOf);
     const refit = this.refit;
     const onFlag = this.parts.onFlag;
     this.pipeline = pipelineOf(model, this.batcher, {
@@ -249,14 +250,9 @@ export class Daemon {
    * candidate into a shadow pipeline of its own (own scaler, windows, alert state, scoring
    * batches, and metrics that do not mix with the live ones), and promotion by hot swap.
    */
-  private newRefit(features: string[], lookback: number, pipelineOf: (runtime: ModelRuntime, batcher: MicroBatcher, extra: Partial<PipelineParts> & Pick<PipelineParts, 'sink' | 'deadLetter' | 'metrics'>) => Pipeline): RefitController {
+  private newRefit(features: string[], lookback: number, seasonal: SeasonalSpec | undefined, pipelineOf: (runtime: ModelRuntime, batcher: MicroBatcher, extra: Partial<PipelineParts> & Pick<PipelineParts, 'sink' | 'deadLetter' | 'metrics'>) => Pipeline): RefitController {
     const { config, log } = this.parts;
-    if (config.sink.kind === 'file' && resolve(config.refit.shadowPath) === resolve(config.sink.path ?? 'flags.ndjson')) {
-      throw new SeismoError('SEISMO_CONFIG_INVALID', `refit.shadowPath ${config.refit.shadowPath} is the flags file (sink.path): shadow flags must never reach on-call`);
-    }
-    if (config.sink.kind === 'kafka' && (config.refit.shadowTopic ?? `${config.sink.topic}.shadow`) === config.sink.topic) {
-      throw new SeismoError('SEISMO_CONFIG_INVALID', `refit.shadowTopic is the flags topic (sink.topic ${config.sink.topic}): shadow flags must never reach on-call`);
-    }
+    checkShadowTarget(config);
     const shadowSink = this.parts.shadowSink ?? new ShadowSink(new FileSink(config.refit.shadowPath));
     this.shadowSink = shadowSink;
     const shadowMetrics = new Metrics();
@@ -267,8 +263,15 @@ export class Daemon {
       metrics: this.metrics,
       features,
       lookback,
+      ...(seasonal !== undefined ? { seasonal } : {}),
       loadShadow: async (dir, hooks) => {
         const artifact = await loadArtifact(dir, { features, lookback });
+        // Refused now, not after a whole shadow period when the hot swap would refuse it.
+        const mismatch = seasonalMismatch(artifact.scaler.seasonal, seasonal);
+        if (mismatch !== undefined) {
+          artifact.model.dispose();
+          throw new SeismoError('SEISMO_MODEL_INCOMPATIBLE', `model artifact ${dir} does not fit: ${mismatch}; it cannot be hot-swapped in`);
+        }
         let runtime: ModelRuntime & { scorer: Scorer };
         try {
           runtime = this.runtimeOf(artifact, dir);
@@ -346,10 +349,8 @@ export class Daemon {
         next = await loadArtifact(dir, { features: current.manifest.features, lookback: current.manifest.lookback });
         // Windowers keep per-entity history for seasonal columns: a model with other seasonal
         // columns would need history nobody kept, so it cannot be swapped in live.
-        const seasonalOf = (a: Artifact) => JSON.stringify(a.scaler.seasonal ?? null);
-        if (seasonalOf(next) !== seasonalOf(current)) {
-          throw new SeismoError('SEISMO_MODEL_INCOMPATIBLE', `model artifact ${dir} does not fit: seasonal columns ${seasonalOf(next)}, the running model has ${seasonalOf(current)}; restart with it instead`);
-        }
+        const mismatch = seasonalMismatch(next.scaler.seasonal, current.scaler.seasonal);
+        if (mismatch !== undefined) throw new SeismoError('SEISMO_MODEL_INCOMPATIBLE', `model artifact ${dir} does not fit: ${mismatch}; restart with it instead`);
         runtime = this.runtimeOf(next, dir);
         // A drain that began while the model loaded wins: the new model is not swapped in.
         if ((this.state as LifecycleState) !== 'ready') {
@@ -425,6 +426,8 @@ export class Daemon {
         this.parts.log.error({ err, step: name }, 'shutdown step failed');
       }
     };
+    // Before the in-flight chunk is awaited: it may be waiting for a refit's training.
+    this.refit?.cancel();
     await step('source', () => this.parts.source.stop());
     await step('in-flight', async () => this.sourceDone);
     await step('refit', async () => this.refit?.stop());

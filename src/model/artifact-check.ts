@@ -4,7 +4,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { SeismoError } from '../errors.js';
 import type { ScalerState } from '../window/scaler.js';
 import type { Manifest, ThresholdState } from './artifact.js';
-import { MAX_SEASONAL_CAPACITY, seasonalName } from '../window/seasonal.js';
+import { MAX_SEASONAL_BYTES, MAX_SEASONAL_CAPACITY, readingsPerPeriod, seasonalBytes, seasonalName } from '../window/seasonal.js';
 
 /**
  * Validation of an artifact's files, field by field. An artifact is data from disk (possibly
@@ -121,6 +121,16 @@ function checkSeasonal(dir: string, file: string, value: unknown, manifest: Mani
   const of = nameList(dir, file, 'seasonal.of', s.of);
   const unknown = of.find((f) => !manifest.features.includes(f));
   if (unknown !== undefined) throw invalid(dir, file, `"seasonal.of" names "${unknown}", which is not one of manifest.json's features`);
+  // What training guarantees (chooseSeasonal), checked again: a wider tolerance makes "one period
+  // back" reach the last few readings, a smaller history never reaches one period back (every
+  // entity would fill forever), and a larger one breaks the per-entity memory bound.
+  const periodMs = s.periodMs as number;
+  const toleranceMs = s.toleranceMs as number;
+  const capacity = s.capacity as number;
+  const perPeriod = readingsPerPeriod({ periodMs, toleranceMs });
+  if (perPeriod < 2) throw invalid(dir, file, `"seasonal.toleranceMs" ${toleranceMs} is too wide for "seasonal.periodMs" ${periodMs}: it is half the sampling interval, and a period must span two readings or more`);
+  if (capacity <= perPeriod) throw invalid(dir, file, `"seasonal.capacity" ${capacity} cannot hold one period: ${perPeriod} readings at the sampling interval "seasonal.toleranceMs" implies (${2 * toleranceMs} ms)`);
+  if (seasonalBytes(capacity, of.length) > MAX_SEASONAL_BYTES) throw invalid(dir, file, `"seasonal.capacity" ${capacity} for ${of.length} features is ${Math.round(seasonalBytes(capacity, of.length) / 1024)} KiB of history per entity, more than ${MAX_SEASONAL_BYTES / 1024} KiB`);
   return of.map(seasonalName);
 }
 

@@ -18,7 +18,7 @@ export class Metrics {
   readonly flags = new Counter({ name: 'seismo_flags_total', help: 'Flags emitted, by state.', labelNames: ['state'] as const, registers: [this.registry] });
   readonly processingErrors = new Counter({ name: 'seismo_processing_errors_total', help: 'Records whose processing threw, by stage (reading, scoring, judging; each is dead-lettered as processing_error and the stream goes on), and flags sent without observed/expected values because computing them threw (explaining).', labelNames: ['stage'] as const, registers: [this.registry] });
   readonly nonFiniteScores = new Counter({ name: 'seismo_nonfinite_scores_total', help: 'Windows whose reconstruction error was not finite (extreme readings); judged at the maximum score.', registers: [this.registry] });
-  readonly windowResets = new Counter({ name: 'seismo_window_resets_total', help: 'Per-entity window resets, by cause: gap (silence over window.maxGapSeconds), out_of_order, seasonal (no reading one day back for a seasonal column).', labelNames: ['cause'] as const, registers: [this.registry] });
+  readonly windowResets = new Counter({ name: 'seismo_window_resets_total', help: 'Per-entity window resets, by cause: gap (silence over window.maxGapSeconds), out_of_order, seasonal (no reading one day back for a seasonal column), seasonal_history_short (per reading: the entity\'s full day of history does not reach one day back because readings come faster than in the training data, so it yields no windows).', labelNames: ['cause'] as const, registers: [this.registry] });
   readonly entitiesEvicted = new Counter({ name: 'seismo_entities_evicted_total', help: 'Entity window states dropped, by cause: idle (silent longer than window.maxGapSeconds by the lane clock) or capacity (window.maxEntities reached, least recently seen first).', labelNames: ['cause'] as const, registers: [this.registry] });
   readonly forwardFilled = new Counter({ name: 'seismo_forward_filled_readings_total', help: 'Accepted readings with at least one missing or non-finite value replaced by the last good one (window.missing: forward-fill).', registers: [this.registry] });
   readonly imputedValues = new Counter({ name: 'seismo_imputed_values_total', help: 'Values forward-filled (missing or non-finite, replaced by the feature\'s last good value), by feature (the model\'s features: bounded).', labelNames: ['feature'] as const, registers: [this.registry] });
@@ -109,7 +109,7 @@ export class Metrics {
     // Make every label value visible from the first scrape, so dashboards and alert rules see zeros, not gaps.
     for (const reason of POISON_REASONS) this.poison.inc({ reason }, 0);
     for (const state of ['open', 'update', 'resolved']) this.flags.inc({ state }, 0);
-    for (const cause of ['gap', 'out_of_order', 'seasonal']) this.windowResets.inc({ cause }, 0);
+    for (const cause of ['gap', 'out_of_order', 'seasonal', 'seasonal_history_short']) this.windowResets.inc({ cause }, 0);
     for (const stage of ['reading', 'scoring', 'judging', 'explaining']) this.processingErrors.inc({ stage }, 0);
     for (const cause of ['idle', 'capacity']) this.entitiesEvicted.inc({ cause }, 0);
     for (const result of ['ok', 'failed']) this.kafkaCommits.inc({ result }, 0);

@@ -303,6 +303,7 @@ export class Pipeline implements RecordProcessor {
     metrics.windowResets.inc({ cause: 'gap' }, stats.resetsGap - was.resetsGap);
     metrics.windowResets.inc({ cause: 'out_of_order' }, stats.resetsOutOfOrder - was.resetsOutOfOrder);
     metrics.windowResets.inc({ cause: 'seasonal' }, stats.resetsSeasonal - was.resetsSeasonal);
+    metrics.windowResets.inc({ cause: 'seasonal_history_short' }, stats.seasonalHistoryShort - was.seasonalHistoryShort);
     metrics.entitiesEvicted.inc({ cause: 'idle' }, stats.evictedIdle - was.evictedIdle);
     metrics.entitiesEvicted.inc({ cause: 'capacity' }, stats.evictedCapacity - was.evictedCapacity);
     metrics.forwardFilled.inc(stats.forwardFilled - was.forwardFilled);

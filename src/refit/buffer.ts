@@ -42,6 +42,15 @@ export class RefitBuffer {
     const ring = this.ring(r.entity);
     if (ring === undefined) return;
     const F = this.features.length;
+    if (ring.count > 0 && r.ts <= (ring.ts[(ring.head - 1 + this.capacity) % this.capacity] as number)) {
+      // The entity's clock went back (accepted under window.outOfOrder: reset). Its intervals
+      // assume time order: a later abnormal window would merge into the last interval and its own
+      // readings be learned as normal, and pruning would judge by a slot that is not the oldest.
+      // Start over, as the windower does: the stretch before is another timeline.
+      ring.head = 0;
+      ring.count = 0;
+      ring.excluded = [];
+    }
     const at = ring.head;
     ring.ts[at] = r.ts;
     for (let j = 0; j < F; j++) {

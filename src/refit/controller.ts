@@ -12,6 +12,7 @@ import { RefitBuffer } from './buffer.js';
 import { DriftTest } from './drift.js';
 import { ShadowComparison, type Decision } from './promotion.js';
 import { trainInChild, type TrainOutcome } from './trainer.js';
+import type { SeasonalSpec } from '../window/seasonal.js';
 
 /** A candidate loaded for shadow scoring: its pipeline (own windower, scaler, alert tracker, shadow sink) and how to free it. */
 export interface ShadowModel {
@@ -27,6 +28,8 @@ export interface RefitDeps {
   /** The running model's features and lookback: a candidate must keep them to be hot-swappable. */
   features: string[];
   lookback: number;
+  /** The running model's seasonal columns: a candidate must have the same ones (seasonalMismatch). */
+  seasonal?: SeasonalSpec;
   /** Loads the candidate in `dir` and builds its shadow pipeline, whose judged windows and flags go to the hooks. */
   loadShadow(dir: string, hooks: { onJudged: (s: WindowScore, v: Verdict) => void; onFlag: (f: Flag) => void }): Promise<ShadowModel>;
   /** Hot swap with the daemon's mechanism (checks, warm-up, atomic switch). */
@@ -165,10 +168,20 @@ export class RefitController implements RecordProcessor {
     return this.requireLive().checkpoint(lane);
   }
 
-  /** Kills a training child, drops a candidate in shadow (it is not promoted on the way out). */
-  async stop(): Promise<void> {
+  /**
+   * The first step of a drain, before the source's in-flight chunk is awaited: starts no refit
+   * any more and kills a training child. With refit.waitForTraining that chunk waits for the
+   * training, so cancelling only in stop() (after the chunk) held the drain until training ended
+   * or the shutdown deadline exited 1.
+   */
+  cancel(): void {
     this.stopped = true;
     this.cancelTraining.abort();
+  }
+
+  /** Kills a training child, drops a candidate in shadow (it is not promoted on the way out). */
+  async stop(): Promise<void> {
+    this.cancel();
     await this.training;
     const shadow = this.shadow;
     if (shadow !== undefined) this.endShadow(shadow, 'shutdown', 'the daemon is stopping before the shadow period ended');
@@ -195,7 +208,7 @@ export class RefitController implements RecordProcessor {
     metrics.refitTriggers.inc({ trigger: kind });
     metrics.refits.inc({ stage: 'started' });
     log.info({ refit: n, trigger: kind, readings: exported.readings.length, leftOut: exported.left, excludedIntervals: [...exported.excluded.values()].reduce((a, l) => a + l.length, 0), entities: new Set(exported.readings.map((r) => r.entity)).size, workDir }, `refit ${n}: started (${kind}); training a candidate off the hot path`);
-    const train = this.deps.train ?? ((data, dir) => trainInChild(config, this.deps.features, this.deps.lookback, data, dir, config.refit.trainTimeoutSeconds * 1000, this.cancelTraining.signal));
+    const train = this.deps.train ?? ((data, dir) => trainInChild(config, this.deps.features, this.deps.lookback, this.deps.seasonal, data, dir, config.refit.trainTimeoutSeconds * 1000, this.cancelTraining.signal));
     const training = train(exported, workDir).then(
       (outcome) => this.trained(n, kind, outcome),
       (err: unknown) => this.trained(n, kind, { ok: false, dir: workDir, reason: (err as Error).message, seconds: 0, maxEventLoopDelayMs: 0 }),

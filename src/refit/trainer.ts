@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { SeismoConfig } from '../config/schema.js';
+import type { SeasonalSpec } from '../window/seasonal.js';
 import type { BufferExport } from './buffer.js';
 
 /** The compiled CLI (dist/cli.js), from src/refit or dist/refit alike. */
@@ -27,13 +28,16 @@ export interface TrainOutcome {
  * the running model's features and lookback, reading the exported NDJSON buffer. Secrets
  * (Kafka, admin) are not written: training needs none of them.
  */
-export function childConfig(cfg: SeismoConfig, features: string[], lookback: number): Record<string, unknown> {
+export function childConfig(cfg: SeismoConfig, features: string[], lookback: number, seasonal: SeasonalSpec | undefined): Record<string, unknown> {
   const { path: _path, maxRows: _maxRows, ...training } = cfg.training;
   return {
     features,
     input: { format: 'json', maxMessageBytes: cfg.input.maxMessageBytes, maxEntityIdLength: cfg.input.maxEntityIdLength },
     window: { ...cfg.window, lookback },
-    training,
+    // A candidate is hot-swappable only with the running model's seasonal columns (windowers keep
+    // history for those alone): when the running model has none, `auto` on the buffer could add
+    // some, and every such candidate would be refused at the swap after a whole shadow period.
+    training: seasonal === undefined ? { ...training, seasonal: 'none' } : training,
     model: cfg.model,
     threshold: cfg.threshold,
     alerts: cfg.alerts,
@@ -49,7 +53,7 @@ export function childConfig(cfg: SeismoConfig, features: string[], lookback: num
  * event loop: the quality gate (no --force) and the threshold calibration are exactly those of
  * `seismo train`. Resolves (never rejects) with the outcome.
  */
-export function trainInChild(cfg: SeismoConfig, features: string[], lookback: number, data: BufferExport, workDir: string, timeoutMs: number, signal?: AbortSignal): Promise<TrainOutcome> {
+export function trainInChild(cfg: SeismoConfig, features: string[], lookback: number, seasonal: SeasonalSpec | undefined, data: BufferExport, workDir: string, timeoutMs: number, signal?: AbortSignal): Promise<TrainOutcome> {
   mkdirSync(workDir, { recursive: true });
   const readingsFile = join(workDir, 'buffer.ndjson');
   const excludeFile = join(workDir, 'excluded.json');
@@ -57,7 +61,7 @@ export function trainInChild(cfg: SeismoConfig, features: string[], lookback: nu
   const out = join(workDir, 'model');
   writeFileSync(readingsFile, data.readings.map((r) => JSON.stringify(r)).join('\n') + '\n');
   writeFileSync(excludeFile, JSON.stringify(Object.fromEntries(data.excluded)));
-  writeFileSync(configFile, JSON.stringify(childConfig(cfg, features, lookback), null, 2));
+  writeFileSync(configFile, JSON.stringify(childConfig(cfg, features, lookback, seasonal), null, 2));
   // The config file is already the resolved one: SEISMO_* variables must not override it again
   // (SEISMO_TRAINING_MAX_ROWS would cut the buffer, SEISMO_ARTIFACT_DIR is irrelevant).
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SEISMO_')));

@@ -31,9 +31,27 @@ export const MAX_SEASONAL_CAPACITY = 4096;
 /** Nor more bytes than this per entity (time, position, clock and one value per seasonal feature). */
 export const MAX_SEASONAL_BYTES = 256 * 1024;
 
+/**
+ * Readings one period spans at the sampling interval a spec's tolerance implies (training sets
+ * the tolerance to half the interval): a history with fewer slots can never reach one period back.
+ */
+export function readingsPerPeriod(spec: Pick<SeasonalSpec, 'periodMs' | 'toleranceMs'>): number {
+  return Math.round(spec.periodMs / (2 * spec.toleranceMs));
+}
+
 /** Bytes one entity's history holds. */
 export function seasonalBytes(capacity: number, features: number): number {
   return capacity * (3 + features) * 8;
+}
+
+/**
+ * Why a model with seasonal spec `next` cannot replace one with `running` live, or undefined when
+ * it can: windowers keep per-entity history for the running spec only, so any difference (other
+ * features, period, tolerance or history size) would need history nobody kept.
+ */
+export function seasonalMismatch(next: SeasonalSpec | undefined, running: SeasonalSpec | undefined): string | undefined {
+  const text = (s: SeasonalSpec | undefined) => (s === undefined ? 'none' : JSON.stringify(s));
+  return text(next) === text(running) ? undefined : `seasonal columns ${text(next)}, the running model has ${text(running)}`;
 }
 
 export function seasonalName(feature: string): string {
@@ -97,6 +115,17 @@ export class SeasonalHistory {
     const s = this.spec.of.length;
     for (let j = 0; j < s; j++) out[outAt + j] = (raw[j] as number) - (this.values[best * s + j] as number);
     return true;
+  }
+
+  /**
+   * True when the history is full and even its oldest reading is later than one period before
+   * `ts`: readings come faster than the history was sized for (the stream is sampled faster than
+   * the training data, or a corrupted capacity), so no lookup can ever succeed until they slow
+   * down. The windower counts these: otherwise the entity would fill forever without a sign.
+   */
+  tooShortFor(ts: number): boolean {
+    if (this.count < this.spec.capacity) return false;
+    return (this.ts[this.slot(0)] as number) > ts - this.spec.periodMs + this.spec.toleranceMs;
   }
 
   /** Remembers a reading (raw values of spec.of, in order). */

@@ -69,6 +69,12 @@ export interface WindowerStats {
   evictedCapacity: number;
   /** Rings restarted because no reading lay one period back for a seasonal column (a gap a period ago). */
   resetsSeasonal: number;
+  /**
+   * Readings that found nothing one period back because the entity's history, full, does not
+   * reach that far (readings come faster than the model's training data did): such an entity
+   * never yields a window, so each of them is counted rather than left a silent halt.
+   */
+  seasonalHistoryShort: number;
 }
 
 /** Largest epoch-ms value `Date` can represent; anything beyond would make toISOString throw. */
@@ -140,7 +146,7 @@ export class Windower {
   constructor(private readonly policy: WindowPolicy, private scaler: Scaler, private readonly historyWindows = 0, private readonly now: () => number = Date.now) {
     this.featureIndex = new Map(scaler.inputFeatures.map((name, i) => [name, i]));
     this.row = new Float64Array(scaler.features.length);
-    this.stats = { resetsGap: 0, resetsOutOfOrder: 0, forwardFilled: 0, imputedValues: scaler.inputFeatures.map(() => 0), evictedIdle: 0, evictedCapacity: 0, resetsSeasonal: 0 };
+    this.stats = { resetsGap: 0, resetsOutOfOrder: 0, forwardFilled: 0, imputedValues: scaler.inputFeatures.map(() => 0), evictedIdle: 0, evictedCapacity: 0, resetsSeasonal: 0, seasonalHistoryShort: 0 };
     this.inputCount = scaler.inputFeatures.length;
     this.seasonalSources = (scaler.state.seasonal?.of ?? []).map((name) => scaler.inputFeatures.indexOf(name));
     this.seasonalRaw = new Float64Array(this.seasonalSources.length);
@@ -262,11 +268,14 @@ export class Windower {
     if (state.season !== undefined) {
       for (let k = 0; k < this.seasonalSources.length; k++) this.seasonalRaw[k] = this.row[this.seasonalSources[k] as number] as number;
       const found = state.season.differences(reading.ts, this.seasonalRaw, this.row, this.inputCount);
+      // Asked before the push, which would overwrite the oldest reading.
+      const short = !found && state.season.tooShortFor(reading.ts);
       state.season.push(reading.ts, this.seasonalRaw, seq, clockBefore);
       if (!found) {
         // Nothing one period back (a new entity's first day, or a gap then): no window can
         // carry this reading's seasonal columns, so the ring starts over after it.
-        if (state.count > 0) this.stats.resetsSeasonal++;
+        if (short) this.stats.seasonalHistoryShort++;
+        else if (state.count > 0) this.stats.resetsSeasonal++;
         restart(state);
         return { kind: 'filling' };
       }
