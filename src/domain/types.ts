@@ -82,12 +82,15 @@ export interface FeatureContribution {
   /** Share of the window's total error, 0..1. */
   share: number;
   /**
-   * On `open` and `update` flags: the window's last reading of this feature and what the model
-   * reconstructed for it, in the sensor's units. With `relative` set the feature is judged by
-   * its shape (training.relativeFeatures), and both are differences from the window's mean.
+   * On `open` and `update` flags: this feature's reading where its reconstruction error in the
+   * window is largest, and what the model reconstructed there, in the sensor's units. With
+   * `relative` set the feature is judged by its shape (training.relativeFeatures), and both are
+   * differences from the window's mean.
    */
   observed?: number;
   expected?: number;
+  /** Which reading that is: 0 = the window's last one (windowEnd), 1 = the one before, ... */
+  readingsBeforeEnd?: number;
   relative?: true;
 }
 

@@ -186,9 +186,9 @@ export class Pipeline implements RecordProcessor {
     if (wanted.length > 0 && model.scorer.reconstruct !== undefined) {
       try {
         const reconstruction = model.scorer.reconstruct(wanted.map((f) => f.window));
-        const F = model.scaler.features.length;
         wanted.forEach((f, i) => {
-          f.flag = explainFlag(f.flag, f.window, reconstruction.subarray(i * F, (i + 1) * F), model.scaler);
+          const size = f.window.data.length;
+          f.flag = explainFlag(f.flag, f.window, reconstruction.subarray(i * size, (i + 1) * size), model.scaler);
         });
       } catch {
         tally.errors.explaining++;

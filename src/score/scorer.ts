@@ -110,22 +110,21 @@ export class Scorer {
   }
 
   /**
-   * The model's reconstruction of each window's last timestep, [windows][features], on the
+   * The model's reconstruction of each whole window, [windows][lookback][features], on the
    * model's (scaled) scale. For explaining flags, which are rare: it runs model.predict on any
    * path and never touches the scoring buffer, so it costs nothing where windows are only scored.
    */
   reconstruct(windows: Window[]): Float32Array {
-    const out = new Float32Array(windows.length * this.features);
+    const out = new Float32Array(windows.length * this.windowSize);
     for (let from = 0; from < windows.length; from += this.maxBatch) {
       const chunk = windows.slice(from, from + this.maxBatch);
       const data = new Float32Array(chunk.length * this.windowSize);
       chunk.forEach((w, i) => data.set(w.data, i * this.windowSize));
-      const last = tf.tidy(() => {
+      const whole = tf.tidy(() => {
         const x = tf.tensor3d(data, [chunk.length, this.lookback, this.features]);
-        const reconstruction = this.model.predict(x, { batchSize: chunk.length }) as tf.Tensor3D;
-        return reconstruction.slice([0, this.lookback - 1, 0], [chunk.length, 1, this.features]).dataSync() as Float32Array;
+        return (this.model.predict(x, { batchSize: chunk.length }) as tf.Tensor3D).dataSync() as Float32Array;
       });
-      out.set(last, from * this.features);
+      out.set(whole, from * this.windowSize);
     }
     return out;
   }

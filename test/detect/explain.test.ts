@@ -28,7 +28,7 @@ beforeAll(async () => {
   trained = await trainFromData(cfg, simulatedReadings(300, 2, 1));
 });
 
-function runPipeline(readings: Reading[]): Promise<Flag[]> {
+function runPipeline(readings: Reading[], alerts = cfg.alerts): Promise<Flag[]> {
   const { artifact } = trained;
   const F = artifact.scaler.features.length;
   const scorer = new Scorer(artifact.model, cfg.window.lookback, F, 64);
@@ -36,7 +36,7 @@ function runPipeline(readings: Reading[]): Promise<Flag[]> {
   const pipeline = new Pipeline({
     newWindower: (scaler) => new Windower(cfg.window, scaler),
     batcher: new MicroBatcher(scorer, { maxBatch: 64, maxDelayMs: 0 }),
-    newAlerts: (threshold, version) => new AlertTracker(cfg.alerts, threshold, artifact.scaler.features, version),
+    newAlerts: (threshold, version) => new AlertTracker(alerts, threshold, artifact.scaler.features, version),
     model: { scorer, scaler: new Scaler(artifact.scaler), threshold: artifact.threshold?.value ?? NaN, version: 'v' },
     sink: { send: async (f) => void flags.push(...f), flush: async () => {}, close: async () => {} },
     deadLetter: { send: async () => {}, close: async () => {} },
@@ -49,7 +49,7 @@ function runPipeline(readings: Reading[]): Promise<Flag[]> {
 }
 
 describe('flags carry observed and expected values', () => {
-  it('open and update flags: the last reading and the reconstruction, in sensor units; a relative feature as its difference from the window mean', async () => {
+  it('open and update flags: each top feature at its worst reading of the window, and the reconstruction, in sensor units; a relative feature as its difference from the window mean', async () => {
     const { scaler } = trained.artifact;
     const flow = scaler.features.indexOf('flow_rate');
     const sensorSpike = (scaler.offset[flow] as number) + 30 * (scaler.scale[flow] as number);
@@ -67,19 +67,23 @@ describe('flags carry observed and expected values', () => {
     // The spiked flow carries the error; on-call reads the value that was sent, and a normal one expected.
     expect(open?.topFeatures[0]?.name).toBe('flow_rate');
     expect(topFlow?.observed).toBeCloseTo(sensorSpike, 3);
+    expect(topFlow?.readingsBeforeEnd).toBe(0);
     expect(topFlow?.relative).toBeUndefined();
     const normal = scaler.offset[flow] as number;
     expect(Math.abs((topFlow?.expected as number) - normal)).toBeLessThan(Math.abs(sensorSpike - normal) / 3);
-    // Every other absolute feature: observed is exactly the reading.
+    // Every other absolute feature: observed is exactly the reading it names.
+    expect(last).toBe(window[window.length - 1]);
     for (const c of open?.topFeatures ?? []) {
       expect(c.observed, c.name).toBeTypeOf('number');
       expect(c.expected, c.name).toBeTypeOf('number');
+      const at = window[window.length - 1 - (c.readingsBeforeEnd as number)] as Reading;
+      expect(at, c.name).toBeDefined();
       if (c.name === 'motor_temp') {
         const mean = window.reduce((s, r) => s + (r.values.motor_temp as number), 0) / window.length;
         expect(c.relative).toBe(true);
-        expect(c.observed).toBeCloseTo((last.values.motor_temp as number) - mean, 3);
+        expect(c.observed).toBeCloseTo((at.values.motor_temp as number) - mean, 3);
       } else if (c.name !== 'flow_rate') {
-        expect(c.observed).toBeCloseTo(last.values[c.name] as number, 3);
+        expect(c.observed).toBeCloseTo(at.values[c.name] as number, 3);
       }
     }
     // The resolving flag describes calm data: it carries error shares only, as before.
@@ -90,14 +94,33 @@ describe('flags carry observed and expected values', () => {
     expect(topFlow).toMatchObject({ name: 'flow_rate', error: expect.any(Number), share: expect.any(Number) });
   });
 
-  it('Scorer.reconstruct is the model output at the last timestep, on every scoring path, and leaks no tensors', () => {
+  it('a one-reading spike: the flag, opened readings later (3 of 5 windows), shows the spike where it was, not the normal last reading', async () => {
+    const { scaler } = trained.artifact;
+    const flow = scaler.features.indexOf('flow_rate');
+    const spike = 1e30;
+    const replay = simulatedReadings(220, 1, 7).all.map((r) => ({ ...r, values: { ...r.values } }));
+    (replay[SPIKE_FROM] as Reading).values.flow_rate = spike;
+    const flags = await runPipeline(replay, { ...cfg.alerts, openK: 3, openN: 5 });
+    const open = flags.find((f) => f.state === 'open' && Date.parse(f.windowEnd) >= (replay[SPIKE_FROM] as Reading).ts);
+    expect(open, JSON.stringify(flags.map((f) => [f.state, f.windowEnd]))).toBeDefined();
+    const end = replay.findIndex((r) => new Date(r.ts).toISOString() === open?.windowEnd);
+    // The alert opened on the third window holding the spike: the last reading is a normal one.
+    expect(end).toBe(SPIKE_FROM + 2);
+    const c = open?.topFeatures.find((x) => x.name === 'flow_rate');
+    expect(c?.readingsBeforeEnd).toBe(2);
+    expect(c?.observed).toBeGreaterThan(1e29);
+    expect(Math.abs((c?.expected as number) - (scaler.offset[flow] as number))).toBeLessThan(10 * (scaler.scale[flow] as number));
+    expect(JSON.parse(JSON.stringify(open))).toEqual(open);
+  });
+
+  it('Scorer.reconstruct is the model output for the whole window, on every scoring path, and leaks no tensors', () => {
     const { model, scaler } = trained.artifact;
     const F = scaler.features.length;
     const T = cfg.window.lookback;
     const windows: Window[] = Array.from({ length: 5 }, (_, i) => ({ entity: 'e', startTs: i, endTs: i + T, data: Float32Array.from({ length: T * F }, (_, k) => Math.sin(i * 7 + k)) }));
     const direct = tf.tidy(() => {
       const x = tf.tensor3d(Float32Array.from(windows.flatMap((w) => Array.from(w.data))), [windows.length, T, F]);
-      return Array.from((model.predict(x) as tf.Tensor3D).slice([0, T - 1, 0], [windows.length, 1, F]).dataSync());
+      return Array.from((model.predict(x) as tf.Tensor3D).dataSync());
     });
     for (const path of ['auto', 'layers'] as const) {
       const scorer = new Scorer(model, T, F, 2, { path });
@@ -115,12 +138,15 @@ describe('flags carry observed and expected values', () => {
     const scaler = new Scaler({ kind: 'standard', features: ['flow', 'temp'], offset: [10, 60], scale: [2, 5], relative: ['temp'] });
     const data = Float32Array.from([0, 0, 1.05, -0.2]); // lookback 2: last row flow 1.05, temp -0.2 (centred)
     const flag = { topFeatures: [{ name: 'flow', error: 1, share: 0.6 }, { name: 'temp', error: 0.5, share: 0.3 }, { name: 'gone', error: 0.1, share: 0.1 }] } as Flag;
-    const out = explainFlag(flag, { entity: 'e', startTs: 0, endTs: 1, data }, [-0.1, 0.1], scaler);
+    const out = explainFlag(flag, { entity: 'e', startTs: 0, endTs: 1, data }, [0, 0, -0.1, 0.1], scaler);
     expect(out.topFeatures).toEqual([
-      { name: 'flow', error: 1, share: 0.6, observed: 12.1, expected: 9.8 },
-      { name: 'temp', error: 0.5, share: 0.3, observed: -1, expected: 0.5, relative: true },
+      { name: 'flow', error: 1, share: 0.6, observed: 12.1, expected: 9.8, readingsBeforeEnd: 0 },
+      { name: 'temp', error: 0.5, share: 0.3, observed: -1, expected: 0.5, readingsBeforeEnd: 0, relative: true },
       { name: 'gone', error: 0.1, share: 0.1 },
     ]);
-    expect(explainFlag(flag, { entity: 'e', startTs: 0, endTs: 1, data }, [NaN, 0], scaler).topFeatures[0]).toEqual({ name: 'flow', error: 1, share: 0.6 });
+    expect(explainFlag(flag, { entity: 'e', startTs: 0, endTs: 1, data }, [NaN, 0, NaN, 0], scaler).topFeatures[0]).toEqual({ name: 'flow', error: 1, share: 0.6 });
+    // The worst reading of a feature, not the last: flow's error lies in the first row here.
+    const early = explainFlag(flag, { entity: 'e', startTs: 0, endTs: 1, data: Float32Array.from([3, 0, 0, 0]) }, [0, 0, 0, 0], scaler);
+    expect(early.topFeatures[0]).toEqual({ name: 'flow', error: 1, share: 0.6, observed: 16, expected: 10, readingsBeforeEnd: 1 });
   });
 });
