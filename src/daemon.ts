@@ -1,4 +1,5 @@
 import { realpathSync } from 'node:fs';
+import { seasonalBytes } from './window/seasonal.js';
 import type { SeismoConfig } from './config/schema.js';
 import { AlertTracker } from './detect/alerts.js';
 import { isSeismoError, SeismoError } from './errors.js';
@@ -176,6 +177,12 @@ export class Daemon {
     this.exportModel(this.artifact, model.scorer);
     const { manifest } = this.artifact;
     log.info({ model: manifest.version, features: manifest.features, lookback: manifest.lookback, threshold: model.threshold }, 'model loaded and warmed up');
+    const seasonal = this.artifact.scaler.seasonal;
+    if (seasonal !== undefined) {
+      // Bounded per entity, not in total: say what a full lane could hold, so it can be sized.
+      const perEntity = seasonalBytes(seasonal.capacity, seasonal.of.length);
+      log.info({ seasonal: seasonal.of, periodMs: seasonal.periodMs, historyBytesPerEntity: perEntity, historyBytesPerFullLane: perEntity * config.window.maxEntities }, `seasonal columns: each entity keeps a day of readings (${Math.round(perEntity / 1024)} KiB); window.maxEntities ${config.window.maxEntities} per lane could hold ${(perEntity * config.window.maxEntities / 2 ** 30).toFixed(2)} GiB`);
+    }
 
     if (config.http.enabled) {
       this.httpPort = await this.http.listen(config.http.host, config.http.port, { metricsToken });

@@ -79,6 +79,10 @@ describeKafka('seasonal columns across a restart, against a real broker', () => 
 
     const first = daemon(config);
     await waitFor(async () => (await first.metric('seismo_readings_total')) >= total * 0.6, `progress\n${first.log()}`);
+    // The operator is told what the seasonal history costs per entity and per full lane.
+    const told = first.lines.find((l) => String(l.msg).startsWith('seasonal columns'));
+    expect(told?.historyBytesPerEntity).toBeGreaterThan(0);
+    expect(told?.historyBytesPerFullLane).toBe((told?.historyBytesPerEntity as number) * 50_000);
     expect(await first.stop('SIGKILL')).toBe(null);
 
     const second = daemon(config);
