@@ -6,7 +6,7 @@ import { SeismoError } from '../errors.js';
 /**
  * The refit shadow sink must never write where on-call (or a dead-letter reader) reads:
  * refit.shadowPath is refused when it is the flags file or the dead-letter file, and
- * refit.shadowTopic when it is the flags topic. Paths are compared as files, not as strings:
+ * refit.shadowTopic when it is the flags topic or the dead-letter topic. Paths are compared as files, not as strings:
  * a symlink, a hard link or a symlinked directory that leads to the flags file is the flags file.
  */
 export function checkShadowTarget(config: SeismoConfig): void {
@@ -19,6 +19,9 @@ export function checkShadowTarget(config: SeismoConfig): void {
   }
   if (sink.kind === 'kafka' && (refit.shadowTopic ?? `${sink.topic}.shadow`) === sink.topic) {
     throw new SeismoError('SEISMO_CONFIG_INVALID', `refit.shadowTopic is the flags topic (sink.topic ${sink.topic}): shadow flags must never reach on-call`);
+  }
+  if (sink.kind === 'kafka' && (refit.shadowTopic ?? `${sink.topic}.shadow`) === sink.deadLetterTopic) {
+    throw new SeismoError('SEISMO_CONFIG_INVALID', `refit.shadowTopic is the dead-letter topic (sink.deadLetterTopic ${sink.deadLetterTopic}): shadow flags are not poison records`);
   }
 }
 

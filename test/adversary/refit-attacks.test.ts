@@ -41,6 +41,14 @@ describe('adversary: the shadow file is never the flags file, however it is spel
     expect(() => checkShadowTarget(cfg(join(dir, 'dead.ndjson'), join(dir, 'dead.ndjson')))).toThrow(/refit\.shadowPath .* is the dead-letter file/);
   });
 
+  it('on Kafka, the shadow topic may be neither the flags topic nor the dead-letter topic, spelt out or by default', () => {
+    const kafka = (refit: string, dlq = 'seismo.dead-letter') => parseConfig(`sink:\n  kind: kafka\n  topic: flags\n  deadLetterTopic: ${dlq}\nrefit:\n  enabled: true\n${refit}`, 'adv.yaml');
+    expect(() => checkShadowTarget(kafka('  shadowTopic: flags\n'))).toThrow(/refit\.shadowTopic is the flags topic/);
+    expect(() => checkShadowTarget(kafka('  shadowTopic: seismo.dead-letter\n'))).toThrow(/refit\.shadowTopic is the dead-letter topic \(sink\.deadLetterTopic seismo\.dead-letter\)/);
+    expect(() => checkShadowTarget(kafka('', 'flags.shadow'))).toThrow(/is the dead-letter topic/);
+    expect(() => checkShadowTarget(kafka(''))).not.toThrow();
+  });
+
   it('a file of its own, not yet created, is accepted', () => {
     expect(() => checkShadowTarget(cfg(join(dir, 'shadow.ndjson')))).not.toThrow();
   });
