@@ -297,7 +297,7 @@ const trainingSchema = z
       .enum(['none', 'auto'])
       .default('none')
       .describe('Daily seasonal differences: with `auto`, each feature whose autocorrelation at a one-day lag exceeds `seasonalAutocorrelation` also enters the model as `<feature>@1d`, its difference to the reading one day earlier, so a value normal at another time of day (a missing daily peak, a holiday) stands out. Needs training data spanning two days at a sampling interval of at least one reading per ~25 s (a day is at most 4096 readings of history per entity); otherwise training says why and goes without. A new entity, or one after a gap one day back, is scored once a day of its history has passed.'),
-    seasonalAutocorrelation: z.number().gt(0).lt(1).default(0.45).describe('`seasonal: auto`: the autocorrelation at a one-day lag above which a feature gets a seasonal difference (0.45: chosen on the NAB selection categories, where the daily streams sit at 0.51-0.82 and the others at or below 0.37; EVALUATION.md).'),
+    seasonalAutocorrelation: z.number().gt(0).lt(1).default(0.5).describe('`seasonal: auto`: a feature gets a seasonal difference when its correlation with itself one day earlier (over the lagged pairs) exceeds this and exceeds its correlation half a day earlier (a rhythm, not a slow trend). 0.5: chosen on the NAB selection categories, where the daily streams sit at 0.60-1.00 and the others at or below 0.43 (EVALUATION.md).'),
   })
   .strict();
 

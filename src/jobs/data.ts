@@ -101,7 +101,7 @@ export function fitScalerExplained(
   } catch (err) {
     throw new SeismoError('SEISMO_CONFIG_INVALID', `training.relativeFeatures: ${(err as Error).message}`);
   }
-  const decision = chooseSeasonal(training.seasonal ?? 'none', data.features, perEntityTs, columns, lookback, training.seasonalAutocorrelation ?? 0.45);
+  const decision = chooseSeasonal(training.seasonal ?? 'none', data.features, perEntityTs, columns, lookback, training.seasonalAutocorrelation ?? 0.5);
   if (decision.spec === undefined) return { scaler: withRelative, ...(decision.reason !== undefined ? { seasonalReason: decision.reason } : {}) };
   const spec = decision.spec;
   // The seasonal columns are scaled like the others: fitted on the training rows' own

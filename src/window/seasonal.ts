@@ -166,23 +166,45 @@ export function medianIntervalMs(series: ArrayLike<number>[]): number {
   return gaps[Math.floor(gaps.length / 2)] as number;
 }
 
-/** Autocorrelation at `lag` rows of a feature, pooled over entities, around the pooled mean. */
+/**
+ * Correlation between a feature and itself `lag` rows earlier, over the lagged pairs of every
+ * entity pooled (Pearson's r of the pairs). Unlike the textbook estimator, which divides the
+ * n - lag products by all n rows, this is not shrunk towards 0 when the data spans only a few
+ * lags: over 2.6 days of a daily rhythm the textbook one reaches at most 0.62 of the truth.
+ */
 export function lagAutocorrelation(sequences: ArrayLike<number>[], lag: number): number {
-  let sum = 0;
   let n = 0;
-  for (const seq of sequences) for (let i = 0; i < seq.length; i++) { sum += seq[i] as number; n++; }
-  if (n === 0) return 0;
-  const mean = sum / n;
-  let num = 0;
-  let den = 0;
+  let sumNow = 0;
+  let sumThen = 0;
+  for (const seq of sequences) for (let i = lag; i < seq.length; i++) { sumNow += seq[i] as number; sumThen += seq[i - lag] as number; n++; }
+  if (n < 2) return 0;
+  const meanNow = sumNow / n;
+  const meanThen = sumThen / n;
+  let cov = 0;
+  let varNow = 0;
+  let varThen = 0;
   for (const seq of sequences) {
-    for (let i = 0; i < seq.length; i++) {
-      const d = (seq[i] as number) - mean;
-      den += d * d;
-      if (i >= lag) num += d * ((seq[i - lag] as number) - mean);
+    for (let i = lag; i < seq.length; i++) {
+      const a = (seq[i] as number) - meanNow;
+      const b = (seq[i - lag] as number) - meanThen;
+      cov += a * b;
+      varNow += a * a;
+      varThen += b * b;
     }
   }
-  return den > 0 ? num / den : 0;
+  return varNow > 0 && varThen > 0 ? cov / Math.sqrt(varNow * varThen) : 0;
+}
+
+/**
+ * A daily rhythm, not mere persistence: the correlation one day back passes `limit` and is higher
+ * than half a day back. A periodic signal peaks at its period; a slow trend or a level that
+ * wanders correlates the more the closer the lag, so it fails the second test (on the NAB
+ * selection streams: cpu_utilization_asg_misconfiguration, 0.56 at a day and 0.63 at half a day,
+ * opened 24 alerts with a seasonal column against 13 without).
+ */
+export function hasDailyRhythm(sequences: ArrayLike<number>[], lag: number, limit: number): boolean {
+  const atDay = lagAutocorrelation(sequences, lag);
+  return atDay > limit && atDay > lagAutocorrelation(sequences, Math.round(lag / 2));
 }
 
 export interface SeasonalDecision {
@@ -205,8 +227,8 @@ export function chooseSeasonal(choice: SeasonalChoice, features: string[], times
   if (capacity > MAX_SEASONAL_CAPACITY) return { reason: `a day is ${lag} readings at the ${interval / 1000} s interval, more than the ${MAX_SEASONAL_CAPACITY} a history may hold per entity` };
   const longest = Math.max(...timestamps.map((ts) => ts.length));
   if (longest < 2 * lag + lookback) return { reason: `the training data spans ${longest} readings per entity at most, under two days (${2 * lag + lookback} readings) at the ${interval / 1000} s interval` };
-  const of = features.filter((_, j) => lagAutocorrelation(columns[j] ?? [], lag) > limit);
-  if (of.length === 0) return { reason: `no feature's autocorrelation at one day (${lag} readings) exceeds ${limit}` };
+  const of = features.filter((_, j) => hasDailyRhythm(columns[j] ?? [], lag, limit));
+  if (of.length === 0) return { reason: `no feature has a daily rhythm: none correlates above ${limit} with itself one day (${lag} readings) earlier and more than half a day earlier` };
   if (seasonalBytes(capacity, of.length) > MAX_SEASONAL_BYTES) return { reason: `a day of history for ${of.length} features is ${Math.round(seasonalBytes(capacity, of.length) / 1024)} KiB per entity, more than ${MAX_SEASONAL_BYTES / 1024} KiB` };
   return { spec: { periodMs: DAY_MS, toleranceMs: interval / 2, of, capacity } };
 }

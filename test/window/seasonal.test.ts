@@ -51,16 +51,34 @@ describe('chooseSeasonal', () => {
     const d = chooseSeasonal('auto', ['rhythm', 'noise'], [ts], [[rhythm], [noise]], 3, 0.3);
     expect(d.spec?.of).toEqual(['rhythm']);
     expect(d.spec?.periodMs).toBe(DAY_MS);
-    // The pooled estimator counts 48 of 72 products: (n - lag) / n = 2/3 for a pure rhythm.
-    expect(lagAutocorrelation([rhythm], 24)).toBeCloseTo(2 / 3, 2);
+    // Over the lagged pairs, a pure rhythm correlates fully with itself a day earlier even with
+    // only three days of data (the textbook estimator would say (n - lag) / n = 2/3).
+    expect(lagAutocorrelation([rhythm], 24)).toBeCloseTo(1, 6);
     expect(lagAutocorrelation([noise], 24)).toBeLessThan(0.3);
+  });
+
+  it('takes a slow trend for persistence, not a daily rhythm', () => {
+    // A rising level correlates with itself a day back, but more so half a day back.
+    const trend = ts.map((_, i) => i * 0.1 + (Math.sin(i * 12.9898) * 43758.5453 % 1));
+    expect(lagAutocorrelation([trend], 24)).toBeGreaterThan(0.5);
+    expect(lagAutocorrelation([trend], 12)).toBeGreaterThan(lagAutocorrelation([trend], 24));
+    const d = chooseSeasonal('auto', ['trend', 'rhythm'], [ts], [[trend], [rhythm]], 3, 0.5);
+    expect(d.spec?.of).toEqual(['rhythm']);
+    expect(chooseSeasonal('auto', ['trend'], [ts], [[trend]], 3, 0.5).reason).toMatch(/no feature has a daily rhythm/);
+  });
+
+  it('pools the lagged pairs of every entity', () => {
+    // Two entities whose rhythms sit at different levels: the pairs never cross entities.
+    const other = rhythm.map((v) => v + 100);
+    expect(lagAutocorrelation([rhythm, other], 24)).toBeGreaterThan(0.99);
+    expect(lagAutocorrelation([rhythm.slice(0, 10)], 24)).toBe(0);
   });
 
   it('says why not when the data spans less than two days, or is sampled too fast, or has no rhythm', () => {
     expect(chooseSeasonal('auto', ['rhythm'], [ts.slice(0, 40)], [[rhythm.slice(0, 40)]], 3, 0.3).reason).toMatch(/under two days/);
     const fast = Array.from({ length: 100 }, (_, i) => i * 1000);
     expect(chooseSeasonal('auto', ['x'], [fast], [[fast.map(daily)]], 3, 0.3).reason).toMatch(/more than the 4096/);
-    expect(chooseSeasonal('auto', ['noise'], [ts], [[noise]], 3, 0.3).reason).toMatch(/no feature's autocorrelation/);
+    expect(chooseSeasonal('auto', ['noise'], [ts], [[noise]], 3, 0.3).reason).toMatch(/no feature has a daily rhythm/);
     expect(chooseSeasonal('none', ['rhythm'], [ts], [[rhythm]], 3, 0.3).spec).toBeUndefined();
   });
 });
