@@ -8,7 +8,7 @@ import type { SeismoConfig } from './config/schema.js';
 import { AlertTracker, finiteScore } from './detect/alerts.js';
 import { Daemon, handleSignals } from './daemon.js';
 import { DEFAULT_DEMO, runDemo } from './demo/demo.js';
-import { calibrateThreshold, requireUsableThreshold } from './detect/calibrate.js';
+import { calibrateThreshold, describeThreshold, requireUsableThreshold } from './detect/calibrate.js';
 import { ERROR_CODES, isSeismoError, SeismoError } from './errors.js';
 import { embedWindows } from './jobs/embed-job.js';
 import { parseCategories, parseSeeds, parseSplit, runEvaluate } from './evaluate/command.js';
@@ -21,7 +21,9 @@ import { loadArtifact, saveArtifact, writeThreshold } from './model/artifact.js'
 import { chooseBackend } from './model/backend.js';
 import { trainingQualityProblem } from './model/provenance.js';
 import { diffArtifacts, formatList, inspectArtifact, listArtifacts } from './model/inspect.js';
-import { splitChronological } from './model/train.js';
+import { splitChronological, type WindowSet } from './model/train.js';
+import type { ThresholdState } from './model/artifact.js';
+import { calibrateOutOfSample, wantsOutOfSample } from './jobs/oos-calibrate.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { trainingProgress } from './observability/progress.js';
 import { Scorer } from './score/scorer.js';
@@ -210,7 +212,7 @@ program
     }
     await saveArtifact(dir, result.artifact);
     const m = result.artifact.manifest;
-    process.stdout.write(`${JSON.stringify({ artifact: dir, model: m.version, features: m.features, lookback: m.lookback, threshold: result.artifact.threshold?.value, backend: backend.active, training: m.training, ...(result.artifact.scaler.seasonal ? { seasonal: result.artifact.scaler.seasonal } : {}), ...(result.seasonalReason !== undefined ? { seasonalNone: result.seasonalReason } : {}), ...(result.constantFeatures.length > 0 ? { constantFeatures: result.constantFeatures } : {}), ...(excluded ? { flaggedEpisodesLeftOut: excluded } : {}), ...(Object.keys(choice.ignored).length > 0 ? { ignoredKeys: choice.ignored } : {}) })}\n`);
+    process.stdout.write(`${JSON.stringify({ artifact: dir, model: m.version, features: m.features, lookback: m.lookback, threshold: result.artifact.threshold?.value, ...(result.artifact.threshold ? { thresholdRule: describeThreshold(result.artifact.threshold) } : {}), backend: backend.active, training: m.training, ...(result.artifact.scaler.seasonal ? { seasonal: result.artifact.scaler.seasonal } : {}), ...(result.seasonalReason !== undefined ? { seasonalNone: result.seasonalReason } : {}), ...(result.constantFeatures.length > 0 ? { constantFeatures: result.constantFeatures } : {}), ...(excluded ? { flaggedEpisodesLeftOut: excluded } : {}), ...(Object.keys(choice.ignored).length > 0 ? { ignoredKeys: choice.ignored } : {}) })}\n`);
   });
 
 program
@@ -228,21 +230,20 @@ program
     // The rows training used (training.maxRows): past them a file may hold the anomalies
     // themselves (SKAB's protocol trains on the first 400 rows), which must not set the bar.
     const data = loadReadings(requirePath(opts.data ?? cfg.training.path, 'calibrate'), { ...cfg, features: artifact.manifest.features }, opts.allRows ? undefined : cfg.training.maxRows);
-    const scorer = new Scorer(artifact.model, artifact.manifest.lookback, artifact.scaler.features.length, cfg.scoring.maxBatch);
-    const errors: number[] = [];
-    for (const e of windowize(data, new Scaler(artifact.scaler), cfg)) {
-      if (e.set.count < 2) continue;
-      const held = opts.all ? e.set : splitChronological(e.set, cfg.model.validationSplit).validation;
-      // Smoothed per entity as the alert tracker smooths (alerts.smoothWindows).
-      errors.push(...smoothedPerEntity(scorer.scoreAll(held.data, held.count), [held.count], cfg.alerts.smoothWindows));
-    }
-    scorer.dispose();
-    if (errors.length === 0) throw new SeismoError('SEISMO_INPUT_INVALID', 'no windows to calibrate on');
-    const threshold = requireUsableThreshold(calibrateThreshold(errors, cfg.threshold), opts.data ?? cfg.training.path ?? 'the data');
+    const perEntity = windowize(data, new Scaler(artifact.scaler), cfg).filter((e) => e.set.count >= 2);
+    if (perEntity.length === 0) throw new SeismoError('SEISMO_INPUT_INVALID', 'no windows to calibrate on');
+    // The held-out windows: the chronological tail training held out, or every window (--all).
+    const heldOut = perEntity.map((e) => (opts.all ? e.set : splitChronological(e.set, cfg.model.validationSplit).validation));
+    const where = opts.data ?? cfg.training.path ?? 'the data';
+    // The same calibration as `train` (threshold.calibration, threshold.falseAlertsPerDay): a
+    // recalibration that silently fell back to threshold.method would move the bar by its own rule.
+    // With --all every window is held out already: no folds to retrain.
+    const oosCfg = opts.all ? { ...cfg, threshold: { ...cfg.threshold, calibration: 'holdout' as const } } : cfg;
+    const threshold = requireUsableThreshold(wantsOutOfSample(cfg) ? await calibrateOutOfSample(oosCfg, artifact.model, perEntity, heldOut) : heldOutThreshold(artifact, heldOut, cfg), where);
     for (const note of threshold.notes ?? []) log.warn({ artifact: cfg.artifactDir }, note);
     writeThreshold(cfg.artifactDir, threshold);
     const old = artifact.threshold?.value;
-    process.stderr.write(`threshold ${old === undefined ? '(none)' : old.toPrecision(4)} -> ${threshold.value.toPrecision(4)} (${threshold.method}, ${threshold.calibrationWindows} held-out windows${opts.allRows || cfg.training.maxRows === undefined ? '' : `, first ${cfg.training.maxRows} rows of each entity`}) in ${cfg.artifactDir}\n`);
+    process.stderr.write(`threshold ${old === undefined ? '(none)' : old.toPrecision(4)} -> ${threshold.value.toPrecision(4)} (${describeThreshold(threshold)}${opts.allRows || cfg.training.maxRows === undefined ? '' : `, first ${cfg.training.maxRows} rows of each entity`}) in ${cfg.artifactDir}\n`);
     process.stdout.write(`${JSON.stringify(threshold)}\n`);
   });
 
@@ -482,3 +483,14 @@ program.parseAsync(process.argv).catch((err: unknown) => {
   // with nothing left pending exits at once.
   setTimeout(() => process.exit(), 3000).unref();
 });
+
+/** `threshold.method` on the held-out windows' errors, smoothed per entity as the alert tracker smooths. */
+function heldOutThreshold(artifact: Awaited<ReturnType<typeof loadArtifact>>, heldOut: WindowSet[], cfg: SeismoConfig): ThresholdState {
+  const scorer = new Scorer(artifact.model, artifact.manifest.lookback, artifact.scaler.features.length, cfg.scoring.maxBatch);
+  try {
+    const errors = heldOut.flatMap((set) => Array.from(smoothedPerEntity(scorer.scoreAll(set.data, set.count), [set.count], cfg.alerts.smoothWindows)));
+    return calibrateThreshold(errors, cfg.threshold);
+  } finally {
+    scorer.dispose();
+  }
+}

@@ -49,6 +49,8 @@ describe('seismo CLI', () => {
     const summary = JSON.parse(trained.stdout) as { threshold: number; lookback: number; features: string[] };
     expect(summary.lookback).toBe(6);
     expect(summary.threshold).toBeGreaterThan(0);
+    // The rule the artifact recorded, in words (SMALL_CONFIG: the default quantile rule).
+    expect((summary as { thresholdRule?: string }).thresholdRule).toMatch(/^1\.5 x q0\.99 of \d+ held-out windows$/);
 
     const calibrated = cli(['calibrate', '-c', config, '-d', data], { SEISMO_THRESHOLD_MULTIPLIER: '3' });
     expect(calibrated.status, calibrated.stderr).toBe(0);

@@ -1,3 +1,4 @@
+import { describeThreshold } from '../detect/calibrate.js';
 import type { SeismoConfig } from '../config/schema.js';
 import { Daemon } from '../daemon.js';
 import { chooseBackend } from '../model/backend.js';
@@ -100,7 +101,7 @@ export async function runDemo(cfg: SeismoConfig, log: Logger, out: NodeJS.Writab
   progress.stop();
   const { artifact } = trained;
   const threshold = artifact.threshold?.value ?? NaN;
-  out.write(`Trained in ${artifact.manifest.training.seconds.toFixed(1)} s (${artifact.manifest.training.epochsRun} epochs, best val loss ${artifact.manifest.training.valLoss.toFixed(5)}); threshold ${threshold.toFixed(5)} = ${cfg.threshold.multiplier} x q${cfg.threshold.quantile} of held-out errors.\nReplaying...\n`);
+  out.write(`Trained in ${artifact.manifest.training.seconds.toFixed(1)} s (${artifact.manifest.training.epochsRun} epochs, best val loss ${artifact.manifest.training.valLoss.toFixed(5)}); threshold ${threshold.toFixed(5)} = ${artifact.threshold ? describeThreshold(artifact.threshold) : 'none'}.\nReplaying...\n`);
 
   const opens: Flag[] = [];
   let flags = 0;

@@ -70,3 +70,14 @@ function meanAndStd(values: ArrayLike<number>): { mean: number; std: number } {
   for (let i = 0; i < n; i++) sq += ((values[i] as number) - mean) ** 2;
   return { mean, std: n > 1 ? Math.sqrt(sq / (n - 1)) : 0 };
 }
+
+/** How a calibrated threshold was set, in words, from what the artifact recorded (not the config). */
+export function describeThreshold(t: ThresholdState): string {
+  const by = t.sensitivity !== undefined && t.sensitivity !== 1 ? `, divided by sensitivity ${t.sensitivity}` : '';
+  const oos = t.outOfSample;
+  const n = `${t.calibrationWindows} ${oos?.calibration === 'blocked-cv' ? 'cross-validated' : 'held-out'} windows`;
+  if (oos?.falseAlertsPerDay !== undefined) return `${oos.falseAlertsPerDay} false alerts per entity per day over ${n}${t.method === 'pot' ? ' (tail fit)' : ''}${by}`;
+  if (t.method === 'stddev' && t.stddev) return `mean + ${t.stddev.sigmas} std of ${n}${by}`;
+  if (t.method === 'pot' && t.pot) return `tail fit (POT) of ${n} at risk ${t.pot.risk}${by}`;
+  return `${t.multiplier} x q${t.quantile} of ${n}${by}`;
+}

@@ -83,12 +83,14 @@ async function outOfSampleThreshold(cfg: SeismoConfig, model: tf.LayersModel, pe
   if (nonEmpty.length === 0) throw new Error('out-of-sample calibration: no held-out windows (too little training data for the folds)');
   const pooled = Float32Array.from(nonEmpty.flatMap((s) => Array.from(s)));
   const rate = cfg.threshold.falseAlertsPerDay;
-  if (rate === undefined) return calibrateThreshold(pooled, cfg.threshold);
+  const outOfSample = { calibration: cfg.threshold.calibration };
+  if (rate === undefined) return { ...calibrateThreshold(pooled, cfg.threshold), outOfSample };
   const perDays = perEntity.map((e) => windowsPerDay(e.endTs)).filter(Number.isFinite);
   const perDay = perDays.length > 0 ? perDays.sort((a, b) => a - b)[Math.floor(perDays.length / 2)] as number : NaN;
   const r = rateThreshold(nonEmpty, perDay, rate, cfg.threshold.potInitialQuantile);
   const sensitivity = cfg.threshold.sensitivity;
   const q = quantileThreshold(pooled, cfg.threshold.quantile, cfg.threshold.multiplier);
-  if (r.how === 'pot' && r.pot) return { ...q, method: 'pot', value: r.value / sensitivity, sensitivity, pot: { ...r.pot, risk: r.risk } };
-  return { ...q, method: 'quantile', value: r.value / sensitivity, sensitivity };
+  const rated = { ...outOfSample, falseAlertsPerDay: rate };
+  if (r.how === 'pot' && r.pot) return { ...q, method: 'pot', value: r.value / sensitivity, sensitivity, pot: { ...r.pot, risk: r.risk }, outOfSample: rated };
+  return { ...q, method: 'quantile', value: r.value / sensitivity, sensitivity, outOfSample: rated };
 }

@@ -26,6 +26,8 @@ export interface ThresholdState {
   stddev?: { mean: number; std: number; sigmas: number };
   /** `pot`: the fitted tail (initial level, peaks above it, GPD shape and scale, risk). */
   pot?: { initial: number; peaks: number; xi: number; sigma: number; risk: number };
+  /** Out-of-sample calibration: which held-out scores, and the false-alert rate asked for if any. */
+  outOfSample?: { calibration: 'holdout' | 'blocked-cv'; falseAlertsPerDay?: number };
   /** What calibration wants the user to know (a method fallback, a threshold below the mean normal error). */
   notes?: string[];
 }

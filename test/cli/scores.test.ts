@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 // `seismo score` and `seismo calibrate` as README's SKAB example uses them (config/skab.yaml:
-// smoothWindows 10, stddev threshold, training.maxRows 400), on a real SKAB file.
+// smoothWindows 10, blocked-cv calibration at 24 false alerts a day, training.maxRows 400), on a
+// real SKAB file.
 const ROOT = new URL('../../', import.meta.url).pathname;
 const CLI = join(ROOT, 'dist/cli.js');
 const SKAB_FILE = new URL('../../../shared/data/skab/valve1/0.csv', import.meta.url).pathname;
@@ -58,10 +59,11 @@ describe('score and calibrate on SKAB', () => {
     const same = cli(['calibrate', '-c', config, '-d', SKAB_FILE]);
     expect(same.status, same.stderr).toBe(0);
     const again = JSON.parse(same.stdout) as { value: number; calibrationWindows: number };
-    // The same 400 rows and the same held-out tail as training: the same threshold.
+    // The same 400 rows, the same folds and seeds as training: the same threshold, by the same
+    // out-of-sample rule (not threshold.method on the final model's tail).
     expect(again.calibrationWindows).toBe(trained.calibrationWindows);
     expect(again.value).toBeCloseTo(trained.value, 5);
-    expect(same.stderr).toMatch(new RegExp(`threshold ${trained.value.toPrecision(4).replace('.', '\\.')} -> ${again.value.toPrecision(4).replace('.', '\\.')} \\(stddev, \\d+ held-out windows, first 400 rows of each entity\\)`));
+    expect(same.stderr).toMatch(new RegExp(`threshold ${trained.value.toPrecision(4).replace('.', '\\.')} -> ${again.value.toPrecision(4).replace('.', '\\.')} \\(24 false alerts per entity per day over \\d+ cross-validated windows( \\(tail fit\\))?, first 400 rows of each entity\\)`));
     // --all-rows reads the whole file, anomalies included: more windows, another threshold.
     const all = cli(['calibrate', '-c', config, '-d', SKAB_FILE, '--all-rows']);
     expect(all.status, all.stderr).toBe(0);
