@@ -5,7 +5,9 @@ import type { LoadedReadings } from '../src/jobs/data.js';
 import { simulate } from '../src/simulate/simulator.js';
 import type { RecordProcessor, SourceRecord } from '../src/source/source.js';
 
-export const SMALL_CONFIG_YAML = `window:\n  lookback: 6\nmodel:\n  encoderUnits: [8, 4]\n  epochs: 3\n  batchSize: 128\n  learningRate: 0.01\nhttp:\n  enabled: false\nlog:\n  level: silent\n`;
+// The threshold rule the tests were written against (one training, a quantile of the held-out
+// tail); the default (blocked-cv, rate) has tests of its own (test/jobs/default-threshold.test.ts).
+export const SMALL_CONFIG_YAML = `window:\n  lookback: 6\nmodel:\n  encoderUnits: [8, 4]\n  epochs: 3\n  batchSize: 128\n  learningRate: 0.01\nthreshold:\n  calibration: holdout\n  method: quantile\nhttp:\n  enabled: false\nlog:\n  level: silent\n`;
 
 /** A small, fast config: tiny model, few epochs. Real training, just less of it. */
 export function smallConfig(): SeismoConfig {

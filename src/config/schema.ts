@@ -99,22 +99,22 @@ const thresholdSchema = z
     quantile: z.number().gt(0).lt(1).default(0.99).describe('Quantile of held-out normal window errors.'),
     multiplier: z.number().positive().default(1.5).describe('Threshold = multiplier x quantile.'),
     method: z
-      .enum(['quantile', 'pot', 'stddev'])
-      .default('quantile')
-      .describe('How the threshold is calibrated on held-out normal window errors: `quantile` (multiplier x quantile), `stddev` (mean + `sigmas` x standard deviation: steadier than a high quantile when there are only a few dozen calibration windows, as with smoothed scores of a short training stretch), or `pot` (peaks over threshold: a generalized Pareto tail fitted to the errors above `potInitialQuantile`, threshold where a normal window exceeds it with probability `potRisk`; needs a few hundred calibration windows).'),
+      .enum(['rate', 'quantile', 'pot', 'stddev'])
+      .default('rate')
+      .describe('How the threshold is calibrated on held-out normal window scores: `rate` (the level they would cross `falseAlertsPerDay` times per entity per day: an operator quantity; chosen as the default on both corpora, EVALUATION.md), `quantile` (multiplier x quantile), `stddev` (mean + `sigmas` x standard deviation: steadier than a high quantile when there are only a few dozen calibration windows, as with smoothed scores of a short training stretch), or `pot` (peaks over threshold: a generalized Pareto tail fitted to the errors above `potInitialQuantile`, threshold where a normal window exceeds it with probability `potRisk`; needs a few hundred calibration windows).'),
     sigmas: z.number().positive().default(5).describe('`stddev`: how many standard deviations above the mean of the calibration errors.'),
     potInitialQuantile: z.number().gt(0).lt(1).default(0.98).describe('`pot`: quantile of the calibration errors above which the tail is fitted.'),
     potRisk: z.number().gt(0).lt(1).default(0.001).describe('`pot`: probability that a normal window scores above the threshold.'),
     calibration: z
       .enum(['holdout', 'blocked-cv'])
-      .default('holdout')
-      .describe('Which scores of data the model did not train on set the threshold: `holdout` (the final model on each entity\'s held-out tail, `model.validationSplit`) or `blocked-cv` (k = `folds` chronological blocks of the training windows; a model trained on the other blocks, purged by one lookback around the held-out block, scores each block; costs k extra trainings). Either way smoothed as the alert tracker smooths.'),
+      .default('blocked-cv')
+      .describe('Which scores of data the model did not train on set the threshold: `holdout` (the final model on each entity\'s held-out tail, `model.validationSplit`) or `blocked-cv` (the default: k = `folds` chronological blocks of the training windows; a model trained on the other blocks, purged by one lookback around the held-out block, scores each block; costs k extra trainings, and an in-sample tail underestimates out-of-sample error: EVALUATION.md; the training data should span several cycles of any daily or weekly rhythm, or each fold misses a phase and the threshold errs high). Either way smoothed as the alert tracker smooths.'),
     folds: z.number().int().min(2).max(10).default(3).describe('`blocked-cv`: number of chronological blocks (and extra trainings).'),
     falseAlertsPerDay: z
       .number()
       .positive()
       .optional()
-      .describe('If set, overrides `method`: the threshold is the level the held-out smoothed scores would cross this many times per entity per day (counted by their median sampling interval; extrapolated by peaks over threshold when the held-out stretch is too short to count). The expected false-alert rate at rest, before `sensitivity`; EVALUATION.md compares it with the realised rate.'),
+      .describe('`rate`: the expected false alerts per entity per day at rest, before `sensitivity` (unset: 1). The threshold is the level the held-out smoothed scores would cross this often (counted by their median sampling interval; extrapolated by peaks over threshold when the held-out stretch is too short to count). Set, it selects `rate` whatever `method` says. EVALUATION.md compares it with the realised rate.'),
     sensitivity: z
       .number()
       .positive()

@@ -27,7 +27,20 @@ export function calibrateThreshold(errors: ArrayLike<number>, cfg: ThresholdConf
   return threshold;
 }
 
+/**
+ * The false alerts per entity per day the threshold is set for, or undefined when another
+ * method sets it: `falseAlertsPerDay` when given (it has always overridden `method`), else 1
+ * for method `rate`.
+ */
+export function falseAlertRate(cfg: ThresholdConfig): number | undefined {
+  if (cfg.falseAlertsPerDay !== undefined) return cfg.falseAlertsPerDay;
+  return cfg.method === 'rate' ? 1 : undefined;
+}
+
 function byMethod(errors: ArrayLike<number>, cfg: ThresholdConfig): ThresholdState {
+  // A rate needs score sequences and their sampling interval (jobs/oos-calibrate.ts), not a
+  // pooled bag of errors: reaching here with it is a wiring mistake, not a user's.
+  if (falseAlertRate(cfg) !== undefined) throw new SeismoError('SEISMO_INTERNAL', 'threshold.method rate (falseAlertsPerDay) is calibrated out of sample (calibrateOutOfSample), not from pooled errors');
   const q = quantileThreshold(errors, cfg.quantile, cfg.multiplier);
   const sensitivity = cfg.sensitivity;
   if (cfg.method === 'pot') {

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { SeismoConfig } from '../config/schema.js';
-import { calibrateThreshold } from '../detect/calibrate.js';
+import { calibrateThreshold, falseAlertRate } from '../detect/calibrate.js';
 import { SeismoError } from '../errors.js';
 import { blockedFolds, rateThreshold, windowsPerDay, type Block } from '../detect/oos-calibration.js';
 import { quantileThreshold } from '../detect/threshold.js';
@@ -13,7 +13,7 @@ import { smoothedPerEntity } from './train-job.js';
 
 /** True when the threshold needs more than the held-out tail's pooled errors (see calibrateOutOfSample). */
 export function wantsOutOfSample(cfg: SeismoConfig): boolean {
-  return cfg.threshold.calibration === 'blocked-cv' || cfg.threshold.falseAlertsPerDay !== undefined;
+  return cfg.threshold.calibration === 'blocked-cv' || falseAlertRate(cfg.threshold) !== undefined;
 }
 
 function scoreSmoothed(model: tf.LayersModel, set: WindowSet, cfg: SeismoConfig): Float32Array {
@@ -65,7 +65,7 @@ export async function blockedCvScores(cfg: SeismoConfig, perEntity: EntityWindow
 /**
  * The starting threshold from scores the model did not train on. `threshold.calibration`:
  * `holdout` uses the final model's scores of each entity's held-out tail, `blocked-cv` the
- * cross-validated scores of the whole training stretch. With `threshold.falseAlertsPerDay` the
+ * cross-validated scores of the whole training stretch. With method `rate` (or `falseAlertsPerDay` set) the
  * level is the one those scores would cross that often per entity per day (rateThreshold);
  * otherwise `threshold.method` applies to them as usual. Divided by `threshold.sensitivity`.
  */
@@ -82,7 +82,7 @@ async function outOfSampleThreshold(cfg: SeismoConfig, model: tf.LayersModel, pe
   const nonEmpty = sequences.filter((s) => s.length > 0);
   if (nonEmpty.length === 0) throw new Error('out-of-sample calibration: no held-out windows (too little training data for the folds)');
   const pooled = Float32Array.from(nonEmpty.flatMap((s) => Array.from(s)));
-  const rate = cfg.threshold.falseAlertsPerDay;
+  const rate = falseAlertRate(cfg.threshold);
   const outOfSample = { calibration: cfg.threshold.calibration };
   if (rate === undefined) return { ...calibrateThreshold(pooled, cfg.threshold), outOfSample };
   const perDays = perEntity.map((e) => windowsPerDay(e.endTs)).filter(Number.isFinite);
