@@ -198,6 +198,7 @@ export class WorkerScorer implements BatchScorer {
         }
         if (message.kind === 'failed') return startFailed(message.message);
         if (message.kind !== 'ready') return;
+        if (this.state === 'stopped') return startFailed('the scorer was disposed while its worker started');
         started = true;
         this.worker = worker;
         this.state = 'running';
