@@ -13,7 +13,9 @@
 // here), then:
 //   1. start to ready: spawn `seismo run` until /readyz answers 200 (model warmed, group joined);
 //   2. throughput: N readings already in the topic, time until every one is processed and its
-//      chunk's flags acknowledged and offsets committed (readings/s, broker included);
+//      chunk's flags acknowledged and offsets committed (readings/s, broker included); with
+//      --variant, each variant (and default) consumes the same topic in a group of its own,
+//      twice, in mirrored order (default, A, A, default);
 //   3. latency: readings produced at each steady rate stamped with their send time;
 //      p50/p95/p99/max of seismo_end_to_end_latency_seconds (message timestamp -> flags acked),
 //      from the histogram (max: the upper bound of the highest non-empty bucket), with the
@@ -266,27 +268,43 @@ try {
     const produced = run(['produce', '-c', configFor('t1', t1, `${t1}-g`), '--topic', t1, '--entities', String(ENTITIES), '--steps', String(Math.ceil(N / ENTITIES))]);
     say(produced.trim());
     const total = Math.ceil(N / ENTITIES) * ENTITIES;
-    const loadBefore = load();
-    const d1 = new Daemon(configFor('t1', t1, `${t1}-g`));
-    await waitFor(() => d1.ready());
-    results.startToReadySeconds = (performance.now() - d1.started) / 1000;
-    results.startToReadyLoad = loadBefore;
-    say(`ready after ${results.startToReadySeconds.toFixed(2)} s`);
-    const c = await consumeAll([d1], total);
-    const [m1] = c.metrics;
-    results.throughput = {
-      readingsPerSecond: c.readingsPerSecond,
-      seconds: c.seconds,
-      windowsScored: m1.seismo_windows_scored_total,
-      flags: Object.entries(m1).filter(([k]) => k.startsWith('seismo_flags_total')).reduce((s, [, v]) => s + v, 0),
-      meanScoringBatch: m1.seismo_scoring_batch_windows_sum / m1.seismo_scoring_batch_windows_count,
-      scoringSecondsShare: m1.seismo_scoring_duration_seconds_sum / ((c.end - d1.started) / 1000),
-      rssMB: m1.seismo_process_resident_memory_bytes / 2 ** 20,
-      maxBatch: Number(a['max-batch']),
-      load: load(),
-    };
-    say(`throughput ${results.throughput.readingsPerSecond.toFixed(0)} readings/s (load ${results.throughput.load})`);
-    await d1.stop();
+    // Every variant consumes the same pre-filled topic with a group of its own. With variants,
+    // two rounds in mirrored order (A B, B A), so that load drift does not favour one of them.
+    const turns = variants.length > 1 ? [...variants.map((v) => [v, 1]), ...[...variants].reverse().map((v) => [v, 2])] : [[variants[0], 1]];
+    results.throughputRuns = [];
+    for (const [v, round] of turns) {
+      const tag = `${v.name.replace(/[^a-zA-Z0-9-]/g, '-')}-${round}`;
+      const loadBefore = load();
+      const d1 = new Daemon(configFor(`t1-${tag}`, t1, `${t1}-g-${tag}`, a['max-batch'], v.scoring, a.partitions, v.window), v.node);
+      await waitFor(() => d1.ready());
+      const startToReadySeconds = (performance.now() - d1.started) / 1000;
+      say(`[${v.name}] ready after ${startToReadySeconds.toFixed(2)} s`);
+      const c = await consumeAll([d1], total);
+      const [m1] = c.metrics;
+      const cell = {
+        variant: v.name,
+        round,
+        startToReadySeconds,
+        startToReadyLoad: loadBefore,
+        readingsPerSecond: c.readingsPerSecond,
+        seconds: c.seconds,
+        windowsScored: m1.seismo_windows_scored_total,
+        flags: Object.entries(m1).filter(([k]) => k.startsWith('seismo_flags_total')).reduce((s, [, v]) => s + v, 0),
+        meanScoringBatch: m1.seismo_scoring_batch_windows_sum / m1.seismo_scoring_batch_windows_count,
+        scoringSecondsShare: m1.seismo_scoring_duration_seconds_sum / ((c.end - d1.started) / 1000),
+        rssMB: m1.seismo_process_resident_memory_bytes / 2 ** 20,
+        maxBatch: Number(a['max-batch']),
+        load: load(),
+      };
+      results.throughputRuns.push(cell);
+      say(`[${v.name}] throughput ${cell.readingsPerSecond.toFixed(0)} readings/s, ${cell.windowsScored} windows, ${cell.flags} flags (load ${cell.load})`);
+      await d1.stop();
+      if (results.throughput === undefined && v.name === 'default') {
+        results.throughput = cell;
+        results.startToReadySeconds = startToReadySeconds;
+        results.startToReadyLoad = loadBefore;
+      }
+    }
   }
 
   // 3: latency at steady rates; every variant has a daemon (and topic, group) of its own
@@ -397,7 +415,8 @@ mkdirSync(join(root, 'bench/out'), { recursive: true });
 writeFileSync(join(root, 'bench/out/e2e.json'), JSON.stringify(results, null, 2));
 const r = results;
 const rows = [];
-if (r.throughput) rows.push(`| throughput, ${r.readings.toLocaleString()} readings of ${r.entities} entities, ${r.partitions} partitions, encoder [${r.units}], scoring.maxBatch ${r.throughput.maxBatch}, broker included | ${Math.round(r.throughput.readingsPerSecond).toLocaleString()} readings/s (${r.throughput.seconds.toFixed(1)} s; ${Math.round(r.throughput.meanScoringBatch)} windows per scoring flush; scoring ${(r.throughput.scoringSecondsShare * 100).toFixed(0)}% of wall time; RSS ${r.throughput.rssMB.toFixed(0)} MB) | ${r.throughput.load} | >= 20,000 |`);
+if (variants.length > 1) for (const t of r.throughputRuns ?? []) rows.push(`| [${t.variant}, round ${t.round}] throughput, ${r.readings.toLocaleString()} readings, scoring.maxBatch ${t.maxBatch}, broker included; start to ready ${t.startToReadySeconds.toFixed(2)} s (load ${t.startToReadyLoad}) | ${Math.round(t.readingsPerSecond).toLocaleString()} readings/s (${t.seconds.toFixed(1)} s; ${t.windowsScored.toLocaleString()} windows, ${t.flags} flags; ${Math.round(t.meanScoringBatch)} windows per scoring flush; scoring ${(t.scoringSecondsShare * 100).toFixed(0)}% of wall time; RSS ${t.rssMB.toFixed(0)} MB) | ${t.load} | >= 20,000 |`);
+else if (r.throughput) rows.push(`| throughput, ${r.readings.toLocaleString()} readings of ${r.entities} entities, ${r.partitions} partitions, encoder [${r.units}], scoring.maxBatch ${r.throughput.maxBatch}, broker included | ${Math.round(r.throughput.readingsPerSecond).toLocaleString()} readings/s (${r.throughput.seconds.toFixed(1)} s; ${Math.round(r.throughput.meanScoringBatch)} windows per scoring flush; scoring ${(r.throughput.scoringSecondsShare * 100).toFixed(0)}% of wall time; RSS ${r.throughput.rssMB.toFixed(0)} MB) | ${r.throughput.load} | >= 20,000 |`);
 for (const c of r.latency ?? []) rows.push(`| reading -> flags acked latency at ${c.rate.toLocaleString()} readings/s for ${c.seconds} s${variants.length > 1 ? ` [${c.variant}]` : ''} | p50 ${c.p50ms.toFixed(1)} ms, p95 ${c.p95ms.toFixed(1)}, p99 ${c.p99ms.toFixed(1)}, max <= ${c.maxBelowMs} ms (GC ${c.gcSeconds.toFixed(2)} s, CPU ${c.cpuSeconds.toFixed(1)} s${c.loopDelayP99ms !== undefined ? `, event-loop delay p99 ${c.loopDelayP99ms.toFixed(0)} ms` : ''}, ${Math.round(c.meanScoringBatch)} windows per flush) | ${c.loadStart} -> ${c.loadEnd} | p99 <= 50 ms |`);
 if (r.manyEntities) rows.push(`| RSS with ${r.manyEntities.entities.toLocaleString()} entities in memory (scoring.maxBatch ${r.manyEntities.maxBatch}) | ${r.manyEntities.rssMB.toFixed(0)} MB (JS heap ${r.manyEntities.heapMB.toFixed(0)} MB) | ${r.manyEntities.load} | <= 400 MB |`);
 if (r.startToReadySeconds !== undefined) rows.push(`| start to ready (model loaded and warmed, group joined) | ${r.startToReadySeconds.toFixed(2)} s | ${r.startToReadyLoad} | <= 5 s |`);

@@ -20,11 +20,16 @@ import type { Flag, WindowScore } from './domain/types.js';
 import { EventLoopDelaySampler } from './observability/loop-delay.js';
 import { MicroBatcher } from './score/batcher.js';
 import { Scorer } from './score/scorer.js';
+import { WorkerScorer } from './score/worker-scorer.js';
 import type { DeadLetterSink, Sink } from './sink/sink.js';
 import type { Source } from './source/source.js';
 import { Scaler } from './window/scaler.js';
 import { Windower } from './window/windower.js';
 import { seasonalMismatch, type SeasonalSpec } from './window/seasonal.js';
+
+/** The in-thread Scorer, or the scoring worker's client (scoring.worker). */
+type LoadedScorer = Scorer | WorkerScorer;
+type LoadedRuntime = ModelRuntime & { scorer: LoadedScorer };
 
 export interface DaemonParts {
   config: SeismoConfig;
@@ -58,7 +63,7 @@ export class Daemon {
   private stopping: Promise<void> | undefined;
   private reloading: Promise<void> | undefined;
   private retiring: Promise<void> | undefined;
-  private model: (ModelRuntime & { scorer: Scorer }) | undefined;
+  private model: (LoadedRuntime) | undefined;
   private pipeline: Pipeline | undefined;
   private batcher: MicroBatcher | undefined;
   private admin: AdminServer | undefined;
@@ -79,7 +84,9 @@ export class Daemon {
     const source = this.parts.source.health?.();
     const sink = this.parts.sink.health?.();
     const deadLetter = this.parts.deadLetter.health?.();
-    const ready = this.state === 'ready' && (source?.ready ?? true) && (sink?.ready ?? true) && (deadLetter?.ready ?? true);
+    // A scoring worker that cannot be restarted scores nothing: not ready (restarting still is).
+    const scoring = this.model?.scorer instanceof WorkerScorer ? this.model.scorer.health() : undefined;
+    const ready = this.state === 'ready' && (source?.ready ?? true) && (sink?.ready ?? true) && (deadLetter?.ready ?? true) && scoring?.state !== 'failed';
     this.metrics.ready.set(ready ? 1 : 0);
     return { ready, live: source?.live ?? true, detail: { ...this.readinessDetail(), ...(source?.detail ?? {}), ...(sink?.detail ?? {}) } };
   }
@@ -137,6 +144,7 @@ export class Daemon {
       allocator: this.allocator?.name,
       ...(this.backend?.fallbackReason ? { backendWarning: `running on the ${this.backend.active} fallback: ${this.backend.fallbackReason}` } : {}),
       model: this.artifact?.manifest.version,
+      ...(this.model?.scorer instanceof WorkerScorer ? { scoringWorker: this.model.scorer.health() } : {}),
       // The directory the running model was loaded from (after a hot swap: the one swapped in),
       // and where it leads when that is a symlink (artifactDir -> models/v7).
       modelDir: this.modelDir,
@@ -172,7 +180,7 @@ export class Daemon {
 
     this.artifact = this.parts.artifact ?? (await loadArtifact(config.artifactDir, { features: config.features, lookback: config.window.lookback }));
     this.setModelDir(this.parts.artifact ? '(in memory)' : config.artifactDir);
-    const model = this.runtimeOf(this.artifact, config.artifactDir);
+    const model = await this.runtimeOf(this.artifact, config.artifactDir);
     this.model = model;
     this.exportModel(this.artifact, model.scorer);
     const { manifest } = this.artifact;
@@ -279,9 +287,9 @@ export class Daemon {
           artifact.model.dispose();
           throw new SeismoError('SEISMO_MODEL_INCOMPATIBLE', `model artifact ${dir} does not fit: ${mismatch}; it cannot be hot-swapped in`);
         }
-        let runtime: ModelRuntime & { scorer: Scorer };
+        let runtime: LoadedRuntime;
         try {
-          runtime = this.runtimeOf(artifact, dir);
+          runtime = await this.runtimeOf(artifact, dir);
         } catch (err) {
           artifact.model.dispose();
           throw err;
@@ -293,7 +301,7 @@ export class Daemon {
           version: artifact.manifest.version,
           pipeline,
           dispose: () => {
-            runtime.scorer.dispose();
+            void runtime.scorer.dispose();
             artifact.model.dispose();
           },
         };
@@ -305,25 +313,55 @@ export class Daemon {
   /**
    * Scorer (warmed up), scaler and threshold of an artifact: what the pipeline needs to use it.
    * Everything that can fail happens here, before a swap; on failure the scorer's weight copies
-   * are freed again (the caller owns the artifact's model).
+   * (or its worker) are freed again (the caller owns the artifact's model).
    */
-  private runtimeOf(artifact: Artifact, dir: string): ModelRuntime & { scorer: Scorer } {
+  private async runtimeOf(artifact: Artifact, dir: string): Promise<LoadedRuntime> {
     const { manifest, threshold } = artifact;
     if (!threshold) throw new SeismoError('SEISMO_MODEL_INCOMPATIBLE', `model artifact ${dir} has no threshold; run \`seismo calibrate\``);
     const scaler = new Scaler(artifact.scaler);
-    const scorer = new Scorer(artifact.model, manifest.lookback, artifact.scaler.features.length, this.parts.config.scoring.maxBatch);
+    const scorer = this.parts.config.scoring.worker ? await this.workerScorer(artifact) : this.inThreadScorer(artifact);
+    // The path decides throughput several-fold (block-lstm > fused > layers): say which one runs, and why not a faster one.
+    this.parts.log.info({ model: manifest.version, scorerPath: scorer.path, ...(scorer.pathReason ? { reason: scorer.pathReason } : {}), ...(scorer instanceof WorkerScorer ? { thread: 'worker' } : {}) }, `scoring path ${scorer.path}`);
+    return { scorer, scaler, threshold: threshold.value, version: manifest.version };
+  }
+
+  private inThreadScorer(artifact: Artifact): Scorer {
+    const scorer = new Scorer(artifact.model, artifact.manifest.lookback, artifact.scaler.features.length, this.parts.config.scoring.maxBatch);
     try {
       scorer.warmUp();
     } catch (err) {
       scorer.dispose();
       throw err;
     }
-    // The path decides throughput several-fold (block-lstm > fused > layers): say which one runs, and why not a faster one.
-    this.parts.log.info({ model: manifest.version, scorerPath: scorer.path, ...(scorer.pathReason ? { reason: scorer.pathReason } : {}) }, `scoring path ${scorer.path}`);
-    return { scorer, scaler, threshold: threshold.value, version: manifest.version };
+    return scorer;
   }
 
-  private exportModel(artifact: Artifact, scorer: Scorer): void {
+  /** scoring.worker: the model in a worker thread (loaded and warmed up there); its failures logged, counted, and in /readyz. */
+  private async workerScorer(artifact: Artifact): Promise<WorkerScorer> {
+    const { config, log } = this.parts;
+    const model = artifact.manifest.version;
+    const scorer = await WorkerScorer.start(artifact.model, {
+      lookback: artifact.manifest.lookback,
+      features: artifact.scaler.features.length,
+      maxBatch: config.scoring.maxBatch,
+      backend: config.scoring.backend,
+      threads: config.scoring.threads,
+      onFailure: (reason) => {
+        this.metrics.scoringWorkerFailures.inc();
+        log.error({ model, reason }, `scoring worker failed (${reason}): its batches are scored again by a new worker, or their chunks fail uncommitted and are processed again`);
+      },
+      onRestart: () => {
+        this.metrics.scoringWorkerRestarts.inc();
+        log.warn({ model }, 'scoring worker restarted');
+      },
+    });
+    const backend = scorer.backend;
+    if (backend?.fallbackReason) log.warn({ backend: backend.active, reason: backend.fallbackReason, thread: 'worker' }, `scoring worker NOT on the native TensorFlow backend: running on ${backend.active}`);
+    else if (backend !== undefined && backend.active !== this.backend?.active) log.warn({ worker: backend.active, main: this.backend?.active }, 'the scoring worker runs on another backend than the main thread');
+    return scorer;
+  }
+
+  private exportModel(artifact: Artifact, scorer: LoadedScorer): void {
     const { manifest } = artifact;
     this.metrics.scorerPath.reset();
     this.metrics.scorerPath.set({ path: scorer.path }, 1);
@@ -351,17 +389,17 @@ export class Daemon {
       }
       const { pipeline, batcher } = this;
       let next: Artifact | undefined;
-      let runtime: (ModelRuntime & { scorer: Scorer }) | undefined;
+      let runtime: (LoadedRuntime) | undefined;
       try {
         next = await loadArtifact(dir, { features: current.manifest.features, lookback: current.manifest.lookback });
         // Windowers keep per-entity history for seasonal columns: a model with other seasonal
         // columns would need history nobody kept, so it cannot be swapped in live.
         const mismatch = seasonalMismatch(next.scaler.seasonal, current.scaler.seasonal);
         if (mismatch !== undefined) throw new SeismoError('SEISMO_MODEL_INCOMPATIBLE', `model artifact ${dir} does not fit: ${mismatch}; restart with it instead`);
-        runtime = this.runtimeOf(next, dir);
+        runtime = await this.runtimeOf(next, dir);
         // A drain that began while the model loaded wins: the new model is not swapped in.
         if ((this.state as LifecycleState) !== 'ready') {
-          runtime.scorer.dispose();
+          void runtime.scorer.dispose();
           throw new SeismoError('SEISMO_MODEL_INCOMPATIBLE', `cannot reload the model while ${this.state}`);
         }
       } catch (err) {
@@ -382,7 +420,8 @@ export class Daemon {
       // The old model may still score windows queued before the swap: dispose after they are done.
       this.retiring = batcher.afterNextFlush().then(() => {
         if (retired === undefined || retired === runtime) return;
-        retired.scorer.dispose();
+        // A retired scoring worker ends here: the next model has a worker of its own.
+        void retired.scorer.dispose();
         // A model handed in by the caller (parts.artifact) is disposed too: the daemon no longer uses it.
         current.model.dispose();
       });
@@ -449,6 +488,8 @@ export class Daemon {
     await step('admin', async () => this.admin?.close());
     // A reload that was already loading finishes (or fails) before the process goes; none can start now.
     await step('reload', () => this.reloadsSettled());
+    // Everything was scored (the source and its in-flight chunk are done): the worker thread ends.
+    await step('scoring worker', async () => (this.model?.scorer instanceof WorkerScorer ? this.model.scorer.dispose() : undefined));
     this.setState('stopped');
     this.parts.log.info({ totals: await this.totals() }, 'stopped');
     const first = failures[0];

@@ -153,6 +153,10 @@ const scoringSchema = z
     maxBatch: z.number().int().min(1).max(65536).default(256).describe('Most windows scored in one model call.'),
     maxDelayMs: z.number().min(0).default(5).describe('Longest a ready window waits for its batch to fill.'),
     threads: z.number().int().min(0).default(0).describe('Intra-op threads for the native backend (0: TensorFlow decides).'),
+    worker: z
+      .boolean()
+      .default(false)
+      .describe('Score in a worker thread: the model runs beside the main thread\'s Kafka fetching, decoding, windowing, producing and committing instead of blocking them, and the next batch forms while one scores (one batch out at a time). Same model, backend and scores (up to float summation order); explanations of flags stay on the main thread. A worker that dies is logged, counted (`seismo_scoring_worker_failures_total`), replaced, and its batches scored again; /readyz shows its state. Costs a second copy of the model and of TensorFlow\'s runtime (memory, start-up). Measured side by side in docs/BENCHMARKS.md.'),
   })
   .strict();
 

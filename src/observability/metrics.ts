@@ -34,6 +34,8 @@ export class Metrics {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     registers: [this.registry],
   });
+  readonly scoringWorkerFailures = new Counter({ name: 'seismo_scoring_worker_failures_total', help: 'scoring.worker: scoring worker threads that died or could not be (re)started; each is logged as an error.', registers: [this.registry] });
+  readonly scoringWorkerRestarts = new Counter({ name: 'seismo_scoring_worker_restarts_total', help: 'scoring.worker: scoring worker threads started again after one died (the batches it had are scored again).', registers: [this.registry] });
   readonly batchSize = new Histogram({ name: 'seismo_scoring_batch_windows', help: 'Windows per scored batch.', buckets: [1, 4, 16, 64, 256, 1024, 4096], registers: [this.registry] });
   readonly threshold = new Gauge({ name: 'seismo_threshold', help: 'Current alert threshold on the window score.', registers: [this.registry] });
   readonly alertsOpen = new Gauge({ name: 'seismo_alerts_open', help: 'Entities with an open alert.', registers: [this.registry] });

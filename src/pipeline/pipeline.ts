@@ -4,6 +4,7 @@ import { explainFlag } from '../detect/explain.js';
 import type { DeadLetterSink, Sink } from '../sink/sink.js';
 import { recordToReading, type CountChunk, type LaneCheckpoint, type ProcessOptions, type RecordProcessor, type SourceRecord } from '../source/source.js';
 import type { BatchScorer } from '../score/batcher.js';
+import { ScoringWorkerLost } from '../score/worker-scorer.js';
 import type { Scaler } from '../window/scaler.js';
 import type { PushResult, Windower, WindowerStats } from '../window/windower.js';
 import type { Flag, OriginalMessage, PoisonRecord, Position, Reading, Window, WindowScore } from './types.js';
@@ -219,20 +220,26 @@ export class Pipeline implements RecordProcessor {
   /**
    * Scores windows together; when the model call fails, scores them one by one so that only
    * the window at fault (and the record that completed it) is lost to the dead-letter sink.
+   * A scoring worker that is gone is no window's fault: that fails the chunk, uncommitted, to
+   * be processed again (ScoringWorkerLost).
    */
   private async scoreContained(windows: Window[], scorer: BatchScorer): Promise<(WindowScore | Error)[]> {
     try {
       return await this.parts.batcher.score(windows, scorer);
     } catch (batchError) {
-      return windows.map((w) => {
+      if (batchError instanceof ScoringWorkerLost) throw batchError;
+      const scores: (WindowScore | Error)[] = [];
+      for (const w of windows) {
         try {
-          const [score] = scorer.score([w]);
+          const [score] = await scorer.score([w]);
           if (score === undefined) throw new Error('the scorer returned no score');
-          return score;
+          scores.push(score);
         } catch (err) {
-          return err instanceof Error ? err : new Error(String(err));
+          if (err instanceof ScoringWorkerLost) throw err;
+          scores.push(err instanceof Error ? err : new Error(String(err)));
         }
-      });
+      }
+      return scores;
     }
   }
 

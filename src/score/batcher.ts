@@ -1,7 +1,8 @@
 import type { Window, WindowScore } from '../domain/types.js';
 
 export interface BatchScorer {
-  score(windows: Window[]): WindowScore[];
+  /** In this thread (WindowScore[]) or in a scoring worker (a Promise: the event loop runs on meanwhile). */
+  score(windows: Window[]): WindowScore[] | Promise<WindowScore[]>;
   /** The reconstruction of each window's last timestep, [windows][features], scaled (Scorer.reconstruct); for explaining flags. */
   reconstruct?(windows: Window[]): Float32Array;
 }
@@ -12,6 +13,12 @@ export interface BatcherOptions {
   maxDelayMs: number;
   /** Called with each model call's size and duration, for metrics. */
   onBatch?: (windows: number, seconds: number) => void;
+  /**
+   * Batches handed to an asynchronous scorer (a scoring worker) and not yet back; default 1.
+   * While that many are out, new windows queue (and the source's maxQueuedWindows backpressure
+   * applies to them): the next batch forms while the worker scores, and memory stays bounded.
+   */
+  maxInFlight?: number;
 }
 
 interface Pending {
@@ -24,7 +31,9 @@ interface Pending {
 /**
  * Micro-batcher: windows submitted by concurrent callers (one per Kafka partition) are scored
  * together, because one model call of 256 windows costs little more than one of 16. A batch
- * goes as soon as it is full, or after maxDelayMs at the latest, so the wait is bounded.
+ * goes as soon as it is full, or after maxDelayMs at the latest, so the wait is bounded. With an
+ * asynchronous scorer, a batch that comes due while maxInFlight batches are out goes as soon as
+ * one of them is back, with everything queued meanwhile.
  */
 export class MicroBatcher {
   private queue: Pending[] = [];
@@ -32,6 +41,8 @@ export class MicroBatcher {
   private timer: NodeJS.Timeout | undefined;
   private drainWaiters: (() => void)[] = [];
   private flushWaiters: (() => void)[] = [];
+  private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly defaultScorer: BatchScorer, private readonly opts: BatcherOptions) {}
 
@@ -60,10 +71,14 @@ export class MicroBatcher {
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
-  /** Resolves after the next flush: from then on nothing queued before this call is pending (a retired model may be disposed). */
+  /**
+   * Resolves once the next flush has been scored: from then on nothing queued before this call
+   * is pending (a retired model may be disposed). With nothing queued, once the batches in
+   * flight are back.
+   */
   afterNextFlush(): Promise<void> {
-    if (this.queue.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.flushWaiters.push(resolve));
+    if (this.queue.length === 0 && this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.queue.length > 0 ? this.flushWaiters : this.idleWaiters).push(resolve));
   }
 
   private flushSoon(): void {
@@ -74,27 +89,70 @@ export class MicroBatcher {
 
   private flush(): void {
     this.timer = undefined;
+    // A batch is out: this one goes when it is back (settled() flushes), larger by then.
+    if (this.inFlight >= (this.opts.maxInFlight ?? 1)) return;
     const taken = this.queue;
     this.queue = [];
     this.queuedWindows = 0;
+    const outstanding: Promise<void>[] = [];
     for (const scorer of new Set(taken.map((p) => p.scorer))) {
-      const group = taken.filter((p) => p.scorer === scorer);
-      try {
-        const started = performance.now();
-        const scores = scorer.score(group.flatMap((p) => p.windows));
-        this.opts.onBatch?.(scores.length, (performance.now() - started) / 1000);
-        let from = 0;
-        for (const p of group) {
-          p.resolve(scores.slice(from, from + p.windows.length));
-          from += p.windows.length;
-        }
-      } catch (err) {
-        for (const p of group) p.reject(err);
-      }
+      const pending = this.run(scorer, taken.filter((p) => p.scorer === scorer));
+      if (pending !== undefined) outstanding.push(pending);
     }
-    const waiters = [...this.drainWaiters, ...this.flushWaiters];
+    // Nothing is queued any more: paused partitions may go on while the worker scores.
+    const drained = this.drainWaiters;
     this.drainWaiters = [];
+    for (const w of drained) w();
+    const flushed = this.flushWaiters;
     this.flushWaiters = [];
-    for (const w of waiters) w();
+    if (outstanding.length === 0 && this.inFlight === 0) for (const w of flushed) w();
+    else void Promise.all(outstanding).then(() => this.whenIdle(flushed));
+  }
+
+  /** Scores one scorer's share of a flush; a Promise while an asynchronous scorer works on it. */
+  private run(scorer: BatchScorer, group: Pending[]): Promise<void> | undefined {
+    const started = performance.now();
+    const deliver = (scores: WindowScore[]) => {
+      this.opts.onBatch?.(scores.length, (performance.now() - started) / 1000);
+      let from = 0;
+      for (const p of group) {
+        p.resolve(scores.slice(from, from + p.windows.length));
+        from += p.windows.length;
+      }
+    };
+    const fail = (err: unknown) => {
+      for (const p of group) p.reject(err);
+    };
+    let result: WindowScore[] | Promise<WindowScore[]>;
+    try {
+      result = scorer.score(group.flatMap((p) => p.windows));
+    } catch (err) {
+      fail(err);
+      return undefined;
+    }
+    if (!(result instanceof Promise)) {
+      deliver(result);
+      return undefined;
+    }
+    this.inFlight++;
+    return result.then(deliver, fail).finally(() => {
+      this.inFlight--;
+      this.settled();
+    });
+  }
+
+  /** A batch is back: what queued meanwhile has waited long enough, it goes now. */
+  private settled(): void {
+    if (this.queue.length > 0) this.flushSoon();
+    else if (this.inFlight === 0) this.whenIdle([]);
+  }
+
+  /** Flush waiters resolve once no batch is out any more (nothing submitted before them is pending). */
+  private whenIdle(waiters: (() => void)[]): void {
+    this.idleWaiters.push(...waiters);
+    if (this.inFlight > 0) return;
+    const ready = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of ready) w();
   }
 }

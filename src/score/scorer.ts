@@ -90,11 +90,17 @@ export class Scorer {
     for (let from = 0; from < windows.length; from += this.maxBatch) {
       const chunk = windows.slice(from, from + this.maxBatch);
       chunk.forEach((w, i) => this.buffer.set(w.data, i * this.windowSize));
-      const errors = this.scoreRaw(this.buffer, chunk.length);
-      chunk.forEach((w, i) => {
-        const featureErrors = errors.subarray(i * this.features, (i + 1) * this.features);
-        out.push({ entity: w.entity, startTs: w.startTs, endTs: w.endTs, score: mean(featureErrors), featureErrors, ...(w.run !== undefined ? { run: w.run } : {}) });
-      });
+      out.push(...windowScores(chunk, this.scoreRaw(this.buffer, chunk.length), this.features));
+    }
+    return out;
+  }
+
+  /** Per-feature errors [count][features] of `count` windows laid out in `data`, in model calls of at most maxBatch (the scoring worker's call). */
+  featureErrors(data: Float32Array, count: number): Float32Array {
+    const out = new Float32Array(count * this.features);
+    for (let from = 0; from < count; from += this.maxBatch) {
+      const n = Math.min(this.maxBatch, count - from);
+      out.set(this.scoreRaw(data.subarray(from * this.windowSize, (from + n) * this.windowSize), n), from * this.features);
     }
     return out;
   }
@@ -139,6 +145,18 @@ export class Scorer {
     }
     return scores;
   }
+}
+
+/**
+ * Window scores from per-feature errors [windows][features]: the score is their mean (the MSE
+ * over the whole window). Shared by the in-thread Scorer and the scoring worker's client, so
+ * both turn the same errors into the same scores.
+ */
+export function windowScores(windows: Window[], errors: Float32Array, features: number): WindowScore[] {
+  return windows.map((w, i) => {
+    const featureErrors = errors.subarray(i * features, (i + 1) * features);
+    return { entity: w.entity, startTs: w.startTs, endTs: w.endTs, score: mean(featureErrors), featureErrors, ...(w.run !== undefined ? { run: w.run } : {}) };
+  });
 }
 
 function mean(values: Float32Array): number {

@@ -6,6 +6,7 @@ import { Pipeline, type ModelRuntime } from '../../src/pipeline/pipeline.js';
 import type { Flag, PoisonRecord, Window, WindowScore } from '../../src/pipeline/types.js';
 import { MicroBatcher, type BatchScorer } from '../../src/score/batcher.js';
 import { Scorer } from '../../src/score/scorer.js';
+import { ScoringWorkerLost } from '../../src/score/worker-scorer.js';
 import type { DeadLetterSink, Sink } from '../../src/sink/sink.js';
 import type { SourceRecord } from '../../src/source/source.js';
 import { Scaler } from '../../src/window/scaler.js';
@@ -160,6 +161,24 @@ describe('Pipeline containment', () => {
   it('rejects when the dead-letter sink rejects (nothing may be committed)', async () => {
     const { pipeline } = rig({ deadLetter: { send: async (p) => (p.length > 0 ? Promise.reject(new Error('dlq down')) : undefined), close: async () => {} } });
     await expect(pipeline.process([raw('{not json', 1)])).rejects.toThrow('dlq down');
+  });
+
+  it('a lost scoring worker fails the chunk (nothing dead-lettered, nothing counted, so nothing is committed); the retry scores it', async () => {
+    const cfg = smallConfig();
+    const real = new Scorer(buildAutoencoder({ ...cfg.model, encoderUnits: [4] }, 3, 2), 3, 2, 8);
+    let lost = true;
+    // What WorkerScorer does when its worker died twice under a batch, or cannot be restarted.
+    const scorer: BatchScorer = { score: async (ws: Window[]) => (lost ? Promise.reject(new ScoringWorkerLost('the scoring worker died: exited with code 1')) : real.score(ws)) };
+    const { pipeline, dead, metrics } = rig({ scorer });
+    const chunk = [1, 2, 3, 4].map((i) => raw(reading('p', i), i));
+    await expect(pipeline.process(chunk)).rejects.toBeInstanceOf(ScoringWorkerLost);
+    expect(dead).toEqual([]);
+    expect(await metric(metrics, 'seismo_readings_total')).toBe(0);
+    pipeline.dropLane('default');
+    lost = false;
+    await pipeline.process(chunk);
+    expect(await metric(metrics, 'seismo_windows_scored_total')).toBe(2);
+    expect(dead).toEqual([]);
   });
 });
 

@@ -83,4 +83,73 @@ describe('MicroBatcher', () => {
     await after;
     expect(flushed).toBe(true);
   });
+
+  /** An asynchronous scorer (as the scoring worker is) whose batches finish when the test says so. */
+  function heldScorer() {
+    const calls: number[] = [];
+    const release: (() => void)[] = [];
+    return {
+      calls,
+      release,
+      score(windows: Window[]): Promise<WindowScore[]> {
+        calls.push(windows.length);
+        return new Promise((resolve) => release.push(() => resolve(recordingScorer().score(windows))));
+      },
+    };
+  }
+  const turn = () => new Promise((r) => setTimeout(r, 5));
+
+  it('with an asynchronous scorer, keeps one batch out and forms the next from everything queued meanwhile', async () => {
+    const scorer = heldScorer();
+    const batcher = new MicroBatcher(scorer, { maxBatch: 2, maxDelayMs: 0 });
+    const first = batcher.score([win('a', 1), win('a', 2)]);
+    await turn();
+    expect(scorer.calls).toEqual([2]);
+    // While the first batch is out, three submissions queue; none is sent.
+    const later = [batcher.score([win('b', 3)]), batcher.score([win('c', 4), win('c', 5)]), batcher.score([win('d', 6)])];
+    await turn();
+    expect(scorer.calls).toEqual([2]);
+    expect(batcher.queued).toBe(4);
+    let drained = false;
+    void batcher.drained().then(() => (drained = true));
+    let retiredSafe = false;
+    void batcher.afterNextFlush().then(() => (retiredSafe = true));
+    scorer.release[0]?.();
+    expect((await first).map((s) => s.score)).toEqual([1, 2]);
+    await turn();
+    // Back: the queue went as one batch; the source may go on (drained) while it scores...
+    expect(scorer.calls).toEqual([2, 4]);
+    expect(drained).toBe(true);
+    // ...but what was queued before afterNextFlush is not scored yet.
+    expect(retiredSafe).toBe(false);
+    scorer.release[1]?.();
+    expect((await Promise.all(later)).map((x) => x.map((s) => s.score))).toEqual([[3], [4, 5], [6]]);
+    await turn();
+    expect(retiredSafe).toBe(true);
+  });
+
+  it('with an asynchronous scorer, afterNextFlush with nothing queued waits for the batch that is out', async () => {
+    const scorer = heldScorer();
+    const batcher = new MicroBatcher(scorer, { maxBatch: 1, maxDelayMs: 0 });
+    const out = batcher.score([win('a', 1)]);
+    await turn();
+    let done = false;
+    void batcher.afterNextFlush().then(() => (done = true));
+    await turn();
+    expect(done).toBe(false);
+    scorer.release[0]?.();
+    await out;
+    await turn();
+    expect(done).toBe(true);
+  });
+
+  it('with an asynchronous scorer, a failed batch rejects its callers and the next batch still goes', async () => {
+    let n = 0;
+    const batcher = new MicroBatcher({ score: async (ws: Window[]) => (n++ === 0 ? Promise.reject(new Error('worker said no')) : recordingScorer().score(ws)) }, { maxBatch: 1, maxDelayMs: 0 });
+    const first = Promise.allSettled([batcher.score([win('a', 1)])]);
+    await turn();
+    const [[a], [b]] = await Promise.all([first, Promise.allSettled([batcher.score([win('b', 2)])])]);
+    expect(a?.status === 'rejected' && (a.reason as Error).message).toBe('worker said no');
+    expect(b?.status === 'fulfilled' && b.value.map((s) => s.score)).toEqual([2]);
+  });
 });
