@@ -94,7 +94,7 @@ const modelSchema = z
   })
   .strict();
 
-const thresholdSchema = z
+const thresholdObject = z
   .object({
     quantile: z.number().gt(0).lt(1).default(0.99).describe('Quantile of held-out normal window errors.'),
     multiplier: z.number().positive().default(1.5).describe('Threshold = multiplier x quantile.'),
@@ -122,6 +122,23 @@ const thresholdSchema = z
       .describe('One knob for every method: the calibrated threshold is divided by it. 2 halves the threshold (more alerts, earlier), 0.5 doubles it (fewer false alarms).'),
   })
   .strict();
+
+/**
+ * A threshold block that names a method's parameters but no method means that method, as it did
+ * before `rate` became the default: `multiplier: 3` alone must not silently turn into a
+ * false-alert rate. `falseAlertsPerDay` selects rate whatever else is given.
+ */
+function impliedMethod(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
+  const t = raw as Record<string, unknown>;
+  if ('method' in t || 'falseAlertsPerDay' in t) return raw;
+  if ('potRisk' in t || 'potInitialQuantile' in t) return { ...t, method: 'pot' };
+  if ('sigmas' in t) return { ...t, method: 'stddev' };
+  if ('quantile' in t || 'multiplier' in t) return { ...t, method: 'quantile' };
+  return raw;
+}
+
+const thresholdSchema = z.preprocess(impliedMethod, thresholdObject);
 
 const alertsSchema = z
   .object({
@@ -359,6 +376,8 @@ export function listConfigFields(schema: z.ZodTypeAny = configSchema, prefix: st
       inner = inner._def.innerType;
     } else if (inner instanceof z.ZodOptional) {
       inner = inner.unwrap();
+    } else if (inner instanceof z.ZodEffects) {
+      inner = inner.innerType(); // a preprocess (e.g. the threshold's implied method)
     } else break;
     description ||= inner.description ?? '';
   }

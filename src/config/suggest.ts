@@ -18,8 +18,12 @@ export function editDistance(a: string, b: string): number {
 
 function unwrap(schema: z.ZodTypeAny): z.ZodTypeAny {
   let inner = schema;
-  while (inner instanceof z.ZodDefault || inner instanceof z.ZodOptional) inner = inner instanceof z.ZodDefault ? inner._def.innerType : inner.unwrap();
-  return inner;
+  for (;;) {
+    if (inner instanceof z.ZodDefault) inner = inner._def.innerType;
+    else if (inner instanceof z.ZodOptional) inner = inner.unwrap();
+    else if (inner instanceof z.ZodEffects) inner = inner.innerType();
+    else return inner;
+  }
 }
 
 /** The keys the schema allows in the object at `path` (empty when there is no object there). */

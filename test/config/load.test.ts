@@ -95,4 +95,17 @@ describe('shipped configs', () => {
   it('every schema field has a description', () => {
     expect(listConfigFields(configSchema).filter((f) => f.description === '').map((f) => f.path.join('.'))).toEqual([]);
   });
+
+  it('a threshold block naming a method\'s parameters but no method keeps that method; the default is a rate over blocked-CV scores', () => {
+    const t = (yaml: string, env: Record<string, string> = {}) => parseConfig(yaml, 'x.yaml', env).threshold;
+    expect([t('').method, t('').calibration]).toEqual(['rate', 'blocked-cv']);
+    expect(t('threshold:\n  multiplier: 3\n').method).toBe('quantile');
+    expect(t('threshold:\n  sigmas: 4\n').method).toBe('stddev');
+    expect(t('threshold:\n  potRisk: 0.01\n').method).toBe('pot');
+    expect(t('threshold:\n  multiplier: 3\n  falseAlertsPerDay: 2\n')).toMatchObject({ method: 'rate', falseAlertsPerDay: 2 });
+    expect(t('threshold:\n  method: rate\n  multiplier: 3\n').method).toBe('rate');
+    // An override from the environment counts as written in the file.
+    expect(t('', { SEISMO_THRESHOLD_MULTIPLIER: '3' })).toMatchObject({ method: 'quantile', multiplier: 3 });
+  });
 });
+

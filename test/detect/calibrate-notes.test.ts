@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { calibrateThreshold, MIN_POT_PEAKS } from '../../src/detect/calibrate.js';
 
-const base = parseConfig('', 'x.yaml').threshold;
+// The pooled-errors methods (the default, `rate`, is calibrated from score sequences instead).
+const base = { ...parseConfig('', 'x.yaml').threshold, method: 'quantile' as const };
 /** Deterministic errors 0.01 .. n/100. */
 const errors = (n: number) => Float64Array.from({ length: n }, (_, i) => (i + 1) / 100);
 
@@ -27,5 +28,11 @@ describe('calibration notes', () => {
     expect(calibrateThreshold(errors(100), base).notes).toBeUndefined();
     const t = calibrateThreshold(errors(100), { ...base, sensitivity: 4 });
     expect(t.notes?.[0]).toMatch(/threshold 0\.3713 is below the mean held-out normal error 0\.5050 \(threshold.sensitivity 4\): most normal windows will exceed it/);
+  });
+});
+
+describe('the rate method', () => {
+  it('is refused on pooled errors, by name: it needs score sequences and their sampling interval', () => {
+    expect(() => calibrateThreshold(errors(100), parseConfig('', 'x.yaml').threshold)).toThrow(/threshold.method rate .* is calibrated out of sample/);
   });
 });
