@@ -240,7 +240,7 @@ async function throughputCell(c, topic, total, group) {
     await waitFor(async () => {
       const m = await d.metrics();
       const n = m.seismo_readings_total ?? 0;
-      if (first === undefined && n > 0) first = { t: performance.now(), n, cpu: m.seismo_process_cpu_seconds_total };
+      if (first === undefined && n > 0) first = { t: performance.now(), n, cpu: m.seismo_process_cpu_seconds_total, gc: gcSeconds(m) };
       return (m[`seismo_kafka_messages_in_total{topic="${topic}"}`] ?? 0) >= total && Object.entries(m).filter(([k]) => k.startsWith('seismo_kafka_consumer_lag_messages{')).every(([, v]) => v === 0);
     });
     const end = performance.now();
@@ -253,6 +253,9 @@ async function throughputCell(c, topic, total, group) {
       // Per CPU-second of the daemon itself: what the allocator costs, much less disturbed than
       // wall-clock readings/s when other work shares the cores.
       readingsPerCpuSecond: (m.seismo_readings_total - first.n) / (m.seismo_process_cpu_seconds_total - first.cpu),
+      // GC pauses on the main thread per 100,000 readings (V8's concurrent marking and sweeping
+      // on helper threads is in the CPU figure above, not here).
+      gcSecondsPer100k: ((gcSeconds(m) - first.gc) / (m.seismo_readings_total - first.n)) * 100_000,
       rssMB: m.seismo_process_resident_memory_bytes / 2 ** 20,
       mapped: d.allocatorsMapped(),
       reported: Object.keys(m).find((k) => k.startsWith('seismo_allocator_info{')) ?? null,
@@ -262,6 +265,11 @@ async function throughputCell(c, topic, total, group) {
   } finally {
     await d.stop();
   }
+}
+
+/** Seconds the daemon spent in GC pauses so far, all kinds (seismo_nodejs_gc_duration_seconds). */
+function gcSeconds(m) {
+  return Object.entries(m).filter(([k]) => k.startsWith('seismo_nodejs_gc_duration_seconds_sum')).reduce((t, [, v]) => t + v, 0);
 }
 
 /** RSS with many entities' window state, when the topic is done and after settling. */
@@ -339,11 +347,11 @@ try {
 const f0 = (x) => Math.round(x).toLocaleString('en-US');
 const la = (l) => l.join(' / ');
 console.log(`\nRun ${results.started}, ${results.machine}; throughput: ${Number(a.readings).toLocaleString('en-US')} readings of ${a.entities} entities, ${a.partitions} partitions, encoder [${a.units}], scoring.maxBatch ${a['max-batch']}; memory: ${Number(a['many-entities']).toLocaleString('en-US')} entities x 20 readings, scoring.maxBatch ${a['many-max-batch']}. Load = os.loadavg() 1/5/15 min.\n`);
-console.log('| round | allocator | mapped | start to ready s | readings/s | readings per daemon CPU-s | RSS after throughput MB | RSS 10k entities MB (anon + file) | JS heap used / total MB | after settling MB | load before -> after |');
-console.log('| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+console.log('| round | allocator | mapped | start to ready s | readings/s | readings per daemon CPU-s | GC pause s per 100k readings | RSS after throughput MB | RSS 10k entities MB (anon + file) | JS heap used / total MB | after settling MB | load before -> after |');
+console.log('| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
 for (const x of results.cells) {
   const mm = x.memory;
-  console.log(`| ${x.round} | ${x.allocator} | ${mm.mapped.join(' ') || 'glibc'} | ${x.throughput.startSeconds.toFixed(2)} | ${f0(x.throughput.readingsPerSecond)} | ${f0(x.throughput.readingsPerCpuSecond)} | ${f0(x.throughput.rssMB)} | ${f0(mm.rssMB)} (${f0(mm.anonMB)} + ${f0(mm.fileMB)}) | ${f0(mm.heapMB)} / ${f0(mm.heapTotalMB)} | ${f0(mm.settledRssMB)} | ${la(x.throughput.loadBefore)} -> ${la(mm.loadAfter)} |`);
+  console.log(`| ${x.round} | ${x.allocator} | ${mm.mapped.join(' ') || 'glibc'} | ${x.throughput.startSeconds.toFixed(2)} | ${f0(x.throughput.readingsPerSecond)} | ${f0(x.throughput.readingsPerCpuSecond)} | ${x.throughput.gcSecondsPer100k?.toFixed(2) ?? '–'} | ${f0(x.throughput.rssMB)} | ${f0(mm.rssMB)} (${f0(mm.anonMB)} + ${f0(mm.fileMB)}) | ${f0(mm.heapMB)} / ${f0(mm.heapTotalMB)} | ${f0(mm.settledRssMB)} | ${la(x.throughput.loadBefore)} -> ${la(mm.loadAfter)} |`);
 }
 if (a['gc-probe']) {
   console.log('\n| round | allocator | RSS 10k entities MB | JS heap used / total MB | after a full GC: JS heap used / total MB | after a full GC: RSS (anon) MB |');

@@ -325,10 +325,11 @@ export class Windower {
       this.stats.evictedCapacity++;
     }
     const seasonal = this.scaler.state.seasonal;
-    // All of an entity's arrays are views of one ArrayBuffer: one backing store (one malloc) per
-    // entity instead of seven, and one ArrayBuffer object instead of seven on the JS heap, which
-    // is most of what an entity costs beyond its numbers (docs/BENCHMARKS.md, "Issue 15: memory,
-    // where it goes"). Float64 parts first, so every view is aligned.
+    // All of an entity's arrays are views of one ArrayBuffer. Seven arrays of their own meant
+    // seven ArrayBuffer objects on the JS heap and five separate backing stores off it, more
+    // than the numbers they hold: one buffer took 100,000 entities from 163 to 103 MB of heap
+    // and 390 to 268 MB of RSS (docs/BENCHMARKS.md, "Issue 15: memory, where it goes and what
+    // cut it"). Float64 parts first, so every view is aligned.
     const S = T + this.historyWindows;
     const n = this.inputCount;
     const buffer = new ArrayBuffer(8 * (T + 3 * S + n) + 4 * T * f + n);
