@@ -32,6 +32,13 @@ RUN npm run build && npm prune --omit=dev --ignore-scripts && npm run native:che
 # docs/BENCHMARKS.md, "Issue 15: memory"). LD_PRELOAD puts it under node itself (no launcher process in between);
 # the symlink gives one path on every architecture. The daemon reports what it runs on in
 # seismo_allocator_info and /readyz.
+# NODE_OPTIONS: the V8 heap flags bin/seismo.js gives the daemon (bin/node-flags.js): an old
+# generation limit under 2 GB halves how much garbage V8 lets accumulate between full
+# collections (growing factor 2 instead of 4), a smaller young generation halves its share;
+# ~50-130 MB less RSS with 10,000 entities (docs/BENCHMARKS.md, "Issue 15: memory, where it
+# goes and what cut it"). Here they apply to every command the image runs; override
+# NODE_OPTIONS to change them. Without them, under a memory limit, Node would size the heap
+# from the limit itself (docs/operations.md, "Memory").
 FROM node:20-bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libjemalloc2 \
@@ -41,6 +48,7 @@ RUN apt-get update \
 ENV NODE_ENV=production \
     LD_PRELOAD=/usr/local/lib/libjemalloc.so.2 \
     MALLOC_CONF=background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0 \
+    NODE_OPTIONS="--max-old-space-size=2047 --max-semi-space-size=8" \
     SEISMO_HTTP_HOST=0.0.0.0
 WORKDIR /app
 COPY --from=build /app/node_modules node_modules

@@ -3,7 +3,8 @@
 //
 //   node bench/allocators.mjs [--rounds 2] [--readings 200000] [--entities 100] [--many-entities 10000]
 //                             [--units 64,32] [--partitions 4] [--max-batch 1024] [--many-max-batch 256]
-//                             [--only 'glibc;jemalloc*;...'] [--port 39142] [--settle-seconds 10] [--gc-probe]
+//                             [--only 'glibc;jemalloc*;...'] [--port 39142] [--settle-seconds 10] [--gc-probe] [--probe]
+//                             [--variant NAME='{"node":["--flag"],"env":{"MALLOC_CONF":"..."}}' ...]
 //
 // One broker, one throwaway model, two topics filled once (the throughput topic: N readings of
 // 100 entities; the memory topic: 10,000 entities x 20 steps), so every allocator reads the same
@@ -16,8 +17,15 @@
 //           --settle-seconds (allocators that return memory on a timer show it there).
 // Every cell records os.loadavg() beside it and whether /proc/PID/maps shows the allocator
 // library actually loaded. Writes bench/out/allocators.json and prints Markdown tables.
+//
+// --variant: a candidate of its own, started like the default (through bin/seismo.js) with extra
+// node flags before the launcher (it passes them on to the daemon) and/or environment variables
+// (MALLOC_CONF here replaces the launcher's). Variants run in every round, beside the others.
+// --probe: where the memory of each 10,000-entity daemon is (bench/memory-probe.cjs: V8's heap
+// per space, tfjs tensors, ArrayBuffers, smaps by mapping, before and after a full GC), and on
+// jemalloc its own totals (allocated, active, metadata, resident), printed when the daemon exits.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -38,8 +46,11 @@ const { values: a } = parseArgs({
     dir: { type: 'string', default: '/tmp/seismo-kafka-allocators' },
     'settle-seconds': { type: 'string', default: '10' },
     'gc-probe': { type: 'boolean', default: false },
+    probe: { type: 'boolean', default: false },
+    variant: { type: 'string', multiple: true, default: [] },
   },
 });
+if (a.probe) a['gc-probe'] = true;
 const say = (m) => sayTag('allocators', m);
 const LIB = '/usr/lib/x86_64-linux-gnu';
 
@@ -65,9 +76,24 @@ const ALL = [
   { name: 'mimalloc', lib: 'libmimalloc.so.2', env: { LD_PRELOAD: `${LIB}/libmimalloc.so.2` } },
   { name: 'default (bin/seismo.js)', launcher: true, env: {} },
 ];
+/** The launcher's own MALLOC_CONF (what a launcher candidate runs on unless it sets its own). */
+const LAUNCHER_MALLOC_CONF = /const MALLOC_CONF = '([^']+)'/.exec(readFileSync(join(root, 'bin/seismo.js'), 'utf8'))?.[1];
+for (const v of a.variant) {
+  const eq = v.indexOf('=');
+  if (eq <= 0) throw new Error(`--variant ${v}: expected NAME='{"node":[...],"env":{...}}'`);
+  let spec;
+  try {
+    spec = JSON.parse(v.slice(eq + 1));
+  } catch (err) {
+    throw new Error(`--variant ${v.slice(0, eq)}: the JSON does not parse: ${err.message}`);
+  }
+  const unknown = Object.keys(spec).filter((k) => k !== 'node' && k !== 'env');
+  if (unknown.length > 0) throw new Error(`--variant ${v.slice(0, eq)}: unknown key(s) ${unknown.join(', ')} (known: node, env)`);
+  ALL.push({ name: v.slice(0, eq), launcher: true, variant: true, nodeArgs: spec.node ?? [], env: spec.env ?? {} });
+}
 const MALLOC_VARS = /^(LD_PRELOAD|MALLOC_.*|SEISMO_ALLOCATOR.*|TCMALLOC_.*|MIMALLOC_.*|_RJEM_.*)$/;
 const wanted = a.only ? a.only.split(';').map((s) => s.trim()) : undefined;
-const candidates = ALL.filter((c) => (wanted ? wanted.some((w) => (w.endsWith('*') ? c.name.startsWith(w.slice(0, -1)) : c.name === w)) : !c.extra)).filter((c) => {
+const candidates = ALL.filter((c) => c.variant || (wanted ? wanted.some((w) => (w.endsWith('*') ? c.name.startsWith(w.slice(0, -1)) : c.name === w)) : !c.extra)).filter((c) => {
   if (c.lib && !existsSync(join(LIB, c.lib))) {
     say(`skipping ${c.name}: ${join(LIB, c.lib)} is not installed (apt-get install libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0)`);
     return false;
@@ -82,13 +108,17 @@ class Daemon {
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !MALLOC_VARS.test(k)));
     Object.assign(env, candidate.env);
     if (a['gc-probe']) {
-      env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --expose-gc -r ${join(root, 'bench/gc-probe.cjs')}`.trim();
+      env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --expose-gc -r ${join(root, a.probe ? 'bench/memory-probe.cjs' : 'bench/gc-probe.cjs')}`.trim();
       env.SEISMO_GC_PROBE_DIR = dir;
     }
+    // jemalloc's totals when the daemon exits (one short summary, not the per-arena tables).
+    const onJemalloc = candidate.lib === 'libjemalloc.so.2' || (candidate.launcher && !env.LD_PRELOAD && !env.SEISMO_ALLOCATOR);
+    if (a.probe && onJemalloc) env.MALLOC_CONF = `${env.MALLOC_CONF ?? (candidate.launcher ? LAUNCHER_MALLOC_CONF : '')},stats_print:true,stats_print_opts:gdablxeh`.replace(/^,/, '');
     const entry = candidate.launcher ? join(root, 'bin/seismo.js') : CLI;
     this.started = performance.now();
     this.child = spawn('node', [...(candidate.nodeArgs ?? []), entry, 'run', '-c', config], { stdio: ['ignore', 'pipe', 'pipe'], env });
     this.tail = '';
+    this.jemalloc = '';
     this.url = undefined;
     this.exitCode = undefined;
     const on = (d) => {
@@ -131,9 +161,20 @@ class Daemon {
     await sleep(100);
     return JSON.parse(readFileSync(file, 'utf8'));
   }
+  /** --probe: the memory breakdown as it is now, without a GC (bench/memory-probe.cjs, SIGWINCH). */
+  async snapshotNow() {
+    const file = join(dir, `${this.pid}.now.json`);
+    process.kill(this.pid, 'SIGWINCH');
+    await waitFor(() => existsSync(file), 30_000);
+    await sleep(100);
+    const snap = JSON.parse(readFileSync(file, 'utf8'));
+    unlinkSync(file);
+    return snap;
+  }
   async stop() {
     if (this.exitCode === undefined) this.child.kill('SIGTERM');
     await this.exited;
+    this.jemalloc = /Allocated: \d+, active: \d+, metadata: \d+[^,]*, resident: \d+, mapped: \d+, retained: \d+/.exec(this.tail)?.[0] ?? '';
   }
 }
 
@@ -199,17 +240,22 @@ async function throughputCell(c, topic, total, group) {
     await waitFor(async () => {
       const m = await d.metrics();
       const n = m.seismo_readings_total ?? 0;
-      if (first === undefined && n > 0) first = { t: performance.now(), n, cpu: m.seismo_process_cpu_seconds_total };
+      if (first === undefined && n > 0) first = { t: performance.now(), n, cpu: m.seismo_process_cpu_seconds_total, gc: gcSeconds(m) };
       return (m[`seismo_kafka_messages_in_total{topic="${topic}"}`] ?? 0) >= total && Object.entries(m).filter(([k]) => k.startsWith('seismo_kafka_consumer_lag_messages{')).every(([, v]) => v === 0);
     });
     const end = performance.now();
     const m = await d.metrics();
+    const probe = a.probe ? await d.snapshotNow() : undefined;
     return {
+      ...(probe ? { probe } : {}),
       startSeconds,
       readingsPerSecond: (m.seismo_readings_total - first.n) / ((end - first.t) / 1000),
       // Per CPU-second of the daemon itself: what the allocator costs, much less disturbed than
       // wall-clock readings/s when other work shares the cores.
       readingsPerCpuSecond: (m.seismo_readings_total - first.n) / (m.seismo_process_cpu_seconds_total - first.cpu),
+      // GC pauses on the main thread per 100,000 readings (V8's concurrent marking and sweeping
+      // on helper threads is in the CPU figure above, not here).
+      gcSecondsPer100k: ((gcSeconds(m) - first.gc) / (m.seismo_readings_total - first.n)) * 100_000,
       rssMB: m.seismo_process_resident_memory_bytes / 2 ** 20,
       mapped: d.allocatorsMapped(),
       reported: Object.keys(m).find((k) => k.startsWith('seismo_allocator_info{')) ?? null,
@@ -221,6 +267,11 @@ async function throughputCell(c, topic, total, group) {
   }
 }
 
+/** Seconds the daemon spent in GC pauses so far, all kinds (seismo_nodejs_gc_duration_seconds). */
+function gcSeconds(m) {
+  return Object.entries(m).filter(([k]) => k.startsWith('seismo_nodejs_gc_duration_seconds_sum')).reduce((t, [, v]) => t + v, 0);
+}
+
 /** RSS with many entities' window state, when the topic is done and after settling. */
 async function memoryCell(c, topic, total, group) {
   const loadBefore = load();
@@ -229,10 +280,12 @@ async function memoryCell(c, topic, total, group) {
     await waitFor(async () => (await d.ready()) && ((await d.metrics()).seismo_readings_total ?? 0) >= total);
     const m = await d.metrics();
     const parts = d.rssParts();
+    const done = a.probe ? await d.snapshotNow() : undefined;
     await sleep(Number(a['settle-seconds']) * 1000);
     const settled = await d.metrics();
     const afterGc = a['gc-probe'] ? await d.afterFullGc() : undefined;
     return {
+      ...(a.probe && afterGc ? { probe: { done, settled: afterGc.before, afterGc: afterGc.after } } : {}),
       ...(afterGc ? { afterGcHeapUsedMB: afterGc.heapUsed / 2 ** 20, afterGcHeapTotalMB: afterGc.heapTotal / 2 ** 20, afterGcRssMB: afterGc.rss / 2 ** 20, afterGcAnonMB: afterGc.rssAnonKB / 1024 } : {}),
       entities: m.seismo_entities,
       rssMB: m.seismo_process_resident_memory_bytes / 2 ** 20,
@@ -247,8 +300,16 @@ async function memoryCell(c, topic, total, group) {
     };
   } finally {
     await d.stop();
+    if (a.probe) lastExitStats = jemallocTotals(d.jemalloc);
   }
 }
+
+/** jemalloc's "Allocated: N, active: N, metadata: N (n_thp N), resident: N, ..." line in MB. */
+function jemallocTotals(line) {
+  if (!line) return undefined;
+  return Object.fromEntries([...line.matchAll(/(\w+): (\d+)/g)].filter(([, k]) => k !== 'n_thp').map(([, k, v]) => [`${k}MB`, Math.round((Number(v) / 2 ** 20) * 10) / 10]));
+}
+let lastExitStats;
 
 const results = { started: new Date().toISOString(), machine: `${cpus().length} cores`, args: a, cells: [] };
 try {
@@ -271,6 +332,7 @@ try {
       say(`round ${r + 1}/${rounds}: ${c.name} (load ${load().join(' ')})`);
       const tput = await throughputCell(c, tTopic, tTotal, `${group}-t`);
       const mem = await memoryCell(c, mTopic, mTotal, `${group}-m`);
+      if (a.probe) mem.jemallocAtExit = lastExitStats;
       results.cells.push({ round: r + 1, allocator: c.name, env: c.env, throughput: tput, memory: mem });
       say(`  ready ${tput.startSeconds.toFixed(2)} s, ${Math.round(tput.readingsPerSecond)} readings/s, RSS ${mem.rssMB.toFixed(0)} MB -> ${mem.settledRssMB.toFixed(0)} MB settled; mapped [${mem.mapped.join(' ')}]`);
       mkdirSync(join(root, 'bench/out'), { recursive: true });
@@ -285,11 +347,11 @@ try {
 const f0 = (x) => Math.round(x).toLocaleString('en-US');
 const la = (l) => l.join(' / ');
 console.log(`\nRun ${results.started}, ${results.machine}; throughput: ${Number(a.readings).toLocaleString('en-US')} readings of ${a.entities} entities, ${a.partitions} partitions, encoder [${a.units}], scoring.maxBatch ${a['max-batch']}; memory: ${Number(a['many-entities']).toLocaleString('en-US')} entities x 20 readings, scoring.maxBatch ${a['many-max-batch']}. Load = os.loadavg() 1/5/15 min.\n`);
-console.log('| round | allocator | mapped | start to ready s | readings/s | readings per daemon CPU-s | RSS after throughput MB | RSS 10k entities MB (anon + file) | JS heap used / total MB | after settling MB | load before -> after |');
-console.log('| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+console.log('| round | allocator | mapped | start to ready s | readings/s | readings per daemon CPU-s | GC pause s per 100k readings | RSS after throughput MB | RSS 10k entities MB (anon + file) | JS heap used / total MB | after settling MB | load before -> after |');
+console.log('| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
 for (const x of results.cells) {
   const mm = x.memory;
-  console.log(`| ${x.round} | ${x.allocator} | ${mm.mapped.join(' ') || 'glibc'} | ${x.throughput.startSeconds.toFixed(2)} | ${f0(x.throughput.readingsPerSecond)} | ${f0(x.throughput.readingsPerCpuSecond)} | ${f0(x.throughput.rssMB)} | ${f0(mm.rssMB)} (${f0(mm.anonMB)} + ${f0(mm.fileMB)}) | ${f0(mm.heapMB)} / ${f0(mm.heapTotalMB)} | ${f0(mm.settledRssMB)} | ${la(x.throughput.loadBefore)} -> ${la(mm.loadAfter)} |`);
+  console.log(`| ${x.round} | ${x.allocator} | ${mm.mapped.join(' ') || 'glibc'} | ${x.throughput.startSeconds.toFixed(2)} | ${f0(x.throughput.readingsPerSecond)} | ${f0(x.throughput.readingsPerCpuSecond)} | ${x.throughput.gcSecondsPer100k?.toFixed(2) ?? '–'} | ${f0(x.throughput.rssMB)} | ${f0(mm.rssMB)} (${f0(mm.anonMB)} + ${f0(mm.fileMB)}) | ${f0(mm.heapMB)} / ${f0(mm.heapTotalMB)} | ${f0(mm.settledRssMB)} | ${la(x.throughput.loadBefore)} -> ${la(mm.loadAfter)} |`);
 }
 if (a['gc-probe']) {
   console.log('\n| round | allocator | RSS 10k entities MB | JS heap used / total MB | after a full GC: JS heap used / total MB | after a full GC: RSS (anon) MB |');
@@ -310,5 +372,34 @@ if (results.cells.some((x) => x.allocator === 'glibc')) {
     const mine = results.cells.filter((x) => x.allocator === c.name);
     const ratio = (pick) => mine.reduce((s, x) => s + pick(x) / pick(base(x.round)), 0) / mine.length;
     console.log(`| ${c.name} | ${ratio((x) => x.throughput.readingsPerSecond).toFixed(2)}x | ${ratio((x) => x.throughput.readingsPerCpuSecond).toFixed(2)}x | ${ratio((x) => x.memory.rssMB).toFixed(2)}x | ${f0(mine.reduce((s, x) => s + x.memory.anonMB - x.memory.heapTotalMB, 0) / mine.length)} | ${ratio((x) => x.throughput.startSeconds).toFixed(2)}x |`);
+  }
+}
+if (a.probe) {
+  // Where the daemon's RSS is: when the throughput topic is done (100 entities), and for the
+  // 10,000-entity daemon at three moments: when the topic is done (as bench/e2e.mjs measures it),
+  // --settle-seconds later, and after a full GC. "V8 heap" is what
+  // V8 has resident for its spaces; "malloc side" is anonymous RSS less that (jemalloc's or
+  // glibc's heap: TensorFlow, ArrayBuffers' backing stores, Node's C++ side; plus thread stacks).
+  const sp = (s, name) => s.v8.spaces[name]?.physicalMB ?? 0;
+  console.log('\n| round | candidate | moment | RSS MB | file-backed MB (largest) | anonymous MB | V8 heap resident MB: new / old / code / large objects / other | JS heap used MB | external / arrayBuffers MB | tfjs tensors (bytes MB; native handles) | malloc side MB | threads |');
+  console.log('| ---: | --- | --- | ---: | --- | ---: | --- | ---: | --- | --- | ---: | ---: |');
+  for (const x of results.cells) {
+    const moments = [['throughput done (100 entities)', x.throughput.probe], ...Object.entries(x.memory.probe ?? {}).map(([k, v]) => [`10k entities: ${k}`, v])];
+    for (const [moment, s] of moments) {
+      if (!s) continue;
+      const named = ['new_space', 'old_space', 'code_space', 'large_object_space'];
+      const other = Object.keys(s.v8.spaces).filter((k) => !named.includes(k)).reduce((t, k) => t + sp(s, k), 0);
+      const top = s.smaps.topFiles.slice(0, 2).map(([n, v]) => `${n} ${f0(v)}`).join(', ');
+      console.log(`| ${x.round} | ${x.allocator} | ${moment} | ${f0(s.status.rssMB)} | ${f0(s.status.rssFileMB)} (${top}) | ${f0(s.status.rssAnonMB)} | ${f0(s.v8.totalPhysicalMB)}: ${f0(sp(s, 'new_space'))} / ${f0(sp(s, 'old_space'))} / ${f0(sp(s, 'code_space'))} / ${f0(sp(s, 'large_object_space'))} / ${f0(other)} | ${f0(s.memoryUsage.heapUsed)} | ${f0(s.memoryUsage.external)} / ${f0(s.memoryUsage.arrayBuffers)} | ${s.tf ? `${s.tf.numTensors} (${s.tf.numBytesMB} MB; ${s.tf.nativeTensors ?? '?'})` : '-'} | ${f0(s.status.rssAnonMB - s.v8.totalPhysicalMB)} | ${s.status.threads} |`);
+    }
+  }
+  const je = results.cells.filter((x) => x.memory.jemallocAtExit);
+  if (je.length > 0) {
+    console.log('\n| round | candidate | jemalloc at exit: allocated / active / metadata / resident / mapped / retained MB |');
+    console.log('| ---: | --- | --- |');
+    for (const x of je) {
+      const j = x.memory.jemallocAtExit;
+      console.log(`| ${x.round} | ${x.allocator} | ${j.AllocatedMB} / ${j.activeMB} / ${j.metadataMB} / ${j.residentMB} / ${j.mappedMB} / ${j.retainedMB} |`);
+    }
   }
 }

@@ -15,6 +15,7 @@
 //    * the whole pass stays time-major, so there is one transpose (the input) and none at the end.
 //    Output = the same per-feature errors as Scorer.scoreRaw; checked against it (max |diff|).
 import { writeFileSync, mkdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -251,10 +252,11 @@ for (const name of args.models.split(',')) {
   for (const B of batches) {
     const L = timeCell(() => scorer.scoreRaw(data, B), budget);
     const Fz = timeCell(() => fused.scoreRaw(data, B), budget);
-    const cell = { layersWps: (B * 1000) / L.meanMs, fusedWps: (B * 1000) / Fz.meanMs, layersP50Ms: L.p50Ms, fusedP50Ms: Fz.p50Ms, fusedP99Ms: Fz.p99Ms };
+    // The machine's 1-minute load average beside the cell (a shared machine's noise).
+    const cell = { layersWps: (B * 1000) / L.meanMs, fusedWps: (B * 1000) / Fz.meanMs, layersP50Ms: L.p50Ms, fusedP50Ms: Fz.p50Ms, fusedP99Ms: Fz.p99Ms, load: Number(loadavg()[0].toFixed(2)) };
     cell.speedup = cell.fusedWps / cell.layersWps;
     r.cells[B] = cell;
-    log(`${name} B=${B}: layers ${cell.layersWps.toFixed(0)} w/s (p50 ${L.p50Ms.toFixed(2)} ms), fused ${cell.fusedWps.toFixed(0)} w/s (p50 ${Fz.p50Ms.toFixed(2)} ms) -> x${cell.speedup.toFixed(2)}`);
+    log(`${name} B=${B}: layers ${cell.layersWps.toFixed(0)} w/s (p50 ${L.p50Ms.toFixed(2)} ms), fused ${cell.fusedWps.toFixed(0)} w/s (p50 ${Fz.p50Ms.toFixed(2)} ms) -> x${cell.speedup.toFixed(2)} (load ${cell.load})`);
   }
 
   if (name === 'skab') {

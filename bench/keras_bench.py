@@ -78,7 +78,12 @@ def time_cell(fn, budget, warmup=3, min_iters=5):
     total = time.perf_counter() - t0
     srt = sorted(lat)
     q = lambda p: srt[min(len(srt) - 1, int(p * len(srt)))] * 1000  # noqa: E731
-    return {"iters": len(lat), "totalMs": total * 1000, "p50Ms": q(0.5), "p99Ms": q(0.99), "meanMs": total * 1000 / len(lat)}
+    return {"iters": len(lat), "totalMs": total * 1000, "p50Ms": q(0.5), "p99Ms": q(0.99), "meanMs": total * 1000 / len(lat), "load": load()}
+
+
+def load():
+    """The machine's 1-minute load average, recorded beside every cell (a shared machine's noise)."""
+    return round(os.getloadavg()[0], 2)
 
 
 def main():
@@ -127,8 +132,8 @@ def main():
             c2 = time_cell(lambda: compiled(xt).numpy(), a.budget)
             c2["windowsPerSec"] = B * c2["iters"] / (c2["totalMs"] / 1000)
             m["compiled"][B] = c2
-            log(f"{name} B={B}: predict {c['windowsPerSec']:.0f} w/s (p50 {c['p50Ms']:.2f} ms), "
-                f"tf.function {c2['windowsPerSec']:.0f} w/s (p50 {c2['p50Ms']:.2f} ms)")
+            log(f"{name} B={B}: predict {c['windowsPerSec']:.0f} w/s (p50 {c['p50Ms']:.2f} ms, load {c['load']}), "
+                f"tf.function {c2['windowsPerSec']:.0f} w/s (p50 {c2['p50Ms']:.2f} ms, load {c2['load']})")
 
     if a.train:
         T, F = MODELS["skab"]
@@ -163,10 +168,10 @@ def main():
             vl = h.history["val_loss"]
             best = int(np.argmin(vl))
             run = {"batchSize": bs, "learningRate": lr, "maxEpochs": max_epochs, "converged": len(vl) < max_epochs, "epochsRun": len(vl), "bestEpoch": best + 1, "valLoss": float(vl[best]),
-                   "seconds": total, "firstEpochSeconds": times[0], "medianEpochSeconds": float(np.median(times))}
+                   "seconds": total, "firstEpochSeconds": times[0], "medianEpochSeconds": float(np.median(times)), "load": load()}
             result["training"]["runs"].append(run)
             log(f"train batch {bs} lr {lr}: {run['epochsRun']} epochs (best {run['bestEpoch']}, val {run['valLoss']:.4f}), "
-                f"{total:.1f} s total, {run['medianEpochSeconds']:.3f} s/epoch median")
+                f"{total:.1f} s total, {run['medianEpochSeconds']:.3f} s/epoch median (load {run['load']})")
 
     json.dump(result, open(a.out, "w"), indent=1)
     log("wrote", a.out)

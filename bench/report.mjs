@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Reads bench/out/*.json (written by scorer-bench.mjs, keras_bench.py, fused-lstm-proto.mjs) and
-// prints the side-by-side markdown tables; also writes them to bench/out/report.md.
+// prints the side-by-side markdown tables; also writes them to bench/out/report.md. Every
+// measured figure carries the machine's 1-minute load average at the end of its cell, in
+// parentheses or in a load column (the benches record it; older JSON without it shows "–").
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,11 +19,14 @@ const old = load('seismo-native-hardsigmoid.json');
 const n0 = (v) => (v === undefined ? '–' : Math.round(v).toLocaleString('en-US'));
 const x2 = (a, b) => (a === undefined || b === undefined ? '–' : `${(a / b).toFixed(2)}x`);
 const ms = (v) => (v === undefined ? '–' : v.toFixed(v < 10 ? 2 : 1));
+/** A cell's figure with its load beside it: "4,322 (2.1)". */
+const ld = (l) => (typeof l === 'number' ? l.toFixed(1) : '–');
+const wl = (cell, key = 'windowsPerSec') => (cell?.[key] === undefined ? '–' : `${n0(cell[key])} (${ld(cell.load)})`);
 const lines = [];
 const p = (s = '') => lines.push(s);
 
 const nativePath = Object.values(native?.models ?? {})[0]?.path ?? 'native';
-p(`### Scoring throughput (windows/s; Seismo = Scorer.scoreRaw incl. upload, per-feature MSE, download; native path = ${nativePath}, native layers = the same model on model.predict)`);
+p(`### Scoring throughput (windows/s; Seismo = Scorer.scoreRaw incl. upload, per-feature MSE, download; native path = ${nativePath}, native layers = the same model on model.predict; in parentheses the machine's 1-minute load average at the end of each cell)`);
 p();
 p('| model | batch | Seismo native | Seismo native layers | Seismo wasm | Seismo cpu | Keras predict | Keras tf.function | native / native layers | native / Keras predict | native / Keras tf.function | native / wasm | native p50 / p99 ms |');
 p('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
@@ -29,13 +34,13 @@ for (const model of ['skab', 'rare-event']) {
   const batches = Object.keys(native?.models?.[model]?.cells ?? keras?.models?.[model]?.predict ?? {});
   for (const B of batches) {
     const nc = native?.models?.[model]?.cells?.[B];
-    const nl = native?.models?.[model]?.layersCells?.[B]?.windowsPerSec;
-    const w = wasm?.models?.[model]?.cells?.[B]?.windowsPerSec;
-    const c = cpu?.models?.[model]?.cells?.[B]?.windowsPerSec;
-    const kp = keras?.models?.[model]?.predict?.[B]?.windowsPerSec;
-    const kc = keras?.models?.[model]?.compiled?.[B]?.windowsPerSec;
+    const nlc = native?.models?.[model]?.layersCells?.[B];
+    const wc = wasm?.models?.[model]?.cells?.[B];
+    const cc = cpu?.models?.[model]?.cells?.[B];
+    const kpc = keras?.models?.[model]?.predict?.[B];
+    const kcc = keras?.models?.[model]?.compiled?.[B];
     const nw = nc?.windowsPerSec;
-    p(`| ${model} | ${B} | ${n0(nw)} | ${n0(nl)} | ${n0(w)} | ${n0(c)} | ${n0(kp)} | ${n0(kc)} | ${x2(nw, nl)} | ${x2(nw, kp)} | ${x2(nw, kc)} | ${x2(nw, w)} | ${ms(nc?.p50Ms)} / ${ms(nc?.p99Ms)} |`);
+    p(`| ${model} | ${B} | ${wl(nc)} | ${wl(nlc)} | ${wl(wc)} | ${wl(cc)} | ${wl(kpc)} | ${wl(kcc)} | ${x2(nw, nlc?.windowsPerSec)} | ${x2(nw, kpc?.windowsPerSec)} | ${x2(nw, kcc?.windowsPerSec)} | ${x2(nw, wc?.windowsPerSec)} | ${ms(nc?.p50Ms)} / ${ms(nc?.p99Ms)} |`);
   }
 }
 p();
@@ -54,12 +59,12 @@ if (keras) {
 if (old) {
   p(`### Old artifacts (hardSigmoid gates), native: the Scorer's ${Object.values(old.models)[0]?.path} path vs model.predict on the same model`);
   p();
-  p('| model | batch | path w/s | layers w/s | path / layers | path p50 ms | layers p50 ms |');
+  p('| model | batch | path w/s (load) | layers w/s (load) | path / layers | path p50 ms | layers p50 ms |');
   p('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const [model, r] of Object.entries(old.models)) {
     for (const [B, c] of Object.entries(r.cells)) {
       const l = r.layersCells?.[B];
-      p(`| ${model} | ${B} | ${n0(c.windowsPerSec)} | ${n0(l?.windowsPerSec)} | ${x2(c.windowsPerSec, l?.windowsPerSec)} | ${ms(c.p50Ms)} | ${ms(l?.p50Ms)} |`);
+      p(`| ${model} | ${B} | ${wl(c)} | ${wl(l)} | ${x2(c.windowsPerSec, l?.windowsPerSec)} | ${ms(c.p50Ms)} | ${ms(l?.p50Ms)} |`);
     }
   }
   p();
@@ -68,18 +73,18 @@ if (old) {
   p();
 }
 
-const rss = [native, wasm, cpu].filter(Boolean).map((r) => `${r.backend} ${r.rssMb} MB`);
+const rss = [native, wasm, cpu].filter(Boolean).map((r) => `${r.backend} ${r.rssMb} MB (load ${ld(r.load)})`);
 if (rss.length) p(`Peak-ish RSS at the end of each Seismo run: ${rss.join(', ')}.`), p();
 
 if (native?.leak || wasm?.leak) {
   p('### Tensor leak check (Seismo Scorer, SKAB model)');
   p();
-  p('| backend | path | batches | batch size | numTensors before | after | growth | native handles before → after | RSS MB before → after | seconds |');
-  p('| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: |');
+  p('| backend | path | batches | batch size | numTensors before | after | growth | native handles before → after | RSS MB before → after | seconds | load |');
+  p('| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: |');
   const extra = load('leak-native-10000.json');
   for (const r of [native, wasm, cpu, extra].filter((r) => r?.leak)) {
     const l = r.leak;
-    p(`| ${r.backend} | ${l.path ?? 'layers'} | ${n0(l.batches)} | ${l.batchSize} | ${l.tensorsBefore} | ${l.tensorsAfter} | ${l.growth} | ${l.nativeHandlesBefore ?? '–'} → ${l.nativeHandlesAfter ?? '–'} | ${l.rssBeforeMb} → ${l.rssAfterMb} | ${l.seconds.toFixed(1)} |`);
+    p(`| ${r.backend} | ${l.path ?? 'layers'} | ${n0(l.batches)} | ${l.batchSize} | ${l.tensorsBefore} | ${l.tensorsAfter} | ${l.growth} | ${l.nativeHandlesBefore ?? '–'} → ${l.nativeHandlesAfter ?? '–'} | ${l.rssBeforeMb} → ${l.rssAfterMb} | ${l.seconds.toFixed(1)} | ${ld(l.load)} |`);
   }
   p();
 }
@@ -87,11 +92,11 @@ if (native?.leak || wasm?.leak) {
 if (native?.training || keras?.training) {
   p(`### Training (${native?.training?.source ?? ''}: 400 rows x 8 features, T=10 windows, 80/20 chronological split, early stop patience 5, same initial weights)`);
   p();
-  p('| framework | path | batch | learning rate | max epochs | epochs run (best) | early-stopped | total s | s / epoch (median) | first epoch s | best val loss |');
-  p('| --- | --- | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: |');
+  p('| framework | path | batch | learning rate | max epochs | epochs run (best) | early-stopped | total s | s / epoch (median) | first epoch s | best val loss | load |');
+  p('| --- | --- | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |');
   for (const [label, r] of [[`Seismo ${native?.backend}`, native], ['Keras', keras], [`Seismo ${wasm?.backend}`, wasm]]) {
     for (const run of r?.training?.runs ?? []) {
-      p(`| ${label} | ${run.path ?? 'model.fit'} | ${run.batchSize} | ${run.learningRate ?? 0.001} | ${run.maxEpochs ?? 50} | ${run.epochsRun} (${run.bestEpoch}) | ${run.converged ? 'yes' : 'no'} | ${run.seconds.toFixed(1)} | ${run.medianEpochSeconds.toFixed(3)} | ${run.firstEpochSeconds.toFixed(2)} | ${run.valLoss.toFixed(4)} |`);
+      p(`| ${label} | ${run.path ?? 'model.fit'} | ${run.batchSize} | ${run.learningRate ?? 0.001} | ${run.maxEpochs ?? 50} | ${run.epochsRun} (${run.bestEpoch}) | ${run.converged ? 'yes' : 'no'} | ${run.seconds.toFixed(1)} | ${run.medianEpochSeconds.toFixed(3)} | ${run.firstEpochSeconds.toFixed(2)} | ${run.valLoss.toFixed(4)} | ${ld(run.load)} |`);
     }
   }
   p();
@@ -100,11 +105,11 @@ if (native?.training || keras?.training) {
 if (fused) {
   p('### Old hardSigmoid artifacts: fused-LSTM prototype (bench/fused-lstm-proto.mjs) vs the Scorer\'s layers path, native backend');
   p();
-  p('| model | batch | layers model w/s | fused w/s | speed-up | fused p50 ms | fused / Keras tf.function |');
-  p('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  p('| model | batch | layers model w/s | fused w/s | speed-up | fused p50 ms | fused / Keras tf.function | load |');
+  p('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const [model, r] of Object.entries(fused.models)) {
     for (const [B, c] of Object.entries(r.cells)) {
-      p(`| ${model} | ${B} | ${n0(c.layersWps)} | ${n0(c.fusedWps)} | ${c.speedup.toFixed(2)}x | ${ms(c.fusedP50Ms)} | ${x2(c.fusedWps, keras?.models?.[model]?.compiled?.[B]?.windowsPerSec)} |`);
+      p(`| ${model} | ${B} | ${n0(c.layersWps)} | ${n0(c.fusedWps)} | ${c.speedup.toFixed(2)}x | ${ms(c.fusedP50Ms)} | ${x2(c.fusedWps, keras?.models?.[model]?.compiled?.[B]?.windowsPerSec)} | ${ld(c.load)} |`);
     }
   }
   p();

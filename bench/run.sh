@@ -8,7 +8,8 @@
 #   BENCH_TRAIN_CSV=path  train on the first 400 rows of this SKAB CSV instead of the seeded simulator
 #   BENCH_OLD=1            also time an old hardSigmoid artifact (Scorer path fused vs layers; 0 to skip)
 #   BENCH_FUSED=0          1 = also run the fused-LSTM prototype and its op/time breakdown; BENCH_FUSED_BUDGET=1.5
-# Results: bench/out/*.json, and the tables in bench/out/report.md (also printed).
+# Results: bench/out/*.json, and the tables in bench/out/report.md (also printed), with the
+# machine's 1-minute load average beside every cell.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUDGET="${BENCH_BUDGET:-3}"
@@ -20,7 +21,8 @@ CACHE="${SEISMO_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/seismo}"
 VENV="${SEISMO_KERAS_VENV:-$CACHE/keras-venv}"
 export TF_CPP_MIN_LOG_LEVEL=2
 
-step() { echo "== $* ($(date +%T))" >&2; }
+# Each step's line carries the 1-minute load; every cell's JSON and table entry carries its own.
+step() { echo "== $* ($(date +%T), load $(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo '?'))" >&2; }
 busy() {
   if pgrep -f vitest >/dev/null 2>&1; then
     echo "   warning: vitest is running on this machine; numbers will be noisy (2 cores)" >&2

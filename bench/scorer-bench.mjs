@@ -9,10 +9,13 @@
 // weights by Seismo's own buildAutoencoder. On native, every cell is timed twice, side by side:
 // the Scorer as the daemon builds it (path block-lstm: one BlockLSTMV2 op per LSTM layer) and the
 // same model with `path: 'layers'` (model.predict). On wasm/cpu the Scorer takes the layers path.
-// Every cell is measured with a time budget (so the slow cpu backend stays bounded).
+// Every cell is measured with a time budget (so the slow cpu backend stays bounded), and records
+// the machine's 1-minute load average (os.loadavg()[0]) at its end beside its figures: on a
+// shared machine the load says how far a cell can be trusted.
 // --export writes the weights (+ a reference batch and Seismo's output on it, + the training
 // series) to bench/out/ so bench/keras_bench.py can load identical weights and check outputs.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -83,10 +86,12 @@ function timeCell(fn, { budget, warmup = 2, minIters = 3, maxIters = 1e6 }) {
   }
   const total = performance.now() - t0;
   const sorted = [...lat].sort((a, b) => a - b);
-  return { iters: lat.length, totalMs: total, p50Ms: quantile(sorted, 0.5), p99Ms: quantile(sorted, 0.99), meanMs: total / lat.length };
+  return { iters: lat.length, totalMs: total, p50Ms: quantile(sorted, 0.5), p99Ms: quantile(sorted, 0.99), meanMs: total / lat.length, load: load() };
 }
 
 const rssMb = () => Math.round(process.memoryUsage().rss / 1048576);
+/** The machine's 1-minute load average, recorded beside every cell. */
+const load = () => Number(loadavg()[0].toFixed(2));
 
 /** Native calls into libtensorflow during fn (binding.executeOp = one TFE_Execute; createTensor = an upload). */
 function nativeCalls(fn) {
@@ -177,12 +182,12 @@ for (const name of args.models.split(',')) {
     cell.windowsPerSec = (B * cell.iters) / (cell.totalMs / 1000);
     cell.rssMb = rssMb();
     m.cells[B] = cell;
-    log(`${name} B=${B}: ${scorer.path} ${cell.windowsPerSec.toFixed(0)} windows/s, p50 ${cell.p50Ms.toFixed(2)} ms, p99 ${cell.p99Ms.toFixed(2)} ms, ${cell.iters} iters, rss ${cell.rssMb} MB`);
+    log(`${name} B=${B}: ${scorer.path} ${cell.windowsPerSec.toFixed(0)} windows/s, p50 ${cell.p50Ms.toFixed(2)} ms, p99 ${cell.p99Ms.toFixed(2)} ms, ${cell.iters} iters, rss ${cell.rssMb} MB (load ${cell.load})`);
     if (layers) {
       const lc = timeCell(() => layers.scoreRaw(data, B), { budget });
       lc.windowsPerSec = (B * lc.iters) / (lc.totalMs / 1000);
       m.layersCells[B] = lc;
-      log(`${name} B=${B}: layers ${lc.windowsPerSec.toFixed(0)} windows/s, p50 ${lc.p50Ms.toFixed(2)} ms -> ${scorer.path} x${(cell.windowsPerSec / lc.windowsPerSec).toFixed(2)}`);
+      log(`${name} B=${B}: layers ${lc.windowsPerSec.toFixed(0)} windows/s, p50 ${lc.p50Ms.toFixed(2)} ms -> ${scorer.path} x${(cell.windowsPerSec / lc.windowsPerSec).toFixed(2)} (load ${lc.load})`);
     }
   }
   scorer.dispose();
@@ -208,8 +213,8 @@ if (leakN > 0) {
   for (let i = 0; i < leakN; i++) scorer.scoreRaw(data, B);
   const seconds = (performance.now() - t0) / 1000;
   const after = tf.memory().numTensors;
-  result.leak = { path: scorer.path, keptTensors: scorer.keptTensors, batches: leakN, batchSize: B, tensorsBefore: before, tensorsAfter: after, growth: after - before, nativeHandlesBefore: handlesBefore, nativeHandlesAfter: handles(), rssBeforeMb: rssBefore, rssAfterMb: rssMb(), seconds };
-  log(`leak check (${scorer.path}): ${leakN} batches of ${B}: numTensors ${before} -> ${after}, native handles ${handlesBefore} -> ${handles()}, rss ${rssBefore} -> ${rssMb()} MB (${seconds.toFixed(1)} s)`);
+  result.leak = { path: scorer.path, keptTensors: scorer.keptTensors, batches: leakN, batchSize: B, tensorsBefore: before, tensorsAfter: after, growth: after - before, nativeHandlesBefore: handlesBefore, nativeHandlesAfter: handles(), rssBeforeMb: rssBefore, rssAfterMb: rssMb(), seconds, load: load() };
+  log(`leak check (${scorer.path}): ${leakN} batches of ${B}: numTensors ${before} -> ${after}, native handles ${handlesBefore} -> ${handles()}, rss ${rssBefore} -> ${rssMb()} MB (${seconds.toFixed(1)} s, load ${result.leak.load})`);
   scorer.dispose();
   model.dispose();
 }
@@ -252,14 +257,15 @@ if (args.train) {
     const epochSeconds = [];
     const metrics = await trainAutoencoder(model, train, validation, { epochs: maxEpochs, batchSize, validationSplit: 0.2, patience: 5, seed: 42 }, (r) => epochSeconds.push(r.seconds), { path: pathArg || 'auto' });
     const sortedEpochs = [...epochSeconds].sort((a, b) => a - b);
-    const run = { path: metrics.path, batchSize, learningRate, maxEpochs, converged: metrics.epochsRun < maxEpochs, epochsRun: metrics.epochsRun, bestEpoch: metrics.bestEpoch, valLoss: metrics.valLoss, seconds: metrics.seconds, firstEpochSeconds: epochSeconds[0], medianEpochSeconds: quantile(sortedEpochs, 0.5) };
+    const run = { path: metrics.path, batchSize, learningRate, maxEpochs, converged: metrics.epochsRun < maxEpochs, epochsRun: metrics.epochsRun, bestEpoch: metrics.bestEpoch, valLoss: metrics.valLoss, seconds: metrics.seconds, firstEpochSeconds: epochSeconds[0], medianEpochSeconds: quantile(sortedEpochs, 0.5), load: load() };
     result.training.runs.push(run);
-    log(`train ${run.path} batch ${batchSize} lr ${learningRate}: ${run.epochsRun} epochs (best ${run.bestEpoch}, val ${run.valLoss.toFixed(4)}), ${run.seconds.toFixed(1)} s total, ${run.medianEpochSeconds.toFixed(3)} s/epoch median`);
+    log(`train ${run.path} batch ${batchSize} lr ${learningRate}: ${run.epochsRun} epochs (best ${run.bestEpoch}, val ${run.valLoss.toFixed(4)}), ${run.seconds.toFixed(1)} s total, ${run.medianEpochSeconds.toFixed(3)} s/epoch median (load ${run.load})`);
     model.dispose();
   }
 }
 
 result.rssMb = rssMb();
+result.load = load();
 const out = args.out ?? join(outDir, `seismo-${args.backend}.json`);
 writeFileSync(out, JSON.stringify(result, null, 1));
 log(`wrote ${out}`);

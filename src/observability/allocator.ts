@@ -58,5 +58,5 @@ export function allocatorWarning(inUse: AllocatorInUse, env: NodeJS.ProcessEnv =
   const why = env.SEISMO_ALLOCATOR_MISSING
     ? `bin/seismo.js found no ${PREFERRED_ALLOCATOR} library (looked for ${env.SEISMO_ALLOCATOR_MISSING}; on Debian/Ubuntu: apt-get install libjemalloc2)`
     : `the process was not started through bin/seismo.js or the container image, which preload it (or set LD_PRELOAD=/usr/lib/<arch>-linux-gnu/libjemalloc.so.2 yourself)`;
-  return `memory allocator is ${inUse.name}, not ${PREFERRED_ALLOCATOR}: ${why}. Expect ~50-100 MB more RSS with many entities (with 10,000 entities about 500-550 MB instead of 390-490 MB; docs/operations.md, "Memory"); SEISMO_ALLOCATOR=system silences this`;
+  return `memory allocator is ${inUse.name}, not ${PREFERRED_ALLOCATOR}: ${why}. Expect ~50-100 MB more RSS with many entities (docs/operations.md, "Memory"); SEISMO_ALLOCATOR=system silences this`;
 }

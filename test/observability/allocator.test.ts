@@ -3,6 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+// @ts-expect-error: a plain ES module of the launcher, without type declarations
+import { DAEMON_NODE_FLAGS } from '../../bin/node-flags.js';
 import { trainFromData } from '../../src/jobs/train-job.js';
 import { saveArtifact } from '../../src/model/artifact.js';
 import { allocatorFromMaps, allocatorWarning } from '../../src/observability/allocator.js';
@@ -118,14 +120,16 @@ describe('a daemon started the ways Seismo is started', async () => {
     }
     const metrics = await (await fetch(url)).text();
     const maps = readFileSync(`/proc/${pid}/maps`, 'utf8');
-    return { s, pid, readyz, metrics, maps, warnings: logLines(s.out()).filter((l) => l.level === 'warn' && l.allocator !== undefined) };
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return { s, pid, readyz, metrics, maps, cmdline, warnings: logLines(s.out()).filter((l) => l.level === 'warn' && l.allocator !== undefined) };
   }
 
   it('bin/seismo.js runs the daemon on jemalloc: mapped into the daemon, in seismo_allocator_info and /readyz; SIGTERM to the launcher drains it', { timeout: 180_000 }, async () => {
     if (!existsSync(JEMALLOC)) throw new Error(`${JEMALLOC} is missing: install it with bash scripts/install-test-deps.sh (npm test's pretest does)`);
-    const { s, pid, readyz, metrics, maps, warnings } = await observe(LAUNCHER, {});
+    const { s, pid, readyz, metrics, maps, cmdline, warnings } = await observe(LAUNCHER, {});
     expect(pid).not.toBe(s.child.pid); // the launcher re-ran the CLI with the library preloaded
     expect(maps).toContain('libjemalloc.so.2');
+    for (const flag of DAEMON_NODE_FLAGS as string[]) expect(cmdline).toContain(flag); // and V8's heap flags (bin/node-flags.js)
     expect(metrics).toContain(`seismo_allocator_info{allocator="jemalloc",library="${JEMALLOC}"} 1`);
     expect(readyz).toMatchObject({ status: 'ready', allocator: 'jemalloc' });
     expect(warnings).toEqual([]);
@@ -136,8 +140,10 @@ describe('a daemon started the ways Seismo is started', async () => {
   });
 
   it('without the library it still runs, on glibc, and says so once in the log, the metric and /readyz', { timeout: 180_000 }, async () => {
-    const { s, pid, readyz, metrics, maps, warnings } = await observe(LAUNCHER, { SEISMO_JEMALLOC_PATH: join(dir, 'no-such-libjemalloc.so.2') });
-    expect(pid).toBe(s.child.pid); // nothing to preload: the CLI ran in the launcher's process
+    const { s, pid, readyz, metrics, maps, cmdline, warnings } = await observe(LAUNCHER, { SEISMO_JEMALLOC_PATH: join(dir, 'no-such-libjemalloc.so.2') });
+    // Nothing to preload, but `run` is still re-run for the heap flags (they too act only at start).
+    expect(pid).not.toBe(s.child.pid);
+    for (const flag of DAEMON_NODE_FLAGS as string[]) expect(cmdline).toContain(flag);
     expect(maps).not.toContain('libjemalloc');
     expect(metrics).toContain('seismo_allocator_info{allocator="glibc",library=""} 1');
     expect(readyz).toMatchObject({ status: 'ready', allocator: 'glibc' });
@@ -156,6 +162,13 @@ describe('a daemon started the ways Seismo is started', async () => {
 
     const system = await observe(LAUNCHER, { SEISMO_ALLOCATOR: 'system' });
     expect(system.maps).not.toContain('libjemalloc');
+    // A heap flag the operator gives in NODE_OPTIONS wins: the launcher adds only the other one.
+    const mine = await observe(LAUNCHER, { NODE_OPTIONS: `${(DAEMON_NODE_FLAGS as string[])[0]?.split('=')[0]}=1536` });
+    expect(mine.cmdline).not.toContain((DAEMON_NODE_FLAGS as string[])[0]);
+    for (const flag of (DAEMON_NODE_FLAGS as string[]).slice(1)) expect(mine.cmdline).toContain(flag);
+    expect(mine.maps).toContain('libjemalloc.so.2');
+    mine.s.child.kill('SIGTERM');
+    expect(await mine.s.exited).toBe(0);
     expect(system.readyz).toMatchObject({ status: 'ready', allocator: 'glibc' });
     expect(system.warnings).toEqual([]);
     system.s.child.kill('SIGTERM');

@@ -157,4 +157,40 @@ describe('Windower: relative features and restart history', () => {
     w.push(r('x', 100, 1), { source: 't', offset: '120' });
     expect(w.oldestNeededSeq('x')).toBe(120);
   });
+
+  it('keeps each entity\'s rows, timestamps, offsets and last values apart (they share one buffer per entity): windows equal a plain reference', () => {
+    const features = ['a', 'b', 'c'];
+    const T = 4;
+    const history = 2;
+    const w = new Windower({ ...policy, lookback: T }, new Scaler(identityScalerState(features)), history);
+    const entities = ['x', 'y', 'z'];
+    const rows = new Map<string, number[][]>(entities.map((e) => [e, []]));
+    const last = new Map<string, number[]>();
+    const offsets = new Map<string, number[]>(entities.map((e) => [e, []]));
+    let offset = 0;
+    for (let step = 1; step <= 12; step++) {
+      for (const [k, entity] of entities.entries()) {
+        // Distinct values per entity and step; every third reading of y misses b (forward-filled).
+        const values: Record<string, number> = { a: 1000 * k + step, b: -1000 * k - step, c: 0.5 + 1000 * k + step };
+        if (entity === 'y' && step % 3 === 0 && step > 1) delete values.b;
+        const filled = features.map((f, j) => values[f] ?? (last.get(entity) as number[])[j] as number);
+        last.set(entity, filled);
+        (rows.get(entity) as number[][]).push(filled);
+        (offsets.get(entity) as number[]).push(offset);
+        const res = w.push({ entity, ts: step * 1000, values }, { source: 't', offset: String(offset++) });
+        const kept = rows.get(entity) as number[][];
+        if (kept.length < T) expect(res.kind).toBe('filling');
+        else {
+          expect(res.kind).toBe('window');
+          if (res.kind === 'window') {
+            expect(Array.from(res.window.data)).toEqual(kept.slice(-T).flat().map((v) => Math.fround(v)));
+            expect([res.window.startTs, res.window.endTs]).toEqual([(step - T + 1) * 1000, step * 1000]);
+          }
+        }
+        const seen = offsets.get(entity) as number[];
+        expect(w.oldestNeededSeq(entity)).toBe(seen[Math.max(0, seen.length - (T - 1 + history))]);
+      }
+    }
+    expect(w.stats.forwardFilled).toBe(4);
+  });
 });
