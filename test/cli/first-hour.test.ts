@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -144,7 +144,8 @@ describe('installing the command', () => {
     const bare = mkdtempSync(join(tmpdir(), 'seismo-unbuilt-'));
     const launcher = join(bare, 'bin', 'seismo.js');
     spawnSync('mkdir', ['-p', join(bare, 'bin')]);
-    writeFileSync(launcher, readFileSync(join(ROOT, 'bin', 'seismo.js')));
+    // The launcher is bin/ as a whole (seismo.js imports its neighbours, e.g. node-flags.js).
+    for (const f of readdirSync(join(ROOT, 'bin'))) writeFileSync(join(bare, 'bin', f), readFileSync(join(ROOT, 'bin', f)));
     const r = spawnSync('node', [launcher, '--version'], { encoding: 'utf8' });
     expect(r.status).toBe(70);
     expect(r.stderr).toContain('the CLI is not built');
