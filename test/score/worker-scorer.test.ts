@@ -101,15 +101,27 @@ describe('WorkerScorer', () => {
   });
 
   it('fails a batch with ScoringWorkerLost when its worker dies twice under it', async () => {
-    const pending = worker.score(windows);
-    await worker.crashWorker();
-    // Wait for the replacement to take the batch, then kill that one too.
-    while (worker.health().state !== 'running') await new Promise((r) => setTimeout(r, 20));
-    await worker.crashWorker();
-    await expect(pending).rejects.toBeInstanceOf(ScoringWorkerLost);
-    // The scorer itself recovers for the next batch.
-    while (worker.health().state !== 'running') await new Promise((r) => setTimeout(r, 20));
-    expect(await worker.score(windows.slice(0, 5))).toHaveLength(5);
+    // Its own scorer, so the second death can be placed exactly: onRestart runs after the
+    // replacement is ready and before the batch is re-sent to it, so killing the replacement
+    // there means it dies with the batch in hand. (Polling for 'running' and then killing raced
+    // the replacement, which sometimes finished the batch first: CI run of session 6.)
+    let twice: WorkerScorer | undefined;
+    let deaths = 0;
+    twice = await WorkerScorer.start(artifact.model, {
+      lookback: T, features: artifact.scaler.features.length, maxBatch: 64, backend: 'auto', threads: 0,
+      onRestart: () => { if (++deaths === 1) void twice?.crashWorker(); },
+    });
+    try {
+      const pending = twice.score(windows);
+      await twice.crashWorker();
+      await expect(pending).rejects.toBeInstanceOf(ScoringWorkerLost);
+      expect(deaths).toBe(2);
+      // The scorer itself recovers for the next batch.
+      while (twice.health().state !== 'running') await new Promise((r) => setTimeout(r, 20));
+      expect(await twice.score(windows.slice(0, 5))).toHaveLength(5);
+    } finally {
+      await twice.dispose();
+    }
   });
 
   it('stops: the thread ends, later calls fail clearly', async () => {
