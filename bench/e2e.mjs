@@ -28,7 +28,7 @@
 // The machine's 1-minute load average (os.loadavg) is recorded beside every cell.
 // Writes bench/out/e2e.json and prints Markdown tables.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -231,6 +231,30 @@ async function consumeAll(daemons, total) {
   return { readingsPerSecond: (n - first.n) / ((end - first.t) / 1000), seconds: (end - first.t) / 1000, metrics: ms, end };
 }
 
+/** CPU seconds (user + system) of the bench's broker so far, from /proc; NaN if it cannot be read. */
+function brokerCpuSeconds() {
+  try {
+    const pid = readFileSync(join(kafkaDir, 'kafka.pid'), 'utf8').trim();
+    // Fields after the command name (which is in parentheses): utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/** One stage's buckets of seismo_chunk_stage_seconds (from a delta), and its chunk count. */
+function stageOnly(d, stage) {
+  const label = `stage="${stage}"`;
+  const buckets = Object.fromEntries(Object.entries(d).filter(([k]) => k.startsWith('seismo_chunk_stage_seconds_bucket{') && k.includes(label)));
+  const count = Object.entries(d).find(([k]) => k.startsWith('seismo_chunk_stage_seconds_count') && k.includes(label))?.[1] ?? 0;
+  return { buckets, count };
+}
+
+function stageSummary(stages) {
+  return Object.entries(stages ?? {}).filter(([, v]) => v !== undefined).map(([s, v]) => `${s} ${v.p50ms.toFixed(1)} / ${v.p99ms.toFixed(1)}`).join(', ') + ` (${stages?.processing?.chunks ?? 0} chunks)`;
+}
+
 function delta(after, before, prefix) {
   const d = {};
   for (const k of Object.keys(after)) if (k.startsWith(prefix)) d[k] = after[k] - (before[k] ?? 0);
@@ -279,8 +303,12 @@ try {
       await waitFor(() => d1.ready());
       const startToReadySeconds = (performance.now() - d1.started) / 1000;
       say(`[${v.name}] ready after ${startToReadySeconds.toFixed(2)} s`);
+      const cpu0 = { daemon: (await d1.metrics()).seismo_process_cpu_seconds_total ?? 0, broker: brokerCpuSeconds(), t: performance.now() };
       const c = await consumeAll([d1], total);
       const [m1] = c.metrics;
+      // Where the 2 cores went while consuming: the daemon (its model calls apart), the broker, the rest.
+      const wall = (c.end - cpu0.t) / 1000;
+      const cpu = { wallSeconds: wall, coreSeconds: wall * cpus().length, daemon: (m1.seismo_process_cpu_seconds_total ?? 0) - cpu0.daemon, scoringWall: m1.seismo_scoring_duration_seconds_sum, broker: brokerCpuSeconds() - cpu0.broker };
       const cell = {
         variant: v.name,
         round,
@@ -293,11 +321,13 @@ try {
         meanScoringBatch: m1.seismo_scoring_batch_windows_sum / m1.seismo_scoring_batch_windows_count,
         scoringSecondsShare: m1.seismo_scoring_duration_seconds_sum / ((c.end - d1.started) / 1000),
         rssMB: m1.seismo_process_resident_memory_bytes / 2 ** 20,
+        cpu,
         maxBatch: Number(a['max-batch']),
         load: load(),
       };
       results.throughputRuns.push(cell);
       say(`[${v.name}] throughput ${cell.readingsPerSecond.toFixed(0)} readings/s, ${cell.windowsScored} windows, ${cell.flags} flags (load ${cell.load})`);
+      say(`  CPU over ${wall.toFixed(1)} s (${cpu.coreSeconds.toFixed(1)} core-seconds): daemon ${cpu.daemon.toFixed(1)} (model calls ${cpu.scoringWall.toFixed(1)} s of wall time), broker ${cpu.broker.toFixed(1)}, left ${(cpu.coreSeconds - cpu.daemon - cpu.broker).toFixed(1)}; daemon ${((cpu.daemon * 1e6) / (cell.readingsPerSecond * wall)).toFixed(0)} us of CPU per reading`);
       await d1.stop();
       if (results.throughput === undefined && v.name === 'default') {
         results.throughput = cell;
@@ -342,6 +372,11 @@ try {
           p99ms: q(0.99),
           maxBelowMs: histogramMax(e2e, 'seismo_end_to_end_latency_seconds') * 1000,
           ...(loopDelay.seismo_event_loop_delay_seconds_count > 0 ? { loopDelayP99ms: histogramQuantile(loopDelay, 'seismo_event_loop_delay_seconds', 0.99) * 1000, loopDelayMaxBelowMs: histogramMax(loopDelay, 'seismo_event_loop_delay_seconds') * 1000 } : {}),
+          // Per chunk: where the time goes (waiting for its turn, processing, committing), p50 / p99 ms.
+          stages: Object.fromEntries(['waiting', 'processing', 'committing'].map((s) => {
+            const h = stageOnly(delta(after, before, 'seismo_chunk_stage_seconds'), s);
+            return [s, h.count > 0 ? { chunks: h.count, p50ms: histogramQuantile(h.buckets, 'seismo_chunk_stage_seconds', 0.5) * 1000, p99ms: histogramQuantile(h.buckets, 'seismo_chunk_stage_seconds', 0.99) * 1000 } : undefined];
+          })),
           gcSeconds: Object.entries(delta(after, before, 'seismo_nodejs_gc_duration_seconds_sum')).reduce((s, [, x]) => s + x, 0),
           cpuSeconds: (after.seismo_process_cpu_seconds_total ?? 0) - (before.seismo_process_cpu_seconds_total ?? 0),
           meanScoringBatch: (after.seismo_scoring_batch_windows_sum - before.seismo_scoring_batch_windows_sum) / Math.max(1, after.seismo_scoring_batch_windows_count - before.seismo_scoring_batch_windows_count),
@@ -350,6 +385,7 @@ try {
         };
         results.latency.push(cell);
         say(`  p50 ${cell.p50ms.toFixed(1)} ms, p95 ${cell.p95ms.toFixed(1)}, p99 ${cell.p99ms.toFixed(1)}, max <= ${cell.maxBelowMs} ms, GC ${cell.gcSeconds.toFixed(2)} s, CPU ${cell.cpuSeconds.toFixed(1)} s (load ${cell.loadEnd})`);
+        say(`  per chunk p50 / p99 ms: ${stageSummary(cell.stages)}`);
       }
     }
     await Promise.all(lat.map(({ d }) => d.stop()));
@@ -417,7 +453,7 @@ const r = results;
 const rows = [];
 if (variants.length > 1) for (const t of r.throughputRuns ?? []) rows.push(`| [${t.variant}, round ${t.round}] throughput, ${r.readings.toLocaleString()} readings, scoring.maxBatch ${t.maxBatch}, broker included; start to ready ${t.startToReadySeconds.toFixed(2)} s (load ${t.startToReadyLoad}) | ${Math.round(t.readingsPerSecond).toLocaleString()} readings/s (${t.seconds.toFixed(1)} s; ${t.windowsScored.toLocaleString()} windows, ${t.flags} flags; ${Math.round(t.meanScoringBatch)} windows per scoring flush; scoring ${(t.scoringSecondsShare * 100).toFixed(0)}% of wall time; RSS ${t.rssMB.toFixed(0)} MB) | ${t.load} | >= 20,000 |`);
 else if (r.throughput) rows.push(`| throughput, ${r.readings.toLocaleString()} readings of ${r.entities} entities, ${r.partitions} partitions, encoder [${r.units}], scoring.maxBatch ${r.throughput.maxBatch}, broker included | ${Math.round(r.throughput.readingsPerSecond).toLocaleString()} readings/s (${r.throughput.seconds.toFixed(1)} s; ${Math.round(r.throughput.meanScoringBatch)} windows per scoring flush; scoring ${(r.throughput.scoringSecondsShare * 100).toFixed(0)}% of wall time; RSS ${r.throughput.rssMB.toFixed(0)} MB) | ${r.throughput.load} | >= 20,000 |`);
-for (const c of r.latency ?? []) rows.push(`| reading -> flags acked latency at ${c.rate.toLocaleString()} readings/s for ${c.seconds} s${variants.length > 1 ? ` [${c.variant}]` : ''} | p50 ${c.p50ms.toFixed(1)} ms, p95 ${c.p95ms.toFixed(1)}, p99 ${c.p99ms.toFixed(1)}, max <= ${c.maxBelowMs} ms (GC ${c.gcSeconds.toFixed(2)} s, CPU ${c.cpuSeconds.toFixed(1)} s${c.loopDelayP99ms !== undefined ? `, event-loop delay p99 ${c.loopDelayP99ms.toFixed(0)} ms` : ''}, ${Math.round(c.meanScoringBatch)} windows per flush) | ${c.loadStart} -> ${c.loadEnd} | p99 <= 50 ms |`);
+for (const c of r.latency ?? []) rows.push(`| reading -> flags acked latency at ${c.rate.toLocaleString()} readings/s for ${c.seconds} s${variants.length > 1 ? ` [${c.variant}]` : ''} | p50 ${c.p50ms.toFixed(1)} ms, p95 ${c.p95ms.toFixed(1)}, p99 ${c.p99ms.toFixed(1)}, max <= ${c.maxBelowMs} ms (GC ${c.gcSeconds.toFixed(2)} s, CPU ${c.cpuSeconds.toFixed(1)} s${c.loopDelayP99ms !== undefined ? `, event-loop delay p99 ${c.loopDelayP99ms.toFixed(0)} ms` : ''}, ${Math.round(c.meanScoringBatch)} windows per flush; per chunk p50 / p99 ms: ${stageSummary(c.stages)}) | ${c.loadStart} -> ${c.loadEnd} | p99 <= 50 ms |`);
 if (r.manyEntities) rows.push(`| RSS with ${r.manyEntities.entities.toLocaleString()} entities in memory (scoring.maxBatch ${r.manyEntities.maxBatch}) | ${r.manyEntities.rssMB.toFixed(0)} MB (JS heap ${r.manyEntities.heapMB.toFixed(0)} MB) | ${r.manyEntities.load} | <= 400 MB |`);
 if (r.startToReadySeconds !== undefined) rows.push(`| start to ready (model loaded and warmed, group joined) | ${r.startToReadySeconds.toFixed(2)} s | ${r.startToReadyLoad} | <= 5 s |`);
 const one = r.scaleOut?.find((c) => c.instances === 1);

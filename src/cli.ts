@@ -11,7 +11,7 @@ import { DEFAULT_DEMO, runDemo } from './demo/demo.js';
 import { calibrateThreshold, describeThreshold, requireUsableThreshold } from './detect/calibrate.js';
 import { ERROR_CODES, isSeismoError, SeismoError } from './errors.js';
 import { embedWindows } from './jobs/embed-job.js';
-import { parseCategories, parseSeeds, parseSplit, runEvaluate } from './evaluate/command.js';
+import { defaultJobs, MAX_DEFAULT_JOBS, parseCategories, parseJobs, parseSeeds, parseSplit, runEvaluate } from './evaluate/command.js';
 import { loadReadings, windowize, type Intervals } from './jobs/data.js';
 import { smoothedPerEntity, trainFromData } from './jobs/train-job.js';
 import { chooseTrainingFeatures, modelFeaturesAt, type FeatureChoice } from './jobs/feature-choice.js';
@@ -428,12 +428,13 @@ program
   .option('--report <dir>', 'write summary.md and the raw results here (results.json and per-file plots; rare-event: rare-event.json)')
   .option('--categories <list>', 'nab: only these corpus folders, comma-separated (e.g. realTraffic,realAdExchange)')
   .option('--nab-results <dir>', 'nab: also write the official NAB results layout (<dir>/<detector>/<category>/<detector>_<file>.csv)')
+  .option('--jobs <n>', `skab, nab: files evaluated side by side, each on a worker thread (default: the cores, at most ${MAX_DEFAULT_JOBS}; 1: in the main thread)`, (v) => parseJobs(v), defaultJobs())
   .description('replay labelled data through the streaming path and score detection quality (F1, FAR, MAR, NAB, delay)')
-  .action(async (opts: { config?: string; protocol: 'skab' | 'rare-event' | 'nab'; data: string; method: 'published' | 'seismo' | 'both'; seeds: string; report?: string; labelColumn: string; shift: number; drop: string; split: string; categories?: string; nabResults?: string }) => {
+  .action(async (opts: { config?: string; protocol: 'skab' | 'rare-event' | 'nab'; data: string; method: 'published' | 'seismo' | 'both'; seeds: string; report?: string; labelColumn: string; shift: number; drop: string; split: string; categories?: string; nabResults?: string; jobs: number }) => {
     const cfg = configFrom(opts.config);
     const log = createLogger(cfg.log.level, true);
     const drop = opts.drop.split(',').map((c) => c.trim()).filter((c) => c !== '');
-    await runEvaluate(cfg, { protocol: opts.protocol, data: opts.data, method: opts.method, seeds: parseSeeds(opts.seeds), report: opts.report, labelColumn: opts.labelColumn, shift: opts.shift, drop, split: parseSplit(opts.split), categories: parseCategories(opts.categories), nabResults: opts.nabResults }, log, process.stdout);
+    await runEvaluate(cfg, { protocol: opts.protocol, data: opts.data, method: opts.method, seeds: parseSeeds(opts.seeds), report: opts.report, labelColumn: opts.labelColumn, shift: opts.shift, drop, split: parseSplit(opts.split), categories: parseCategories(opts.categories), nabResults: opts.nabResults, jobs: opts.jobs }, log, process.stdout);
   });
 
 const models = program.command('models').description('inspect model artifacts (reads their JSON files; loads no model)');

@@ -5,6 +5,7 @@ import { evaluationProgress } from '../observability/eval-progress.js';
 import { trainingProgress } from '../observability/progress.js';
 import type { Logger } from '../observability/logger.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fmt, perFileTable, summaryTable } from './markdown.js';
 import { meanStd } from './metrics.js';
@@ -30,6 +31,25 @@ export interface EvaluateOptions {
   categories?: string[] | undefined;
   /** nab only: write the official NAB results layout here. */
   nabResults?: string | undefined;
+  /** skab, nab: files evaluated side by side on worker threads (1: in this thread). */
+  jobs?: number;
+}
+
+/** Each job holds a model, its training data and a replay: bounded so a many-core host does not fill its memory by default. */
+export const MAX_DEFAULT_JOBS = 8;
+
+export function defaultJobs(): number {
+  return Math.max(1, Math.min(availableParallelism(), MAX_DEFAULT_JOBS));
+}
+
+function jobsText(jobs: number | undefined): string {
+  return (jobs ?? 1) > 1 ? `${jobs} files at a time` : 'one file at a time';
+}
+
+export function parseJobs(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new SeismoError('SEISMO_CONFIG_INVALID', `--jobs: expected an integer from 1 to 256, got "${text}"`);
+  return n;
 }
 
 export function parseSplit(text: string): [number, number] {
@@ -87,10 +107,10 @@ async function runRareEvent(cfg: SeismoConfig, opts: EvaluateOptions, log: Logge
 async function runNab(cfg: SeismoConfig, opts: EvaluateOptions, log: Logger, out: NodeJS.WritableStream, backend: string): Promise<void> {
   const progress = evaluationProgress();
   const started = performance.now();
-  const runs = await evaluateNab(cfg, { data: opts.data, seeds: opts.seeds, categories: opts.categories, log, onRun: (done, total, run) => progress.tick(done, total, `${run.file.key} seed ${run.seed}`) });
+  const runs = await evaluateNab(cfg, { data: opts.data, seeds: opts.seeds, categories: opts.categories, log, jobs: opts.jobs ?? 1, onRun: (done, total, run) => progress.tick(done, total, `${run.file.key} seed ${run.seed}`) });
   progress.stop();
   const seconds = (performance.now() - started) / 1000;
-  out.write(`NAB protocol: ${new Set(runs.map((r) => r.file.key)).size} files, seeds ${opts.seeds.join(',')}, ${seconds.toFixed(0)} s on ${backend}\n\n${nabCategoryTable(runs)}\n\n${nabFileTable(runs)}\n`);
+  out.write(`NAB protocol: ${new Set(runs.map((r) => r.file.key)).size} files, seeds ${opts.seeds.join(',')}, ${seconds.toFixed(0)} s on ${backend}, ${jobsText(opts.jobs)}\n\n${nabCategoryTable(runs)}\n\n${nabFileTable(runs)}\n`);
   if (opts.nabResults !== undefined) {
     const written = writeNabResults(opts.nabResults, runs);
     out.write(`\nNAB results: ${written.length} files under ${opts.nabResults}\n`);
@@ -129,6 +149,7 @@ export async function runEvaluate(cfg: SeismoConfig, opts: EvaluateOptions, log:
     seeds: opts.seeds,
     methods,
     log,
+    jobs: opts.jobs ?? 1,
     onRun: (done, total, run) => progress.tick(done, total, `${run.file} seed ${run.seed}`),
   });
   progress.stop();
@@ -136,7 +157,7 @@ export async function runEvaluate(cfg: SeismoConfig, opts: EvaluateOptions, log:
   const allRows = methods.map((m) => summarise(runs, m, SKAB_PROTOCOL.nabWindowMs, 'all'));
   const seconds = (performance.now() - started) / 1000;
   const files = new Set(runs.map((r) => r.file)).size;
-  out.write(`SKAB protocol: ${files} files, seeds ${opts.seeds.join(',')}, ${seconds.toFixed(0)} s on ${backend.active}\n\nRows after each file's 400 training rows:\n\n${summaryTable(summaries)}\n\nAll rows, training rows included (as SKAB's reference notebooks count):\n\n${summaryTable(allRows)}\n\n${perFileTable(summaries)}\n`);
+  out.write(`SKAB protocol: ${files} files, seeds ${opts.seeds.join(',')}, ${seconds.toFixed(0)} s on ${backend.active}, ${jobsText(opts.jobs)}\n\nRows after each file's 400 training rows:\n\n${summaryTable(summaries)}\n\nAll rows, training rows included (as SKAB's reference notebooks count):\n\n${summaryTable(allRows)}\n\n${perFileTable(summaries)}\n`);
   if (opts.report !== undefined) {
     await writeReport(opts.report, { cfg, runs, summaries, allRows, seeds: opts.seeds, seconds, backend: backend.active, command: process.argv.slice(2).join(' ') });
     out.write(`\nreport: ${opts.report}/summary.md\n`);

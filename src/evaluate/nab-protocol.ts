@@ -9,6 +9,7 @@ import { Metrics } from '../observability/metrics.js';
 import { parseTimestamp } from '../source/decode.js';
 import { parseCsv } from '../source/csv.js';
 import { NAB_PROFILES, normalisedNab, probationRows, rowWindows, scoreNabFile, type NabFileScore, type RowWindow } from './nab-score.js';
+import { runInWorkers } from './file-pool.js';
 import { replayScores } from './replay.js';
 import { alertRows } from './skab.js';
 
@@ -164,14 +165,20 @@ export interface NabOptions {
   seeds: number[];
   categories?: string[] | undefined;
   log: Logger;
+  /** Files evaluated side by side, each on a worker thread of its own (1: in this thread). */
+  jobs?: number;
   onRun?: (done: number, total: number, run: NabRun) => void;
 }
 
 export async function evaluateNab(cfg: SeismoConfig, opts: NabOptions): Promise<NabRun[]> {
   const files = nabFiles(opts.data, opts.categories);
+  const total = files.length * opts.seeds.length;
+  if ((opts.jobs ?? 1) > 1) {
+    const tasks = opts.seeds.flatMap((seed) => files.map((file) => ({ protocol: 'nab' as const, file, seed })));
+    return runInWorkers<NabRun>(cfg, tasks, opts.jobs ?? 1, (done, run) => opts.onRun?.(done, total, run));
+  }
   const metrics = new Metrics();
   const runs: NabRun[] = [];
-  const total = files.length * opts.seeds.length;
   for (const seed of opts.seeds) {
     for (const file of files) {
       runs.push(await evaluateNabFile(cfg, file, seed, opts.log, metrics));

@@ -10,6 +10,7 @@ import type { Logger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { dataFiles } from '../source/replay.js';
 import { replayScores } from './replay.js';
+import { runInWorkers } from './file-pool.js';
 import { publishedRule } from './rules.js';
 
 export const EVAL_METHODS = ['published', 'seismo'] as const;
@@ -45,6 +46,8 @@ export interface SkabOptions {
   seeds: number[];
   methods: EvalMethod[];
   log: Logger;
+  /** Files evaluated side by side, each on a worker thread of its own (1: in this thread). */
+  jobs?: number;
   /** Called after each file x seed, for a progress bar. */
   onRun?: (done: number, total: number, run: FileRun) => void;
 }
@@ -68,9 +71,13 @@ export async function evaluateSkab(base: SeismoConfig, opts: SkabOptions): Promi
   // File names in tables are relative to the data folder (valve1/0.csv), or to a single file's folder.
   const root = statSync(opts.data).isDirectory() ? opts.data : dirname(opts.data);
   if (files.length === 0) throw new SeismoError('SEISMO_INPUT_INVALID', `${opts.data}: no SKAB CSV files with an anomaly column`);
+  const total = files.length * opts.seeds.length;
+  if ((opts.jobs ?? 1) > 1) {
+    const tasks = opts.seeds.flatMap((seed) => files.map((file) => ({ protocol: 'skab' as const, file, name: relative(root, file), seed, methods: opts.methods })));
+    return runInWorkers<FileRun>(cfg, tasks, opts.jobs ?? 1, (done, run) => opts.onRun?.(done, total, run));
+  }
   const metrics = new Metrics();
   const runs: FileRun[] = [];
-  const total = files.length * opts.seeds.length;
   for (const seed of opts.seeds) {
     for (const file of files) {
       const run = await evaluateFile(cfg, file, relative(root, file), seed, opts, metrics);
@@ -81,7 +88,8 @@ export async function evaluateSkab(base: SeismoConfig, opts: SkabOptions): Promi
   return runs;
 }
 
-async function evaluateFile(base: SeismoConfig, file: string, name: string, seed: number, opts: SkabOptions, metrics: Metrics): Promise<FileRun> {
+/** One file with one seed (in this thread, or in an evaluation worker). */
+export async function evaluateFile(base: SeismoConfig, file: string, name: string, seed: number, opts: Pick<SkabOptions, 'methods' | 'log'>, metrics: Metrics): Promise<FileRun> {
   const cfg: SeismoConfig = { ...base, model: { ...base.model, seed } };
   const { readings, labels } = loadLabels(file, cfg);
   const trainRows = SKAB_PROTOCOL.trainRows;

@@ -84,6 +84,13 @@ export class Metrics {
     buckets: [0.002, 0.005, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.35, 0.5, 0.75, 1, 1.5, 2.5, 5, 10, 30],
     registers: [this.registry],
   });
+  readonly chunkStage = new Histogram({
+    name: 'seismo_chunk_stage_seconds',
+    help: 'Where a chunk of input messages spends its time, per chunk and stage: waiting (its first message\'s Kafka timestamp to the start of its processing: broker, fetch, and the previous chunks of its partition), processing (decode, windows, scoring, alert trackers, flags and dead letters acknowledged), committing (state write and offset commit, which the partition\'s next chunk waits for). Waiting plus processing is seismo_end_to_end_latency_seconds of the chunk\'s first message.',
+    labelNames: ['stage'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 10],
+    registers: [this.registry],
+  });
   readonly eventLoopDelay = new Histogram({
     name: 'seismo_event_loop_delay_seconds',
     help: 'How late a timer due every 20 ms fires on the daemon\'s event loop (one sample per tick; a loop blocked for 300 ms is one sample near 0.3 s). Unlike seismo_nodejs_eventloop_lag_* (gauges reset at every scrape) it accumulates, so quantiles over any range work.',

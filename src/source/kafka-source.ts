@@ -273,7 +273,10 @@ export class KafkaSource implements Source {
       this.metrics.kafkaBatchSize.observe(chunk.length);
       let tx: Transaction | undefined;
       let count: (() => void) | void;
+      let started = Date.now();
       try {
+        started = Date.now();
+        this.metrics.chunkStage.observe({ stage: 'waiting' }, Math.max(0, started - Number(chunk[0]?.timestamp)) / 1000);
         const records = chunk.map((m) => toRecord(topic, partition, m));
         const opts = { lane: lane.name, deferCounts: true, ...(lane.replayBelow !== undefined ? { replayBelow: lane.replayBelow } : {}) };
         tx = await this.transactions?.begin(topic, partition);
@@ -294,12 +297,14 @@ export class KafkaSource implements Source {
       }
       this.failingSince = undefined;
       const now = Date.now();
+      this.metrics.chunkStage.observe({ stage: 'processing' }, (now - started) / 1000);
       for (const m of chunk) this.metrics.endToEnd.observe(Math.max(0, now - Number(m.timestamp)) / 1000);
       const lastOffset = (chunk[chunk.length - 1] as KafkaMessage).offset;
       resolveOffset(lastOffset);
       const next = Number(lastOffset) + 1;
       this.metrics.kafkaLag.set({ topic, partition: String(partition) }, Math.max(0, Number(batch.highWatermark) - next));
       if (!(await this.commit(lane, topic, partition, next, tx))) return;
+      this.metrics.chunkStage.observe({ stage: 'committing' }, (Date.now() - now) / 1000);
       count?.();
       await heartbeat();
     }

@@ -67,6 +67,19 @@ describe('NAB protocol on a tiny synthetic corpus', () => {
     expect(jump.openings).toEqual(openingRows(jump.alertOpen));
   });
 
+  it('--jobs 2 (each file on a worker thread) gives the same runs as one thread, in the same order', async () => {
+    const parallel = await evaluateNab(cfg, { data: dir, seeds: [1], log: createLogger('silent', true), jobs: 2 });
+    expect(parallel.map((r) => r.file.key)).toEqual(runs.map((r) => r.file.key));
+    parallel.forEach((p, i) => {
+      const r = runs[i] as NabRun;
+      expect(p.refused).toBe(r.refused);
+      expect(p.threshold).toBe(r.threshold);
+      expect(p.openings).toEqual(r.openings);
+      expect(Array.from(p.scores)).toEqual(Array.from(r.scores));
+      expect(p.nab).toEqual(r.nab);
+    });
+  }, 120_000);
+
   it('a constant stream cannot be trained on: it gets no alerts and says why, the corpus run carries on', () => {
     const flat = runs[0] as NabRun;
     expect(flat.refused).toMatch(/threshold 0|constant/);

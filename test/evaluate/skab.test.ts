@@ -8,6 +8,7 @@ import { summarise } from '../../src/evaluate/summary.js';
 import { perSeedTable } from '../../src/evaluate/markdown.js';
 import { writeReport } from '../../src/evaluate/report.js';
 import { createLogger } from '../../src/observability/logger.js';
+import { SeismoError } from '../../src/errors.js';
 import { gaussian, mulberry32 } from '../../src/random.js';
 
 /** A SKAB-shaped file: 3 coupled sensors, a level shift on one of them in rows [from, to]. */
@@ -74,4 +75,16 @@ describe('SKAB protocol evaluation', () => {
     const results = JSON.parse(readFileSync(join(report, 'results.json'), 'utf8')) as { runs: Array<{ scores: Array<number | null> }> };
     expect(results.runs[0]!.scores).toHaveLength(700);
   });
+
+  it('with --jobs 2 a file that cannot be evaluated fails the run with its own error code and file name, as in one thread', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'seismo-eval-'));
+    skabFile(join(dir, '0.csv'), 700, 520, 620, 1);
+    skabFile(join(dir, '1.csv'), 300, 250, 260, 2);
+    const opts = { data: dir, seeds: [1], methods: ['seismo' as const], log: createLogger('silent') };
+    const inThread = await evaluateSkab(cfg, opts).then(() => undefined, (err: unknown) => err);
+    const inWorkers = await evaluateSkab(cfg, { ...opts, jobs: 2 }).then(() => undefined, (err: unknown) => err);
+    expect(inThread).toMatchObject({ code: 'SEISMO_INPUT_INVALID', message: expect.stringMatching(/1\.csv: 300 rows, need more than/) });
+    expect(inWorkers).toBeInstanceOf(SeismoError);
+    expect(inWorkers).toMatchObject({ code: 'SEISMO_INPUT_INVALID', message: (inThread as Error).message });
+  }, 120_000);
 });

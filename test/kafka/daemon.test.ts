@@ -79,7 +79,11 @@ describeKafka('seismo run against a real Kafka broker', () => {
     expect(viaKcat.every((m) => m.key === (JSON.parse(m.value) as Flag).entity)).toBe(true);
 
     expect(await d.metric('seismo_readings_total')).toBe(readingsIn(small));
-    expect(await d.metric('seismo_kafka_commits_total', 'result="ok"')).toBeGreaterThan(0);
+    const commits = await d.metric('seismo_kafka_commits_total', 'result="ok"');
+    expect(commits).toBeGreaterThan(0);
+    // Every committed chunk is timed in each stage once: where its time went is on /metrics.
+    for (const stage of ['waiting', 'processing', 'committing']) expect(await d.metric('seismo_chunk_stage_seconds_count', `stage="${stage}"`)).toBe(commits);
+    expect(await d.metric('seismo_chunk_stage_seconds_sum', 'stage="processing"')).toBeGreaterThan(0);
     expect(await d.metric('seismo_kafka_consumer_lag_messages')).toBe(0);
     expect(await d.stop()).toBe(0);
   });
