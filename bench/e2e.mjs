@@ -62,8 +62,8 @@ const { values: a } = parseArgs({
 const phases = new Set(a.only.split(','));
 const unknownPhase = [...phases].filter((p) => !['ready', 'throughput', 'latency', 'memory', 'scaleout'].includes(p));
 if (unknownPhase.length > 0) throw new Error(`--only: unknown phase(s) ${unknownPhase.join(', ')} (known: ready, throughput, latency, memory, scaleout)`);
-/** A variant: extra node flags, scoring and window settings for the latency daemons; `default` is today's settings. */
-const variants = [{ name: 'default', node: [], scoring: {}, window: {} }];
+/** A variant: extra node flags, environment, scoring and window settings for the latency daemons; `default` is today's settings. */
+const variants = [{ name: 'default', node: [], env: {}, scoring: {}, window: {} }];
 for (const v of a.variant) {
   const eq = v.indexOf('=');
   if (eq <= 0) throw new Error(`--variant ${v}: expected NAME=JSON`);
@@ -73,7 +73,7 @@ for (const v of a.variant) {
   } catch (err) {
     throw new Error(`--variant ${v.slice(0, eq)}: the JSON does not parse: ${err.message}`);
   }
-  variants.push({ name: v.slice(0, eq), node: spec.node ?? [], scoring: spec.scoring ?? {}, window: spec.window ?? {} });
+  variants.push({ name: v.slice(0, eq), node: spec.node ?? [], env: spec.env ?? {}, scoring: spec.scoring ?? {}, window: spec.window ?? {} });
 }
 const load = () => Number(loadavg()[0].toFixed(2));
 const N = Number(a.readings);
@@ -146,10 +146,10 @@ async function createTopics(name, partitions) {
 const daemons = new Set();
 
 class Daemon {
-  constructor(config, nodeArgs = []) {
+  constructor(config, nodeArgs = [], env = {}) {
     daemons.add(this);
     this.started = performance.now();
-    this.child = spawn('node', [...nodeArgs, LAUNCHER, 'run', '-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn('node', [...nodeArgs, LAUNCHER, 'run', '-c', config], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     this.buf = '';
     this.url = undefined;
     const on = (d) => {
@@ -299,7 +299,7 @@ try {
     for (const [v, round] of turns) {
       const tag = `${v.name.replace(/[^a-zA-Z0-9-]/g, '-')}-${round}`;
       const loadBefore = load();
-      const d1 = new Daemon(configFor(`t1-${tag}`, t1, `${t1}-g-${tag}`, a['max-batch'], v.scoring, a.partitions, v.window), v.node);
+      const d1 = new Daemon(configFor(`t1-${tag}`, t1, `${t1}-g-${tag}`, a['max-batch'], v.scoring, a.partitions, v.window), v.node, v.env);
       await waitFor(() => d1.ready());
       const startToReadySeconds = (performance.now() - d1.started) / 1000;
       say(`[${v.name}] ready after ${startToReadySeconds.toFixed(2)} s`);
@@ -344,7 +344,7 @@ try {
     for (const v of variants) {
       const topic = `lat-${v.name.replace(/[^a-zA-Z0-9-]/g, '-')}-${Date.now()}`;
       await topics(topic);
-      lat.push({ v, topic, d: new Daemon(configFor(`lat-${lat.length}`, topic, `${topic}-g`, a['max-batch'], v.scoring, a.partitions, v.window), v.node) });
+      lat.push({ v, topic, d: new Daemon(configFor(`lat-${lat.length}`, topic, `${topic}-g`, a['max-batch'], v.scoring, a.partitions, v.window), v.node, v.env) });
     }
     await Promise.all(lat.map(({ d }) => waitFor(() => d.ready())));
     results.latency = [];
@@ -377,6 +377,9 @@ try {
             const h = stageOnly(delta(after, before, 'seismo_chunk_stage_seconds'), s);
             return [s, h.count > 0 ? { chunks: h.count, p50ms: histogramQuantile(h.buckets, 'seismo_chunk_stage_seconds', 0.5) * 1000, p99ms: histogramQuantile(h.buckets, 'seismo_chunk_stage_seconds', 0.99) * 1000 } : undefined];
           })),
+          // The model calls themselves: how long the longest ones block (scoring in the main thread) and how many windows they carry.
+          scoringCallP99ms: histogramQuantile(delta(after, before, 'seismo_scoring_duration_seconds'), 'seismo_scoring_duration_seconds', 0.99) * 1000,
+          scoringBatchP99: histogramQuantile(delta(after, before, 'seismo_scoring_batch_windows'), 'seismo_scoring_batch_windows', 0.99),
           gcSeconds: Object.entries(delta(after, before, 'seismo_nodejs_gc_duration_seconds_sum')).reduce((s, [, x]) => s + x, 0),
           cpuSeconds: (after.seismo_process_cpu_seconds_total ?? 0) - (before.seismo_process_cpu_seconds_total ?? 0),
           meanScoringBatch: (after.seismo_scoring_batch_windows_sum - before.seismo_scoring_batch_windows_sum) / Math.max(1, after.seismo_scoring_batch_windows_count - before.seismo_scoring_batch_windows_count),
@@ -385,7 +388,7 @@ try {
         };
         results.latency.push(cell);
         say(`  p50 ${cell.p50ms.toFixed(1)} ms, p95 ${cell.p95ms.toFixed(1)}, p99 ${cell.p99ms.toFixed(1)}, max <= ${cell.maxBelowMs} ms, GC ${cell.gcSeconds.toFixed(2)} s, CPU ${cell.cpuSeconds.toFixed(1)} s (load ${cell.loadEnd})`);
-        say(`  per chunk p50 / p99 ms: ${stageSummary(cell.stages)}`);
+        say(`  per chunk p50 / p99 ms: ${stageSummary(cell.stages)}; model call p99 ${cell.scoringCallP99ms.toFixed(1)} ms, ${cell.scoringBatchP99.toFixed(0)} windows`);
       }
     }
     await Promise.all(lat.map(({ d }) => d.stop()));
@@ -453,7 +456,7 @@ const r = results;
 const rows = [];
 if (variants.length > 1) for (const t of r.throughputRuns ?? []) rows.push(`| [${t.variant}, round ${t.round}] throughput, ${r.readings.toLocaleString()} readings, scoring.maxBatch ${t.maxBatch}, broker included; start to ready ${t.startToReadySeconds.toFixed(2)} s (load ${t.startToReadyLoad}) | ${Math.round(t.readingsPerSecond).toLocaleString()} readings/s (${t.seconds.toFixed(1)} s; ${t.windowsScored.toLocaleString()} windows, ${t.flags} flags; ${Math.round(t.meanScoringBatch)} windows per scoring flush; scoring ${(t.scoringSecondsShare * 100).toFixed(0)}% of wall time; RSS ${t.rssMB.toFixed(0)} MB) | ${t.load} | >= 20,000 |`);
 else if (r.throughput) rows.push(`| throughput, ${r.readings.toLocaleString()} readings of ${r.entities} entities, ${r.partitions} partitions, encoder [${r.units}], scoring.maxBatch ${r.throughput.maxBatch}, broker included | ${Math.round(r.throughput.readingsPerSecond).toLocaleString()} readings/s (${r.throughput.seconds.toFixed(1)} s; ${Math.round(r.throughput.meanScoringBatch)} windows per scoring flush; scoring ${(r.throughput.scoringSecondsShare * 100).toFixed(0)}% of wall time; RSS ${r.throughput.rssMB.toFixed(0)} MB) | ${r.throughput.load} | >= 20,000 |`);
-for (const c of r.latency ?? []) rows.push(`| reading -> flags acked latency at ${c.rate.toLocaleString()} readings/s for ${c.seconds} s${variants.length > 1 ? ` [${c.variant}]` : ''} | p50 ${c.p50ms.toFixed(1)} ms, p95 ${c.p95ms.toFixed(1)}, p99 ${c.p99ms.toFixed(1)}, max <= ${c.maxBelowMs} ms (GC ${c.gcSeconds.toFixed(2)} s, CPU ${c.cpuSeconds.toFixed(1)} s${c.loopDelayP99ms !== undefined ? `, event-loop delay p99 ${c.loopDelayP99ms.toFixed(0)} ms` : ''}, ${Math.round(c.meanScoringBatch)} windows per flush; per chunk p50 / p99 ms: ${stageSummary(c.stages)}) | ${c.loadStart} -> ${c.loadEnd} | p99 <= 50 ms |`);
+for (const c of r.latency ?? []) rows.push(`| reading -> flags acked latency at ${c.rate.toLocaleString()} readings/s for ${c.seconds} s${variants.length > 1 ? ` [${c.variant}]` : ''} | p50 ${c.p50ms.toFixed(1)} ms, p95 ${c.p95ms.toFixed(1)}, p99 ${c.p99ms.toFixed(1)}, max <= ${c.maxBelowMs} ms (GC ${c.gcSeconds.toFixed(2)} s, CPU ${c.cpuSeconds.toFixed(1)} s${c.loopDelayP99ms !== undefined ? `, event-loop delay p99 ${c.loopDelayP99ms.toFixed(0)} ms` : ''}, ${Math.round(c.meanScoringBatch)} windows per flush, model call p99 ${c.scoringCallP99ms.toFixed(0)} ms and ${c.scoringBatchP99.toFixed(0)} windows; per chunk p50 / p99 ms: ${stageSummary(c.stages)}) | ${c.loadStart} -> ${c.loadEnd} | p99 <= 50 ms |`);
 if (r.manyEntities) rows.push(`| RSS with ${r.manyEntities.entities.toLocaleString()} entities in memory (scoring.maxBatch ${r.manyEntities.maxBatch}) | ${r.manyEntities.rssMB.toFixed(0)} MB (JS heap ${r.manyEntities.heapMB.toFixed(0)} MB) | ${r.manyEntities.load} | <= 400 MB |`);
 if (r.startToReadySeconds !== undefined) rows.push(`| start to ready (model loaded and warmed, group joined) | ${r.startToReadySeconds.toFixed(2)} s | ${r.startToReadyLoad} | <= 5 s |`);
 const one = r.scaleOut?.find((c) => c.instances === 1);

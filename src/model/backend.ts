@@ -22,6 +22,14 @@ async function tryNative(threads: number): Promise<string | undefined> {
       process.env.TF_NUM_INTEROP_THREADS ??= '1';
     }
     process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+    // TensorFlow's matrix products otherwise run oneDNN's JIT sgemm kernels, which point the stack
+    // register into a heap buffer while they run: any signal delivered to a thread inside one
+    // (SIGTERM or SIGHUP from an orchestrator, SIGCHLD when a refit's child exits, a profiler's
+    // SIGPROF) writes its frame over the heap, and the process later aborts on "corrupted size vs.
+    // prev_size" or crashes (oneDNN issue 4845, fixed upstream in 2026; the libtensorflow we can
+    // install predates it). Eigen's own kernels have no such hazard and score ~5 % slower
+    // (docs/BENCHMARKS.md); test/model/signal-safety.test.ts floods a scoring process with signals.
+    process.env.TENSORFLOW_USE_CUSTOM_CONTRACTION_KERNEL ??= 'false';
     await import('@tensorflow/tfjs-node');
     if (!(await tf.setBackend('tensorflow'))) return 'tfjs-node loaded but the tensorflow backend did not initialise';
     return undefined;
