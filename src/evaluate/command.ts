@@ -42,12 +42,13 @@ export function defaultJobs(): number {
   return Math.max(1, Math.min(availableParallelism(), MAX_DEFAULT_JOBS));
 }
 
-function jobsText(jobs: number | undefined): string {
-  return (jobs ?? 1) > 1 ? `${jobs} files at a time` : 'one file at a time';
+function jobsText(jobs: number | undefined, tasks: number): string {
+  const used = Math.min(jobs ?? 1, tasks);
+  return used > 1 ? `${used} files at a time` : 'one file at a time';
 }
 
 export function parseJobs(text: string): number {
-  const n = Number(text);
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
   if (!Number.isInteger(n) || n < 1 || n > 256) throw new SeismoError('SEISMO_CONFIG_INVALID', `--jobs: expected an integer from 1 to 256, got "${text}"`);
   return n;
 }
@@ -110,7 +111,7 @@ async function runNab(cfg: SeismoConfig, opts: EvaluateOptions, log: Logger, out
   const runs = await evaluateNab(cfg, { data: opts.data, seeds: opts.seeds, categories: opts.categories, log, jobs: opts.jobs ?? 1, onRun: (done, total, run) => progress.tick(done, total, `${run.file.key} seed ${run.seed}`) });
   progress.stop();
   const seconds = (performance.now() - started) / 1000;
-  out.write(`NAB protocol: ${new Set(runs.map((r) => r.file.key)).size} files, seeds ${opts.seeds.join(',')}, ${seconds.toFixed(0)} s on ${backend}, ${jobsText(opts.jobs)}\n\n${nabCategoryTable(runs)}\n\n${nabFileTable(runs)}\n`);
+  out.write(`NAB protocol: ${new Set(runs.map((r) => r.file.key)).size} files, seeds ${opts.seeds.join(',')}, ${seconds.toFixed(0)} s on ${backend}, ${jobsText(opts.jobs, runs.length)}\n\n${nabCategoryTable(runs)}\n\n${nabFileTable(runs)}\n`);
   if (opts.nabResults !== undefined) {
     const written = writeNabResults(opts.nabResults, runs);
     out.write(`\nNAB results: ${written.length} files under ${opts.nabResults}\n`);
@@ -157,7 +158,7 @@ export async function runEvaluate(cfg: SeismoConfig, opts: EvaluateOptions, log:
   const allRows = methods.map((m) => summarise(runs, m, SKAB_PROTOCOL.nabWindowMs, 'all'));
   const seconds = (performance.now() - started) / 1000;
   const files = new Set(runs.map((r) => r.file)).size;
-  out.write(`SKAB protocol: ${files} files, seeds ${opts.seeds.join(',')}, ${seconds.toFixed(0)} s on ${backend.active}, ${jobsText(opts.jobs)}\n\nRows after each file's 400 training rows:\n\n${summaryTable(summaries)}\n\nAll rows, training rows included (as SKAB's reference notebooks count):\n\n${summaryTable(allRows)}\n\n${perFileTable(summaries)}\n`);
+  out.write(`SKAB protocol: ${files} files, seeds ${opts.seeds.join(',')}, ${seconds.toFixed(0)} s on ${backend.active}, ${jobsText(opts.jobs, runs.length)}\n\nRows after each file's 400 training rows:\n\n${summaryTable(summaries)}\n\nAll rows, training rows included (as SKAB's reference notebooks count):\n\n${summaryTable(allRows)}\n\n${perFileTable(summaries)}\n`);
   if (opts.report !== undefined) {
     await writeReport(opts.report, { cfg, runs, summaries, allRows, seeds: opts.seeds, seconds, backend: backend.active, command: process.argv.slice(2).join(' ') });
     out.write(`\nreport: ${opts.report}/summary.md\n`);

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { SeismoConfig } from '../config/schema.js';
 import { ERROR_CODES, SeismoError, type ErrorCode } from '../errors.js';
+import { chooseBackend } from '../model/backend.js';
 import type { EvalTask, EvalWorkerInit, FromEvalWorker, ToEvalWorker } from './eval-worker.js';
 
 // Built output: `npx tsc -p .` first (as for the scoring worker).
@@ -14,10 +15,13 @@ const ENTRY = fileURLToPath(new URL('../../dist/evaluate/eval-worker.js', import
  * Why: one file's training and replay keep one core busy (JS dispatches small LSTM ops one by
  * one), so on a machine with more cores the files can run side by side. Every task is
  * independent (its own model, scaler and seed), so the results are the same as in one thread;
- * test/evaluate/file-pool.test.ts compares them. A task that fails fails the whole run, with
+ * test/evaluate/nab-protocol.test.ts compares them. A task that fails fails the whole run, with
  * its own error code and message, as it would in one thread.
  */
 export async function runInWorkers<R>(cfg: SeismoConfig, tasks: EvalTask[], jobs: number, onDone?: (done: number, result: R) => void): Promise<R[]> {
+  // On the main thread first: settings TensorFlow reads from the environment (backend.ts) reach
+  // the native library only from here, never from a worker's copy of process.env.
+  await chooseBackend(cfg.scoring.backend, cfg.scoring.threads);
   const results = new Array<R>(tasks.length);
   let next = 0;
   let done = 0;

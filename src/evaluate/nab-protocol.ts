@@ -114,7 +114,13 @@ export function openingRows(open: ArrayLike<number>): number[] {
 export async function evaluateNabFile(base: SeismoConfig, file: NabFile, seed: number, log: Logger, metrics: Metrics): Promise<NabRun> {
   const input = { ...base.input, format: 'csv' as const, delimiter: ',', timestampColumn: 'timestamp', entity: 'default', entityColumn: undefined, ignoreColumns: ['label'] };
   const { entityColumn: _drop, ...inputNoEntity } = input;
-  const parsed = parseCsv(readFileSync(file.path, 'utf8'), file.path, inputNoEntity);
+  let text: string;
+  try {
+    text = readFileSync(file.path, 'utf8');
+  } catch (err) {
+    throw new SeismoError('SEISMO_INPUT_INVALID', `${file.path}: cannot read it: ${(err as Error).message}`);
+  }
+  const parsed = parseCsv(text, file.path, inputNoEntity);
   const readings = parsed.readings;
   const probation = probationRows(readings.length);
   const ts = Float64Array.from(readings, (r) => r.ts);
@@ -173,7 +179,8 @@ export interface NabOptions {
 export async function evaluateNab(cfg: SeismoConfig, opts: NabOptions): Promise<NabRun[]> {
   const files = nabFiles(opts.data, opts.categories);
   const total = files.length * opts.seeds.length;
-  if ((opts.jobs ?? 1) > 1) {
+  // One task, or one job: in this thread (a worker would only add a second TensorFlow runtime).
+  if (Math.min(opts.jobs ?? 1, total) > 1) {
     const tasks = opts.seeds.flatMap((seed) => files.map((file) => ({ protocol: 'nab' as const, file, seed })));
     return runInWorkers<NabRun>(cfg, tasks, opts.jobs ?? 1, (done, run) => opts.onRun?.(done, total, run));
   }

@@ -72,7 +72,8 @@ export async function evaluateSkab(base: SeismoConfig, opts: SkabOptions): Promi
   const root = statSync(opts.data).isDirectory() ? opts.data : dirname(opts.data);
   if (files.length === 0) throw new SeismoError('SEISMO_INPUT_INVALID', `${opts.data}: no SKAB CSV files with an anomaly column`);
   const total = files.length * opts.seeds.length;
-  if ((opts.jobs ?? 1) > 1) {
+  // One task, or one job: in this thread (a worker would only add a second TensorFlow runtime).
+  if (Math.min(opts.jobs ?? 1, total) > 1) {
     const tasks = opts.seeds.flatMap((seed) => files.map((file) => ({ protocol: 'skab' as const, file, name: relative(root, file), seed, methods: opts.methods })));
     return runInWorkers<FileRun>(cfg, tasks, opts.jobs ?? 1, (done, run) => opts.onRun?.(done, total, run));
   }

@@ -50,7 +50,14 @@ export function loadReadings(path: string, cfg: SeismoConfig, maxRowsPerEntity?:
 /** Labels of a CSV file (e.g. SKAB's anomaly/changepoint), aligned with its readings. */
 export function loadLabels(file: string, cfg: SeismoConfig): { readings: Reading[]; labels: Record<string, number>[] } {
   if (extname(file) !== '.csv') return { readings: [], labels: [] };
-  const parsed = parseCsv(readFileSync(file, 'utf8'), file, cfg.input.format === 'json' ? { ...cfg.input, format: 'csv' } : cfg.input);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    // A directory named *.csv, a file removed or unreadable: bad input, named, not an internal error.
+    throw new SeismoError('SEISMO_INPUT_INVALID', `${file}: cannot read it: ${(err as Error).message}`);
+  }
+  const parsed = parseCsv(text, file, cfg.input.format === 'json' ? { ...cfg.input, format: 'csv' } : cfg.input);
   return { readings: parsed.readings, labels: parsed.labels };
 }
 

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { isMainThread } from 'node:worker_threads';
 import { SeismoError } from '../errors.js';
 
 export type BackendRequest = 'auto' | 'native' | 'wasm' | 'cpu';
@@ -29,12 +30,31 @@ async function tryNative(threads: number): Promise<string | undefined> {
     // prev_size" or crashes (oneDNN issue 4845, fixed upstream in 2026; the libtensorflow we can
     // install predates it). Eigen's own kernels have no such hazard and score ~5 % slower
     // (docs/BENCHMARKS.md); test/model/signal-safety.test.ts floods a scoring process with signals.
-    process.env.TENSORFLOW_USE_CUSTOM_CONTRACTION_KERNEL ??= 'false';
+    useSignalSafeKernels();
     await import('@tensorflow/tfjs-node');
     if (!(await tf.setBackend('tensorflow'))) return 'tfjs-node loaded but the tensorflow backend did not initialise';
     return undefined;
   } catch (err) {
     return `tfjs-node native addon cannot load: ${(err as Error).message.split('\n')[0]}`;
+  }
+}
+
+/**
+ * Sets TENSORFLOW_USE_CUSTOM_CONTRACTION_KERNEL=false (see tryNative) unless the user chose a
+ * value. TensorFlow reads it once per process and turns the oneDNN kernel off only for exactly
+ * "false" or "0": other spellings of no ("False", "off", "") are normalised, and a value that
+ * keeps the kernel on is said loudly. It must be set on the main thread: a worker thread's
+ * process.env is its own copy, which the native library never sees.
+ */
+function useSignalSafeKernels(): void {
+  const name = 'TENSORFLOW_USE_CUSTOM_CONTRACTION_KERNEL';
+  const given = process.env[name];
+  const value = given?.trim().toLowerCase();
+  if (given === undefined || ['', 'false', '0', 'no', 'off'].includes(value ?? '')) {
+    if (!isMainThread && given === undefined) process.emitWarning(`${name} set from a worker thread does not reach TensorFlow: choose the backend on the main thread first`, { code: 'SEISMO_TF_KERNELS' });
+    process.env[name] = 'false';
+  } else {
+    process.emitWarning(`${name}=${given} keeps oneDNN's sgemm kernels, which corrupt the heap when a signal arrives while they run (docs/NATIVE.md, Pitfalls)`, { code: 'SEISMO_TF_KERNELS' });
   }
 }
 

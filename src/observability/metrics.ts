@@ -79,14 +79,14 @@ export class Metrics {
   });
   readonly endToEnd = new Histogram({
     name: 'seismo_end_to_end_latency_seconds',
-    help: 'From a message\'s Kafka timestamp to the broker acknowledging every flag of its batch.',
+    help: 'From a message\'s Kafka timestamp to the broker acknowledging every flag of its batch (messages without a usable timestamp, and those re-read only to rebuild window state after a restart, are left out).',
     // Fine from 50 ms to 1 s, where the p99 target and a loaded machine's tail lie (quantiles interpolate within a bucket).
     buckets: [0.002, 0.005, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.35, 0.5, 0.75, 1, 1.5, 2.5, 5, 10, 30],
     registers: [this.registry],
   });
   readonly chunkStage = new Histogram({
     name: 'seismo_chunk_stage_seconds',
-    help: 'Where a chunk of input messages spends its time, per chunk and stage: waiting (its first message\'s Kafka timestamp to the start of its processing: broker, fetch, and the previous chunks of its partition), processing (decode, windows, scoring, alert trackers, flags and dead letters acknowledged), committing (state write and offset commit, which the partition\'s next chunk waits for). Waiting plus processing is seismo_end_to_end_latency_seconds of the chunk\'s first message.',
+    help: 'Where a chunk of input messages spends its time, per chunk and stage, counted once the chunk is committed: waiting (its first message\'s Kafka timestamp, i.e. its producer\'s clock, to the start of its processing: broker, fetch, the previous chunks of its partition, and any failed attempts), processing (decode, windows, scoring, alert trackers, flags and dead letters acknowledged), committing (state write and offset commit, which the partition\'s next chunk waits for). Waiting plus processing is seismo_end_to_end_latency_seconds of the chunk\'s first message. Chunks re-read only to rebuild window state after a restart, and messages without a usable timestamp (waiting), are left out.',
     labelNames: ['stage'] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 10],
     registers: [this.registry],

@@ -273,10 +273,9 @@ export class KafkaSource implements Source {
       this.metrics.kafkaBatchSize.observe(chunk.length);
       let tx: Transaction | undefined;
       let count: (() => void) | void;
-      let started = Date.now();
+      const started = performance.now();
+      const waited = messageAgeSeconds(Date.now(), chunk[0]?.timestamp);
       try {
-        started = Date.now();
-        this.metrics.chunkStage.observe({ stage: 'waiting' }, Math.max(0, started - Number(chunk[0]?.timestamp)) / 1000);
         const records = chunk.map((m) => toRecord(topic, partition, m));
         const opts = { lane: lane.name, deferCounts: true, ...(lane.replayBelow !== undefined ? { replayBelow: lane.replayBelow } : {}) };
         tx = await this.transactions?.begin(topic, partition);
@@ -296,15 +295,26 @@ export class KafkaSource implements Source {
         throw new SeismoError('SEISMO_SOURCE_FAILED', `processing ${topic}/${partition} at offset ${chunk[0]?.offset} failed: ${(err as Error).message}`, { retriable: true });
       }
       this.failingSince = undefined;
+      const processed = performance.now();
       const now = Date.now();
-      this.metrics.chunkStage.observe({ stage: 'processing' }, (now - started) / 1000);
-      for (const m of chunk) this.metrics.endToEnd.observe(Math.max(0, now - Number(m.timestamp)) / 1000);
+      // Messages re-read only to rebuild window state after a restart were counted when first processed.
+      const replayBelow = lane.replayBelow ?? -1;
+      for (const m of chunk) {
+        const age = Number(m.offset) >= replayBelow ? messageAgeSeconds(now, m.timestamp) : undefined;
+        if (age !== undefined) this.metrics.endToEnd.observe(age);
+      }
       const lastOffset = (chunk[chunk.length - 1] as KafkaMessage).offset;
       resolveOffset(lastOffset);
       const next = Number(lastOffset) + 1;
       this.metrics.kafkaLag.set({ topic, partition: String(partition) }, Math.max(0, Number(batch.highWatermark) - next));
       if (!(await this.commit(lane, topic, partition, next, tx))) return;
-      this.metrics.chunkStage.observe({ stage: 'committing' }, (Date.now() - now) / 1000);
+      // Observed once the chunk is durable: a chunk that failed and was retried counts once (its
+      // waiting then includes the retry), and one re-read only as replay not at all.
+      if (Number(lastOffset) >= replayBelow) {
+        if (waited !== undefined) this.metrics.chunkStage.observe({ stage: 'waiting' }, waited);
+        this.metrics.chunkStage.observe({ stage: 'processing' }, (processed - started) / 1000);
+        this.metrics.chunkStage.observe({ stage: 'committing' }, (performance.now() - processed) / 1000);
+      }
       count?.();
       await heartbeat();
     }
@@ -385,6 +395,21 @@ export class KafkaSource implements Source {
     const offset = p && Number(p.offset) >= 0 ? Number(p.offset) : undefined;
     return { offset, checkpoint: offset === undefined ? undefined : decodeCheckpoint(p?.metadata) };
   }
+}
+
+/** Clock skew tolerated between producers and this host before a timestamp counts as bogus. */
+const MAX_FUTURE_SKEW_MS = 60_000;
+
+/**
+ * Seconds from a Kafka message timestamp (its producer's clock, or the broker's with
+ * LogAppendTime) to `nowMs`; undefined when there is no usable timestamp: missing or -1 (old
+ * message formats and clients), not a number, or further in the future than clock skew explains.
+ * A bogus timestamp must neither throw in a metric (prom-client rejects NaN) nor record decades.
+ */
+export function messageAgeSeconds(nowMs: number, timestamp: string | undefined): number | undefined {
+  const ts = Number(timestamp);
+  if (timestamp === undefined || !Number.isFinite(ts) || ts <= 0 || ts > nowMs + MAX_FUTURE_SKEW_MS) return undefined;
+  return Math.max(0, nowMs - ts) / 1000;
 }
 
 export function toRecord(topic: string, partition: number, m: KafkaMessage): SourceRecord {
