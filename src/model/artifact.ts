@@ -6,9 +6,12 @@ import { SeismoError } from '../errors.js';
 import type { ScalerState } from '../window/scaler.js';
 import type { TrainingMetrics } from './train.js';
 import type { Software } from './provenance.js';
+import { quietOrthogonalInitializerWarning } from './tfjs-warnings.js';
 import { checkManifest, checkModelShapes, checkModelJson, checkWeightBytes, checkScaler, checkThreshold, readArtifactJson, type ModelJson } from './artifact-check.js';
 // Registers the seq2seq variant's custom layers, so its artifacts load wherever artifacts load.
 import './seq2seq.js';
+
+quietOrthogonalInitializerWarning();
 
 export { ARTIFACT_FORMAT_VERSION } from './artifact-check.js';
 

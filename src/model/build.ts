@@ -1,5 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../config/schema.js';
+import { quietOrthogonalInitializerWarning } from './tfjs-warnings.js';
+
+quietOrthogonalInitializerWarning();
 
 export type RecurrentActivation = 'sigmoid' | 'hardSigmoid';
 
