@@ -148,6 +148,11 @@ const alertsSchema = z
     resolveRatio: z.number().gt(0).max(1).default(0.8).describe('Hysteresis: an open alert counts a window as calm only below resolveRatio x threshold.'),
     resolveAfter: z.number().int().min(1).default(10).describe('Consecutive calm windows that resolve an open alert.'),
     minOpenSeconds: z.number().min(0).default(0).describe('Minimum duration: an open alert does not resolve before it has been open this long (by reading time), however calm the windows.'),
+    maxOpenSeconds: z
+      .number()
+      .min(0)
+      .default(0)
+      .describe('Re-arm (0: off): an alert open this long (by reading time) resolves even though its scores stay high, with `stale: true` on the resolve flag. After an event a process often settles at a new operating point that scores above the threshold for good; without this its alert never resolves, and a later fault on the same entity opens nothing new. After the cooldown the entity may open again: a condition that persists pages again, once per maxOpenSeconds plus the cooldown.'),
     cooldownWindows: z.number().int().min(0).default(10).describe('After a resolve, windows to wait before the same entity may open again.'),
     updateRatio: z.number().gt(1).default(1.5).describe('An open alert emits `update` when its peak severity grows by this factor over the last emitted one.'),
     topFeatures: z.number().int().min(1).default(3).describe('How many contributing features each flag lists.'),

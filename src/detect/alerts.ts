@@ -159,14 +159,19 @@ export class AlertTracker {
     else st.calmRun = 0;
     if (s.score > st.peakScore) st.peakScore = s.score;
 
-    // Minimum duration: a short blip that opened an alert does not resolve (and page again)
-    // within minOpenSeconds; computed from openedAt, so no extra state to checkpoint.
-    if (st.calmRun >= this.cfg.resolveAfter && s.endTs - st.openedAt >= this.cfg.minOpenSeconds * 1000) {
+    // Minimum and maximum duration: a short blip that opened an alert does not resolve (and
+    // page again) within minOpenSeconds; an alert still open after maxOpenSeconds resolves as
+    // stale, so a later, different fault can open a new one. Both are computed from openedAt,
+    // so there is no extra state to checkpoint and a restart decides the same.
+    const openMs = s.endTs - st.openedAt;
+    const calm = st.calmRun >= this.cfg.resolveAfter && openMs >= this.cfg.minOpenSeconds * 1000;
+    const stale = !calm && this.cfg.maxOpenSeconds > 0 && openMs >= this.cfg.maxOpenSeconds * 1000;
+    if (calm || stale) {
       st.open = false;
       this.open--;
       st.recent = [];
       st.cooldownLeft = this.cfg.cooldownWindows;
-      return this.flag(s, 'resolved', st);
+      return this.flag(s, 'resolved', st, stale);
     }
     const severity = s.score / thr;
     if (severity >= st.lastEmittedSeverity * this.cfg.updateRatio) {
@@ -279,7 +284,7 @@ export class AlertTracker {
     return sum / h.count;
   }
 
-  private flag(s: Judged, state: FlagState, st: EntityAlert): Flag {
+  private flag(s: Judged, state: FlagState, st: EntityAlert, stale = false): Flag {
     // Stable across replays of the same data, so consumers can drop duplicates by id.
     const id = createHash('sha256').update(`${s.entity}|${st.openedAt}|${state}|${st.updates}|${this.modelVersion}`).digest('hex').slice(0, 32);
     return {
@@ -298,6 +303,7 @@ export class AlertTracker {
       ...(s.windowScore !== undefined ? { windowScore: round(s.windowScore) } : {}),
       topFeatures: topFeatures(s.featureErrors, this.features, this.cfg.topFeatures),
       model: this.modelVersion,
+      ...(stale ? { stale: true as const } : {}),
     };
   }
 }

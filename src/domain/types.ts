@@ -114,6 +114,8 @@ export interface Flag {
   windowScore?: number;
   topFeatures: FeatureContribution[];
   model: string;
+  /** Set only on a `resolved` flag that alerts.maxOpenSeconds closed while the scores were still high. */
+  stale?: true;
   /** Set only on a refit candidate's flags, which go to the shadow sink or topic, never to on-call. */
   shadow?: true;
 }

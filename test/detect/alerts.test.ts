@@ -3,7 +3,7 @@ import { AlertTracker, topFeatures } from '../../src/detect/alerts.js';
 import type { AlertsConfig } from '../../src/config/schema.js';
 import type { WindowScore } from '../../src/domain/types.js';
 
-const cfg: AlertsConfig = { openK: 2, openN: 3, smoothWindows: 1, resolveRatio: 0.8, minOpenSeconds: 0, resolveAfter: 2, cooldownWindows: 2, updateRatio: 1.5, topFeatures: 2, adaptiveHalfLifeWindows: 0, adaptiveWarmupWindows: 50, adaptiveMaxDrift: 2 };
+const cfg: AlertsConfig = { openK: 2, openN: 3, smoothWindows: 1, resolveRatio: 0.8, minOpenSeconds: 0, maxOpenSeconds: 0, resolveAfter: 2, cooldownWindows: 2, updateRatio: 1.5, topFeatures: 2, adaptiveHalfLifeWindows: 0, adaptiveWarmupWindows: 50, adaptiveMaxDrift: 2 };
 const features = ['a', 'b', 'c'];
 let t = 0;
 const win = (score: number, entity = 'e1'): WindowScore => {
@@ -33,6 +33,39 @@ describe('AlertTracker', () => {
     // win() advances 1 s per window; the alert opens on the 2nd window.
     const tr = new AlertTracker({ ...cfg, minOpenSeconds: 5 }, 1, features, 'm1');
     expect(run(tr, [2, 2, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1])).toEqual(['-', 'open', '-', '-', '-', '-', 'resolved', '-']);
+  });
+
+  it('resolves an alert that stays high for maxOpenSeconds as stale, and a persisting condition opens again after the cooldown', () => {
+    // win() advances 1 s per window; the alert opens on the 2nd window (t = 2 s) and the
+    // scores never come down: without maxOpenSeconds it would stay open for good.
+    const tr = new AlertTracker({ ...cfg, maxOpenSeconds: 4 }, 1, features, 'm1');
+    const flags = Array.from({ length: 12 }, () => tr.observe(win(2)));
+    expect(flags.map((f) => f?.state ?? '-')).toEqual(['-', 'open', '-', '-', '-', 'resolved', '-', '-', 'open', '-', '-', '-']);
+    expect(flags[5]?.stale).toBe(true);
+    expect(flags[5]?.episodeId).toBe(flags[1]?.episodeId);
+    expect(flags[8]?.episodeId).not.toBe(flags[1]?.episodeId);
+    // A calm resolve is not stale.
+    const calm = run(new AlertTracker({ ...cfg, maxOpenSeconds: 4 }, 1, features, 'm1'), [2, 2, 0.1, 0.1]);
+    expect(calm).toEqual(['-', 'open', '-', 'resolved']);
+    const off = new AlertTracker(cfg, 1, features, 'm1');
+    expect(Array.from({ length: 12 }, () => off.observe(win(2))?.state ?? '-').filter((s) => s !== '-')).toEqual(['open']);
+  });
+
+  it('decides a stale resolve the same after a restart from a snapshot (it needs no extra state)', () => {
+    const stale: AlertsConfig = { ...cfg, maxOpenSeconds: 30, cooldownWindows: 5 };
+    const scores = Array.from({ length: 200 }, (_, i) => (i % 70 < 55 ? 2 : 0.1));
+    const at = (i: number, s: number): WindowScore => ({ entity: 'r', startTs: i * 1000, endTs: i * 1000, score: s, featureErrors: Float32Array.of(s, 0, 0) });
+    const whole = new AlertTracker(stale, 1, features, 'm');
+    const expected = scores.map((s, i) => whole.observe(at(i, s)) ?? null);
+    expect(expected.filter((f) => f?.stale).length).toBeGreaterThan(2);
+    for (const cut of [20, 33, 36, 90, 150]) {
+      const first = new AlertTracker(stale, 1, features, 'm');
+      const got = scores.slice(0, cut).map((s, i) => first.observe(at(i, s)) ?? null);
+      const second = new AlertTracker(stale, 1, features, 'm');
+      for (const [e, sn] of Object.entries(JSON.parse(JSON.stringify(first.snapshot())) as ReturnType<AlertTracker['snapshot']>)) second.restore(e, sn);
+      for (let i = cut; i < scores.length; i++) got.push(second.observe(at(i, scores[i] as number)) ?? null);
+      expect(got).toEqual(expected);
+    }
   });
 
   it('waits out the cooldown before opening again', () => {
