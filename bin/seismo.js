@@ -57,6 +57,8 @@ if (library === undefined && nodeFlags.length === 0) {
       ...env,
       ...(library !== undefined ? { LD_PRELOAD: env.LD_PRELOAD ? `${library}:${env.LD_PRELOAD}` : library, MALLOC_CONF: env.MALLOC_CONF ?? MALLOC_CONF } : {}),
       SEISMO_ALLOCATOR_LAUNCHED: '1',
+      // The child stops itself if this process dies without passing a signal on (src/launcher-watch.ts).
+      SEISMO_LAUNCHER_PID: String(process.pid),
     },
   });
   // The child is Seismo: the signals meant for it go on to it, and this process exits only when

@@ -40,6 +40,7 @@ import { emptyRangeMessage, fileSource } from './source/replay.js';
 import { ShadowSink } from './sink/shadow-sink.js';
 import { Scaler } from './window/scaler.js';
 import { SEISMO_VERSION } from './version.js';
+import { watchLauncher } from './launcher-watch.js';
 import { applyReplayFlags, type ReplayFlags, type TimeRange } from './config/flags.js';
 import type { WindowScore } from './domain/types.js';
 
@@ -471,6 +472,7 @@ program
     for (const [code, e] of Object.entries(ERROR_CODES)) process.stdout.write(`${code}\texit ${e.exitCode}\t${e.retriable ? 'retriable' : 'fatal'}\t${e.doc}\n`);
   });
 
+watchLauncher();
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (isSeismoError(err)) {
     process.stderr.write(`seismo: ${err.code}: ${err.message}\n`);

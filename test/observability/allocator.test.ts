@@ -139,6 +139,19 @@ describe('a daemon started the ways Seismo is started', async () => {
     expect(existsSync(`/proc/${pid}`)).toBe(false);
   });
 
+  it('a SIGKILLed launcher leaves no orphan: the daemon notices within a second, drains as on SIGTERM and exits', { timeout: 180_000 }, async () => {
+    const { s, pid } = await observe(LAUNCHER, {});
+    expect(pid).not.toBe(s.child.pid);
+    s.child.kill('SIGKILL'); // nothing is passed on
+    await s.exited;
+    const gone = await waitFor(() => (existsSync(`/proc/${pid}`) ? undefined : true), s.out, 60_000);
+    expect(gone).toBe(true);
+    expect(s.out()).toContain(`the launcher (pid ${s.child.pid}) is gone`);
+    const lines = logLines(s.out());
+    expect(lines.some((l) => l.msg === 'draining')).toBe(true);
+    expect(lines.some((l) => l.msg === 'lifecycle stopped')).toBe(true);
+  });
+
   it('without the library it still runs, on glibc, and says so once in the log, the metric and /readyz', { timeout: 180_000 }, async () => {
     const { s, pid, readyz, metrics, maps, cmdline, warnings } = await observe(LAUNCHER, { SEISMO_JEMALLOC_PATH: join(dir, 'no-such-libjemalloc.so.2') });
     // Nothing to preload, but `run` is still re-run for the heap flags (they too act only at start).
