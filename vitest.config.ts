@@ -10,6 +10,6 @@ export default defineConfig({
     fileParallelism: false,
     reporters: ['default', './test/summary-reporter.ts'],
     setupFiles: ['test/setup.ts'],
-    globalSetup: ['test/global-kafka.ts'],
+    globalSetup: ['test/global-tmp.ts', 'test/global-kafka.ts'],
   },
 });

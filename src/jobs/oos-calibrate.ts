@@ -80,7 +80,7 @@ export async function calibrateOutOfSample(cfg: SeismoConfig, model: tf.LayersMo
 async function outOfSampleThreshold(cfg: SeismoConfig, model: tf.LayersModel, perEntity: EntityWindows[], validationTails: WindowSet[]): Promise<ThresholdState> {
   const sequences = cfg.threshold.calibration === 'blocked-cv' ? await blockedCvScores(cfg, perEntity) : validationTails.map((v) => scoreSmoothed(model, v, cfg));
   const nonEmpty = sequences.filter((s) => s.length > 0);
-  if (nonEmpty.length === 0) throw new Error('out-of-sample calibration: no held-out windows (too little training data for the folds)');
+  if (nonEmpty.length === 0) throw new SeismoError('SEISMO_TRAINING_FAILED', noHeldOutWindows(cfg, perEntity));
   const pooled = Float32Array.from(nonEmpty.flatMap((s) => Array.from(s)));
   const rate = falseAlertRate(cfg.threshold);
   const outOfSample = { calibration: cfg.threshold.calibration };
@@ -93,4 +93,16 @@ async function outOfSampleThreshold(cfg: SeismoConfig, model: tf.LayersModel, pe
   const rated = { ...outOfSample, falseAlertsPerDay: rate };
   if (r.how === 'pot' && r.pot) return { ...q, method: 'pot', value: r.value / sensitivity, sensitivity, pot: { ...r.pot, risk: r.risk }, outOfSample: rated };
   return { ...q, method: 'quantile', value: r.value / sensitivity, sensitivity, outOfSample: rated };
+}
+
+/** Why out-of-sample calibration had nothing to score, with the numbers and what would fix it. */
+function noHeldOutWindows(cfg: SeismoConfig, perEntity: EntityWindows[]): string {
+  const most = perEntity.reduce((m, e) => Math.max(m, e.set.count), 0);
+  if (cfg.threshold.calibration !== 'blocked-cv') return `out-of-sample calibration: no held-out windows to score (the longest entity has ${most} training windows); train on more data`;
+  const k = cfg.threshold.folds;
+  const T = cfg.window.lookback;
+  return (
+    `out-of-sample calibration (blocked-cv, ${k} folds) needs at least ${k * (T + 2)} training windows in one entity (folds x (lookback + 2)), ` +
+    `and the longest has ${most}: train on more data, or set a smaller threshold.folds or window.lookback, or threshold.calibration: holdout`
+  );
 }

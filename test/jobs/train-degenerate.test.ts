@@ -26,6 +26,17 @@ describe('training refuses degenerate data', () => {
     expect((err as Error).message).toContain('every feature is constant in the training data (pressure, flow)');
   });
 
+  it('blocked-cv on entities too short for its folds: refused by name with the numbers and the remedies, not an internal error', async () => {
+    // 10 entities x 20 windows of lookback 6: plenty to train on, but blocked-cv with 3 folds
+    // needs 3 x (6 + 2) = 24 windows in one entity to cut them into blocks.
+    const cfg = smallConfig();
+    const err = await trainFromData({ ...cfg, threshold: { ...cfg.threshold, calibration: 'blocked-cv', folds: 3 } }, simulatedReadings(25, 10)).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'SEISMO_TRAINING_FAILED' });
+    expect((err as Error).message).toBe(
+      'out-of-sample calibration (blocked-cv, 3 folds) needs at least 24 training windows in one entity (folds x (lookback + 2)), and the longest has 20: train on more data, or set a smaller threshold.folds or window.lookback, or threshold.calibration: holdout',
+    );
+  });
+
   it('too few windows: refused, saying how many there are and how many are needed', async () => {
     const data = simulatedReadings(12); // 2 entities x 7 windows of lookback 6, ~5 train + 1-2 held out each
     const err = await trainFromData(smallConfig(), data).catch((e: unknown) => e);
