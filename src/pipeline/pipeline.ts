@@ -251,7 +251,10 @@ export class Pipeline implements RecordProcessor {
     for (const sev of tally.severities) metrics.score.observe(sev);
     if (tally.nonFiniteScores > 0) metrics.nonFiniteScores.inc(tally.nonFiniteScores);
     for (const [stage, n] of Object.entries(tally.errors)) if (n > 0) metrics.processingErrors.inc({ stage }, n);
-    for (const flag of flags) metrics.flags.inc({ state: flag.state });
+    for (const flag of flags) {
+      metrics.flags.inc({ state: flag.state });
+      if (flag.stale === true) metrics.staleResolves.inc();
+    }
     for (const p of poison) metrics.poison.inc({ reason: p.reason });
   }
 

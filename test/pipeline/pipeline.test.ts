@@ -59,6 +59,39 @@ describe('Pipeline', () => {
 });
 
 describe('Pipeline model hot swap', () => {
+  it('an alert whose scores stay high resolves as stale after alerts.maxOpenSeconds, counted apart, and opens again after the cooldown', async () => {
+    const cfg = smallConfig();
+    const features = ['a', 'b'];
+    const model = buildAutoencoder({ ...cfg.model, encoderUnits: [4] }, 3, 2);
+    const flags: Flag[] = [];
+    const metrics = new Metrics();
+    const pipeline = new Pipeline({
+      newWindower: (scaler) => new Windower({ ...cfg.window, lookback: 3 }, scaler),
+      batcher: new MicroBatcher(new Scorer(model, 3, 2, 8), { maxBatch: 8, maxDelayMs: 1 }),
+      // Every window is above the tiny threshold: without maxOpenSeconds the alert would never resolve.
+      newAlerts: (threshold, version) => new AlertTracker({ ...cfg.alerts, openK: 1, openN: 1, cooldownWindows: 2, maxOpenSeconds: 5 }, threshold, features, version),
+      model: { scorer: new Scorer(model, 3, 2, 8), scaler: new Scaler(identityScalerState(features)), threshold: 1e-9, version: 'm' },
+      maxGapMs: 300_000,
+      sink: { send: async (f) => void flags.push(...f), flush: async () => {}, close: async () => {} },
+      deadLetter: { send: async () => {}, close: async () => {} },
+      metrics,
+      maxMessageBytes: 1000,
+    });
+    const records: SourceRecord[] = Array.from({ length: 20 }, (_, i) => ({ kind: 'raw', text: JSON.stringify({ entity: 'p1', ts: 1000 * (i + 1), values: { a: i, b: -i } }), position: { source: 't', line: i + 1 } }));
+    await pipeline.process(records);
+    // Windows end at 3 s, 4 s, ...: open at 3 s, stale at 8 s, 2 windows of cooldown, open at 11 s, stale at 16 s.
+    expect(flags.filter((f) => f.state !== 'update').map((f) => [f.state, f.windowEnd, f.stale ?? false])).toEqual([
+      ['open', new Date(3000).toISOString(), false],
+      ['resolved', new Date(8000).toISOString(), true],
+      ['open', new Date(11000).toISOString(), false],
+      ['resolved', new Date(16000).toISOString(), true],
+      ['open', new Date(19000).toISOString(), false],
+    ]);
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('seismo_alerts_stale_resolved_total 2');
+    expect(text).toContain('seismo_flags_total{state="resolved"} 2');
+  });
+
   it('switches every lane at its next chunk: built, scored and judged by one model, alert state kept', async () => {
     const cfg = smallConfig();
     const features = ['a'];
