@@ -17,7 +17,7 @@ import { smoothedPerEntity, trainFromData } from './jobs/train-job.js';
 import { chooseTrainingFeatures, modelFeaturesAt, type FeatureChoice } from './jobs/feature-choice.js';
 import { flaggedIntervals, loadReadingsFromKafka } from './jobs/kafka-data.js';
 import { parseTimestamp } from './source/decode.js';
-import { loadArtifact, saveArtifact, writeThreshold } from './model/artifact.js';
+import { checkArtifactTarget, loadArtifact, saveArtifact, writeThreshold } from './model/artifact.js';
 import { chooseBackend } from './model/backend.js';
 import { trainingQualityProblem } from './model/provenance.js';
 import { diffArtifacts, formatList, inspectArtifact, listArtifacts } from './model/inspect.js';
@@ -41,6 +41,7 @@ import { ShadowSink } from './sink/shadow-sink.js';
 import { Scaler } from './window/scaler.js';
 import { SEISMO_VERSION } from './version.js';
 import { watchLauncher } from './launcher-watch.js';
+import { refuseOutputOverInput } from './output-paths.js';
 import { applyReplayFlags, type ReplayFlags, type TimeRange } from './config/flags.js';
 import type { WindowScore } from './domain/types.js';
 
@@ -172,6 +173,7 @@ program
   .action(async (opts: { config?: string; data?: string; out?: string; fromKafka?: boolean; topic?: string; since?: string; until?: string; flagsTopic?: string; keepFlagged?: boolean; force?: boolean; exclude?: string }) => {
     const cfg = configFrom(opts.config);
     const log = createLogger(cfg.log.level, true);
+    checkArtifactTarget(opts.out ?? cfg.artifactDir); // before hours of training, not after
     const backend = await chooseBackend(cfg.scoring.backend, cfg.scoring.threads);
     if (backend.fallbackReason) log.warn({ reason: backend.fallbackReason }, `training on the ${backend.active} fallback backend`);
     let result;
@@ -259,6 +261,7 @@ replayRangeOptions(
   .action(async (opts: { config?: string; data: string; out?: string; from?: string; to?: string }) => {
     const { config: cfg, range } = applyReplayFlags(configFrom(opts.config), { data: opts.data, ...(opts.from !== undefined ? { from: opts.from } : {}), ...(opts.to !== undefined ? { to: opts.to } : {}) });
     const log = createLogger(cfg.log.level, true);
+    refuseOutputOverInput([{ what: '--out', path: opts.out }, { what: 'sink.deadLetterPath', path: cfg.sink.deadLetterPath }], [opts.data]);
     const out = output(opts.out);
     let threshold = NaN;
     let features: string[] = [];
@@ -305,6 +308,7 @@ program
   .description("write the standalone encoder's code vector for every window")
   .action(async (opts: { config?: string; data: string; format: 'ndjson' | 'csv'; out?: string }) => {
     const cfg = configFrom(opts.config);
+    refuseOutputOverInput([{ what: '--out', path: opts.out }], [opts.data]);
     await chooseBackend(cfg.scoring.backend, cfg.scoring.threads);
     const artifact = await loadArtifact(cfg.artifactDir, { features: cfg.features, lookback: cfg.window.lookback });
     const data = loadReadings(opts.data, { ...cfg, features: artifact.manifest.features });
@@ -337,6 +341,7 @@ replayRangeOptions(
   .action(async (opts: { config?: string } & ReplayFlags) => {
     const { config: cfg, range } = applyReplayFlags(configFrom(opts.config), opts);
     const log = createLogger(cfg.log.level, cfg.sink.kind === 'stdout');
+    if (cfg.source.kind === 'file') refuseOutputOverInput([{ what: 'sink.path', path: cfg.sink.kind === 'file' ? cfg.sink.path : undefined }, { what: 'sink.deadLetterPath', path: cfg.sink.deadLetterPath }], [cfg.source.path]);
     const metrics = new Metrics();
     const { sink, deadLetter, shadowSink } = sinksFor(cfg, log, metrics);
     const daemon = new Daemon({ config: cfg, log, metrics, source: sourceFor(cfg, log, metrics, range), sink, deadLetter, ...(shadowSink ? { shadowSink } : {}) });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { SeismoError } from '../errors.js';
 import type { ScalerState } from '../window/scaler.js';
@@ -71,7 +71,32 @@ export function sha256(data: string | Uint8Array): string {
  * threshold.json (after calibration) and manifest.json. Written to a temporary sibling and
  * renamed, so a reader never sees half an artifact.
  */
+/**
+ * Throws unless `dir` may be replaced by a new artifact: missing, an empty directory, a symlink
+ * (the versioned layout: only the link is replaced), or an artifact already (manifest.json). A
+ * save replaces the directory whole, so `-o` pointed at a data directory, a file or the working
+ * directory would delete it: refused before any training starts.
+ */
+export function checkArtifactTarget(dir: string): void {
+  const full = resolve(dir);
+  const fromCwd = relative(full, process.cwd());
+  if (fromCwd === '' || !fromCwd.startsWith('..')) throw new SeismoError('SEISMO_CONFIG_INVALID', `artifact directory ${dir}: it is the working directory or one of its parents; saving a model replaces the directory whole. Choose a new or empty directory (-o or artifactDir)`);
+  let st;
+  try {
+    st = lstatSync(full);
+  } catch {
+    return; // missing: created by the save
+  }
+  if (st.isSymbolicLink()) return;
+  if (!st.isDirectory()) throw new SeismoError('SEISMO_CONFIG_INVALID', `artifact directory ${dir}: a file is there; saving a model would replace it. Choose a new or empty directory (-o or artifactDir)`);
+  const entries = readdirSync(full);
+  if (entries.length > 0 && !entries.includes('manifest.json')) {
+    throw new SeismoError('SEISMO_CONFIG_INVALID', `artifact directory ${dir}: holds ${entries.length} entries (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}) and no manifest.json, so it is not a Seismo model; saving one replaces the directory whole. Choose a new or empty directory (-o or artifactDir)`);
+  }
+}
+
 export async function saveArtifact(dir: string, artifact: Artifact): Promise<void> {
+  checkArtifactTarget(dir);
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
