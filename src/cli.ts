@@ -12,7 +12,7 @@ import { calibrateThreshold, describeThreshold, requireUsableThreshold } from '.
 import { ERROR_CODES, isSeismoError, SeismoError } from './errors.js';
 import { embedWindows } from './jobs/embed-job.js';
 import { defaultJobs, MAX_DEFAULT_JOBS, parseCategories, parseJobs, parseSeeds, parseSplit, runEvaluate } from './evaluate/command.js';
-import { loadReadings, windowize, type Intervals } from './jobs/data.js';
+import { loadReadings, rejectedSummary, windowize, type Intervals } from './jobs/data.js';
 import { smoothedPerEntity, trainFromData } from './jobs/train-job.js';
 import { chooseTrainingFeatures, modelFeaturesAt, type FeatureChoice } from './jobs/feature-choice.js';
 import { flaggedIntervals, loadReadingsFromKafka } from './jobs/kafka-data.js';
@@ -196,6 +196,7 @@ program
       progress.stop();
     } else {
       const loaded = loadReadings(requirePath(opts.data ?? cfg.training.path, 'train'), cfg, cfg.training.maxRows);
+      if (loaded.poison.length > 0) log.warn(rejectedSummary(loaded.poison), 'training data: records rejected (as the daemon would dead-letter them); the model trains without them');
       choice = chooseTrainingFeatures(loaded.byEntity, cfg.features);
       const intervals = opts.exclude !== undefined ? readIntervals(opts.exclude) : undefined;
       const progress = trainingProgress();

@@ -43,8 +43,23 @@ export function loadReadings(path: string, cfg: SeismoConfig, maxRowsPerEntity?:
     }
   }
   const features = cfg.features ?? seen;
-  if (byEntity.size === 0) throw new SeismoError('SEISMO_INPUT_INVALID', `${path}: no usable readings (${poison.length} rejected)`);
+  if (byEntity.size === 0) {
+    const why = poison.length > 0 ? `; ${rejectedSummary(poison).examples.join('; ')}` : '';
+    throw new SeismoError('SEISMO_INPUT_INVALID', `${path}: no usable readings (${poison.length} rejected${why})`);
+  }
   return { byEntity, features, poison };
+}
+
+/**
+ * Rejected records of training data, for a warning: how many per reason and the first few by
+ * file and line. Training goes on without them (as the daemon would dead-letter them), but a
+ * model trained on fewer rows than the user thinks must say so.
+ */
+export function rejectedSummary(poison: PoisonRecord[], examples = 3): { rejected: number; byReason: Record<string, number>; examples: string[] } {
+  const byReason: Record<string, number> = {};
+  for (const p of poison) byReason[p.reason] = (byReason[p.reason] ?? 0) + 1;
+  const at = (p: PoisonRecord) => `${p.position.source}${p.position.line !== undefined ? `:${p.position.line}` : ''}`;
+  return { rejected: poison.length, byReason, examples: poison.slice(0, examples).map((p) => `${at(p)}: ${p.reason}: ${p.detail}`) };
 }
 
 /** Labels of a CSV file (e.g. SKAB's anomaly/changepoint), aligned with its readings. */

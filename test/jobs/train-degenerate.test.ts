@@ -97,6 +97,29 @@ describe('training refuses degenerate data', () => {
     expect(requireUsableThreshold(good, 'x.csv')).toBe(good);
   });
 
+  it('`seismo train` names the records it rejects (count by reason, file:line) and trains without them; all rejected names the reason', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'seismo-degenerate-'));
+    const data = join(dir, 'pumps.ndjson');
+    const lines = [...simulatedReadings(120, 2).byEntity.values()].flat().map((r) => JSON.stringify({ entity: r.entity, ts: new Date(r.ts).toISOString(), values: r.values }));
+    lines.splice(40, 0, '{"entity":"pump-0","ts":"not a time","values":{}}', 'abc');
+    writeFileSync(data, lines.join('\n') + '\n');
+    const config = join(dir, 'small.yaml');
+    writeFileSync(config, `${SMALL_CONFIG_YAML.replace('level: silent', 'level: warn')}artifactDir: ${join(dir, 'model')}\n`);
+    // --force: 3 epochs of the small model need not learn; what matters here is what was read.
+    const r = spawnSync('node', [CLI, 'train', '-c', config, '-d', data, '--force'], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const warning = (r.stdout + r.stderr).split('\n').find((l) => l.includes('records rejected'));
+    expect(warning).toBeDefined();
+    const w = JSON.parse(warning as string) as { rejected: number; byReason: Record<string, number>; examples: string[] };
+    expect(w.rejected).toBe(2);
+    expect(w.examples[0]).toMatch(new RegExp(`${data}:41: `));
+    expect(w.examples[1]).toMatch(new RegExp(`${data}:42: invalid_json`));
+    writeFileSync(data, 'abc\n{"entity":"x"}\n');
+    const none = spawnSync('node', [CLI, 'train', '-c', config, '-d', data], { encoding: 'utf8', timeout: 120_000 });
+    expect(none.status).toBe(3);
+    expect(none.stderr).toContain(`${data}: no usable readings (2 rejected; ${data}:1: invalid_json`);
+  });
+
   it('`seismo train` on a constant series exits 6 with SEISMO_TRAINING_FAILED and writes no artifact', () => {
     const dir = mkdtempSync(join(tmpdir(), 'seismo-degenerate-'));
     const data = join(dir, 'flat.ndjson');
