@@ -1,3 +1,4 @@
+import { finiteScore } from '../detect/alerts.js';
 import type { SeismoConfig } from '../config/schema.js';
 import { Daemon } from '../daemon.js';
 import type { Artifact } from '../model/artifact.js';
@@ -56,8 +57,10 @@ export async function replayScores(cfg: SeismoConfig, artifact: Artifact, readin
     onScore: (s: WindowScore) => {
       const row = rowOf.get(`${s.entity}|${s.endTs}`);
       if (row === undefined) return;
-      scores[row] = s.score;
-      featureErrors[row] = Float32Array.from(s.featureErrors);
+      // As the alert tracker judges it: a non-finite error (an extreme reading overflowing the
+      // model) is the maximum score, not a row without a window (NaN means that here).
+      scores[row] = finiteScore(s.score);
+      featureErrors[row] = Float32Array.from(s.featureErrors, finiteScore);
       runs[row] = s.run ?? NaN;
     },
   });
