@@ -52,6 +52,9 @@ export interface DaemonParts {
  * every step even if an earlier one fails, and caches its promise so a second call waits for
  * the first instead of running twice.
  */
+/** The allocator warning has been logged by this process (or worker thread). */
+let allocatorWarned = false;
+
 export class Daemon {
   readonly metrics: Metrics;
   private state: LifecycleState = 'created';
@@ -159,8 +162,12 @@ export class Daemon {
     const warning = allocatorWarning(this.allocator);
     // The pid: behind bin/seismo.js the daemon is the launcher's child, and /proc/PID/maps of
     // this pid is where an operator checks what is loaded.
-    if (warning !== undefined) this.parts.log.warn({ allocator: this.allocator.name, pid: process.pid }, warning);
-    else this.parts.log.info({ allocator: this.allocator.name, library: this.allocator.library, pid: process.pid }, 'memory allocator');
+    // Once per process (and per worker thread): `seismo evaluate` replays every file through a
+    // Daemon of its own and used to repeat it for each.
+    if (warning !== undefined && !allocatorWarned) {
+      allocatorWarned = true;
+      this.parts.log.warn({ allocator: this.allocator.name, pid: process.pid }, warning);
+    } else if (warning === undefined) this.parts.log.info({ allocator: this.allocator.name, library: this.allocator.library, pid: process.pid }, 'memory allocator');
   }
 
   async start(): Promise<void> {
