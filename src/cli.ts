@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, openSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
@@ -51,8 +51,26 @@ function configFrom(path: string | undefined): SeismoConfig {
   return loadConfig(path);
 }
 
+/** A strict whole-number option: "abc", "1.5", "-1" or "" are named errors, not NaN or 0 downstream. */
+function wholeNumber(flag: string, min: number, max = Number.MAX_SAFE_INTEGER): (v: string) => number {
+  return (v) => {
+    const n = /^\d+$/.test(v.trim()) ? Number(v) : NaN;
+    if (!(n >= min && n <= max)) throw new SeismoError('SEISMO_CONFIG_INVALID', `${flag}: expected a whole number from ${min} to ${max}, got "${v}"`);
+    return n;
+  };
+}
+
 function output(path: string | undefined): NodeJS.WritableStream {
-  return path ? createWriteStream(path) : process.stdout;
+  if (!path) return process.stdout;
+  // Opened here, so a directory or a missing folder is a named error before any work (a stream's
+  // own open error would surface later as an unhandled 'error' event).
+  let fd: number;
+  try {
+    fd = openSync(path, 'w');
+  } catch (err) {
+    throw new SeismoError('SEISMO_CONFIG_INVALID', `--out ${path}: cannot write it: ${(err as Error).message}`);
+  }
+  return createWriteStream(path, { fd });
 }
 
 async function closeOutput(stream: NodeJS.WritableStream): Promise<void> {
@@ -405,15 +423,17 @@ program
 program
   .command('simulate')
   .requiredOption('-o, --out <file>', 'NDJSON readings file to write; events go to <file>.events.json')
-  .option('--seed <n>', 'seed', (v) => Number(v), DEFAULT_DEMO.seed)
-  .option('--entities <n>', 'entities', (v) => Number(v), DEFAULT_DEMO.entities)
-  .option('--steps <n>', 'readings per entity', (v) => Number(v), DEFAULT_DEMO.trainSteps + DEFAULT_DEMO.testSteps)
-  .option('--events <n>', 'events per entity (after the first --normal steps)', (v) => Number(v), DEFAULT_DEMO.eventsPerEntity)
-  .option('--normal <n>', 'leading event-free steps per entity', (v) => Number(v), DEFAULT_DEMO.trainSteps)
+  .option('--seed <n>', 'seed', wholeNumber('--seed', 0), DEFAULT_DEMO.seed)
+  .option('--entities <n>', 'entities (at most 100,000)', wholeNumber('--entities', 1, 100_000), DEFAULT_DEMO.entities)
+  .option('--steps <n>', 'readings per entity (entities x steps at most 50 million)', wholeNumber('--steps', 1), DEFAULT_DEMO.trainSteps + DEFAULT_DEMO.testSteps)
+  .option('--events <n>', 'events per entity (after the first --normal steps)', wholeNumber('--events', 0), DEFAULT_DEMO.eventsPerEntity)
+  .option('--normal <n>', 'leading event-free steps per entity (less than --steps)', wholeNumber('--normal', 0), DEFAULT_DEMO.trainSteps)
   .description('write the seeded simulator output (readings in the Kafka message format) and its labelled events')
   .action(async (opts: { out: string; seed: number; entities: number; steps: number; events: number; normal: number }) => {
+    if (opts.entities * opts.steps > 50_000_000) throw new SeismoError('SEISMO_CONFIG_INVALID', `--entities x --steps: ${opts.entities} x ${opts.steps} readings is more than 50 million (held in memory)`);
+    if (opts.events > 0 && opts.normal >= opts.steps) throw new SeismoError('SEISMO_CONFIG_INVALID', `--normal ${opts.normal}: must be less than --steps ${opts.steps} for events to fit after it (or --events 0)`);
+    const out = output(opts.out);
     const sim = simulate({ seed: opts.seed, entities: opts.entities, periodSeconds: DEFAULT_DEMO.periodSeconds, steps: opts.steps, eventsPerEntity: opts.events, eventFrom: opts.normal, startTs: Date.UTC(2026, 10, 1) });
-    const out = createWriteStream(opts.out);
     for (const r of sim.readings) out.write(`${JSON.stringify({ entity: r.entity, ts: new Date(r.ts).toISOString(), values: r.values })}\n`);
     await closeOutput(out);
     const events = createWriteStream(`${opts.out}.events.json`);
@@ -427,7 +447,7 @@ program
   .addOption(new Option('--protocol <name>', 'skab: per-file SKAB leaderboard protocol; rare-event: one long labelled CSV; nab: the NAB corpus (train on each file\'s probationary rows)').choices(['skab', 'rare-event', 'nab']).default('skab'))
   .requiredOption('-d, --data <path>', 'labelled data (skab: the SKAB data/ folder or one of its files; rare-event: one CSV)')
   .option('--label-column <name>', 'rare-event: the 0/1 label column', 'label')
-  .option('--shift <k>', 'rare-event: predict k rows ahead (the k rows before each event become positive)', (v) => Number(v), 2)
+  .option('--shift <k>', 'rare-event: predict k rows ahead (the k rows before each event become positive)', wholeNumber('--shift', 0), 2)
   .option('--drop <columns>', 'rare-event: comma-separated columns to leave out', '')
   .option('--split <train,val>', 'rare-event: chronological fractions for training and validation (the rest is test)', '0.6,0.2')
   .addOption(new Option('--method <method>', 'published: the leaderboard rule; seismo: threshold.* and alerts.*; both').choices(['published', 'seismo', 'both']).default('both'))

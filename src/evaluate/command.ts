@@ -138,6 +138,16 @@ export function parseSeeds(text: string): number[] {
 
 /** `seismo evaluate`: runs the protocol, prints the Markdown tables, optionally writes the report directory. */
 export async function runEvaluate(cfg: SeismoConfig, opts: EvaluateOptions, log: Logger, out: NodeJS.WritableStream, progressStream: NodeJS.WriteStream = process.stderr): Promise<void> {
+  // Output directories are made before the evaluation, so a path that cannot be one fails in
+  // a second, not after an hour of training.
+  for (const [flag, dir] of [['--report', opts.report], ['--nab-results', opts.nabResults]] as const) {
+    if (dir === undefined) continue;
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (err) {
+      throw new SeismoError('SEISMO_CONFIG_INVALID', `${flag} ${dir}: cannot make it a directory: ${(err as Error).message}`);
+    }
+  }
   const backend = await chooseBackend(cfg.scoring.backend, cfg.scoring.threads);
   if (backend.fallbackReason) log.warn({ reason: backend.fallbackReason }, `evaluating on the ${backend.active} fallback backend`);
   if (opts.protocol === 'rare-event') return runRareEvent(cfg, opts, log, out, progressStream);

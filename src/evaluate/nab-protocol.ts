@@ -32,12 +32,13 @@ export interface NabFile {
 export function nabFiles(dir: string, categories?: string[]): NabFile[] {
   const labelsPath = join(dir, 'combined_windows.json');
   if (!existsSync(labelsPath)) throw new SeismoError('SEISMO_INPUT_INVALID', `${dir}: no combined_windows.json (expected the NAB data folder)`);
-  let labels: Record<string, string[][]>;
+  let labels: Record<string, unknown>;
   try {
-    labels = JSON.parse(readFileSync(labelsPath, 'utf8')) as Record<string, string[][]>;
+    labels = JSON.parse(readFileSync(labelsPath, 'utf8')) as Record<string, unknown>;
   } catch (err) {
     throw new SeismoError('SEISMO_INPUT_INVALID', `${labelsPath}: not JSON: ${(err as Error).message}`);
   }
+  if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) throw new SeismoError('SEISMO_INPUT_INVALID', `${labelsPath}: expected an object of "category/file.csv": [[start, end], ...], got ${Array.isArray(labels) ? 'an array' : String(labels)}`);
   const folders = readdirSync(dir).filter((d) => statSync(join(dir, d)).isDirectory()).sort();
   const unknown = (categories ?? []).filter((c) => !folders.includes(c));
   if (unknown.length > 0) throw new SeismoError('SEISMO_CONFIG_INVALID', `--categories: no folder ${unknown.join(', ')} in ${dir} (have ${folders.join(', ')})`);
@@ -48,8 +49,10 @@ export function nabFiles(dir: string, categories?: string[]): NabFile[] {
       const key = `${category}/${name}`;
       const raw = labels[key];
       if (raw === undefined) throw new SeismoError('SEISMO_INPUT_INVALID', `${labelsPath}: no windows for ${key}`);
-      const windows = raw.map((w, i): [number, number] => {
-        const [a, b] = [parseTimestamp(w[0] ?? ''), parseTimestamp(w[1] ?? '')];
+      if (!Array.isArray(raw)) throw new SeismoError('SEISMO_INPUT_INVALID', `${labelsPath}: ${key}: expected a list of [start, end] windows, got ${JSON.stringify(raw)}`);
+      const windows = raw.map((w: unknown, i): [number, number] => {
+        const pair = Array.isArray(w) && w.length === 2 && w.every((t) => typeof t === 'string') ? (w as [string, string]) : undefined;
+        const [a, b] = pair ? [parseTimestamp(pair[0]), parseTimestamp(pair[1])] : [NaN, NaN];
         if (!Number.isFinite(a) || !Number.isFinite(b) || b < a) throw new SeismoError('SEISMO_INPUT_INVALID', `${labelsPath}: ${key} window ${i}: bad [start, end] ${JSON.stringify(w)}`);
         return [a, b];
       });
@@ -57,6 +60,9 @@ export function nabFiles(dir: string, categories?: string[]): NabFile[] {
     }
   }
   if (files.length === 0) throw new SeismoError('SEISMO_INPUT_INVALID', `${dir}: no NAB CSV files${categories ? ` in ${categories.join(', ')}` : ''}`);
+  const found = new Set(files.map((f) => f.key));
+  const orphans = Object.keys(labels).filter((key) => (categories === undefined || categories.includes(key.split('/')[0] as string)) && !found.has(key));
+  if (orphans.length > 0) throw new SeismoError('SEISMO_INPUT_INVALID', `${labelsPath}: windows for ${orphans.length} file(s) not in ${dir}: ${orphans.slice(0, 3).join(', ')}${orphans.length > 3 ? ', …' : ''}`);
   return files;
 }
 

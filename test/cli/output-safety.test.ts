@@ -63,3 +63,46 @@ describe('an output path never destroys data', () => {
     expect(() => checkArtifactTarget('/')).toThrow(/working directory or one of its parents/);
   });
 });
+
+// Each of these was an internal error (exit 70) or a raw Node stack trace, some after all the work.
+describe('bad flags and output paths are named before any work', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'seismo-bad-flags-'));
+  const cli = (args: string[]) => spawnSync('node', [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
+  const file = join(dir, 'a-file');
+  writeFileSync(file, 'x\n');
+
+  it('simulate: non-numbers, fractions, negatives and impossible sizes are refused by flag; an unwritable --out by path', () => {
+    for (const [flag, value] of [['--normal', 'abc'], ['--entities', '1.5'], ['--steps', '-1'], ['--events', ''], ['--entities', '1000000000']]) {
+      const r = cli(['simulate', '-o', join(dir, 'x.ndjson'), flag as string, value as string]);
+      expect(r.status, `${flag} ${value}`).toBe(2);
+      expect(r.stderr).toContain(`SEISMO_CONFIG_INVALID: ${flag}: expected a whole number`);
+    }
+    const late = cli(['simulate', '-o', join(dir, 'x.ndjson'), '--steps', '100', '--normal', '200']);
+    expect(late.status).toBe(2);
+    expect(late.stderr).toContain('--normal 200: must be less than --steps 100');
+    const r = cli(['simulate', '-o', join(dir, 'no-such-dir', 'x.ndjson'), '--steps', '10', '--events', '0']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/SEISMO_CONFIG_INVALID: --out .*no-such-dir\/x.ndjson: cannot write it: ENOENT/);
+    expect(r.stderr).not.toContain('Unhandled');
+  });
+
+  it('evaluate: a --report or --nab-results path that cannot be a directory fails at once; --shift must be a whole number', () => {
+    const report = cli(['evaluate', '-d', dir, '--report', file]);
+    expect(report.status).toBe(2);
+    expect(report.stderr).toContain(`SEISMO_CONFIG_INVALID: --report ${file}: cannot make it a directory`);
+    const nab = cli(['evaluate', '--protocol', 'nab', '-d', dir, '--nab-results', join(file, 'x')]);
+    expect(nab.status).toBe(2);
+    expect(nab.stderr).toContain('SEISMO_CONFIG_INVALID: --nab-results');
+    const shift = cli(['evaluate', '--protocol', 'rare-event', '-d', file, '--shift', 'abc']);
+    expect(shift.status).toBe(2);
+    expect(shift.stderr).toContain('--shift: expected a whole number from 0');
+  });
+
+  it('a config with `features: []` is refused with file:line, not accepted and then failed in TensorFlow', () => {
+    const config = join(dir, 'empty-features.yaml');
+    writeFileSync(config, `${SMALL_CONFIG_YAML}features: []\n`);
+    const r = cli(['validate-config', config]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`${config}:\\d+:\\d+: features: Array must contain at least 1 element`));
+  });
+});

@@ -127,6 +127,20 @@ describe('NAB protocol on a tiny synthetic corpus', () => {
       writeFileSync(join(broken, 'cat', 'a.csv'), 'timestamp,value\n');
       writeFileSync(join(broken, 'combined_windows.json'), '{}');
       expect(() => nabFiles(broken)).toThrow(/no windows for cat\/a.csv/);
+      // Malformed labels are named bad input (they were a TypeError, exit 70).
+      const labels = (json: string) => {
+        writeFileSync(join(broken, 'combined_windows.json'), json);
+        return () => nabFiles(broken);
+      };
+      for (const json of ['null', '"x"', '[[1, 2]]']) expect(labels(json), json).toThrow(/expected an object of "category\/file.csv"/);
+      expect(labels('{"cat/a.csv": null}')).toThrow(/cat\/a.csv: expected a list of \[start, end\] windows, got null/);
+      expect(labels('{"cat/a.csv": {"a": 1}}')).toThrow(/cat\/a.csv: expected a list of \[start, end\] windows/);
+      for (const w of ['[[true, false]]', '[[{"a": 1}, "2014-01-01"]]', '["x"]', '[["2014-01-02", "2014-01-01"]]']) expect(labels(`{"cat/a.csv": ${w}}`), w).toThrow(/cat\/a.csv window 0: bad \[start, end\]/);
+      expect(labels('{"cat/a.csv": [], "cat/ghost.csv": []}')).toThrow(/windows for 1 file\(s\) not in .*: cat\/ghost.csv/);
+      // A label of a category that is not evaluated is not checked (--categories).
+      labels('{"cat/a.csv": [], "other/ghost.csv": []}');
+      expect(() => nabFiles(broken, ['cat'])).not.toThrow();
+      expect(() => nabFiles(broken)).toThrow(/other\/ghost.csv/);
     } finally {
       rmSync(broken, { recursive: true, force: true });
     }
