@@ -55,8 +55,10 @@ export function parseConfig(text: string, fileName: string, env: NodeJS.ProcessE
   let raw: unknown = {};
   try {
     raw = doc.toJS() ?? {};
-  } catch {
-    raw = {};
+  } catch (err) {
+    // Not a silent default config: e.g. the yaml library's alias limit (a "billion laughs"
+    // document) throws here, and every value of the file would otherwise be dropped unseen.
+    syntax.push({ where: at(0), path: '', message: `YAML: the document cannot be read as data: ${(err as Error).message.split('\n')[0]}` });
   }
   const { value, problems: envProblems, fromEnv } = applyEnvOverrides(raw, env);
   const result = configSchema.safeParse(value);

@@ -46,6 +46,11 @@ describe('config loading', () => {
     expect(problemsOf('model:\n  encoderUnits: [64, -2]\n')).toContain('seismo.yaml:2:22: model.encoderUnits[1]');
   });
 
+  it('refuses a document the YAML library will not expand (an alias bomb) instead of running on the defaults', () => {
+    const yaml = `window:\n  lookback: 99999\nx: &x 1\ny: [${Array.from({ length: 120 }, () => '*x').join(', ')}]\n`;
+    expect(() => parseConfig(yaml, 'bomb.yaml')).toThrow(expect.objectContaining({ code: 'SEISMO_CONFIG_UNREADABLE', message: expect.stringContaining('bomb.yaml:1:1: YAML: the document cannot be read as data') }));
+  });
+
   it('reports YAML syntax errors with a position, as SEISMO_CONFIG_UNREADABLE', () => {
     expect(() => parseConfig('window:\n  lookback: [1, 2\n', 'seismo.yaml')).toThrow(expect.objectContaining({ code: 'SEISMO_CONFIG_UNREADABLE', message: expect.stringMatching(/seismo\.yaml:\d+:\d+: YAML: /) }));
   });
