@@ -1,7 +1,7 @@
 import type { SeismoConfig } from '../config/schema.js';
 import { fbetaThreshold } from '../detect/fbeta.js';
 import { SeismoError } from '../errors.js';
-import { loadLabels } from '../jobs/data.js';
+import { binaryLabels, loadLabels } from '../jobs/data.js';
 import { trainFromData } from '../jobs/train-job.js';
 import type { Logger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
@@ -98,7 +98,7 @@ export async function evaluateRareEvent(base: SeismoConfig, opts: RareEventOptio
   if (labels[0]?.[opts.labelColumn] === undefined) throw new SeismoError('SEISMO_INPUT_INVALID', `${opts.file}: no label column "${opts.labelColumn}"`);
   const entities = new Set(readings.map((r) => r.entity));
   if (entities.size > 1) throw new SeismoError('SEISMO_INPUT_INVALID', `${opts.file}: rare-event protocol takes one series, found ${entities.size} entities`);
-  const raw = labels.map((l) => ((l[opts.labelColumn] ?? 0) > 0 ? 1 : 0));
+  const raw = binaryLabels(labels, opts.labelColumn, opts.file);
   const { shifted, counted } = shiftLabels(raw, opts.shift);
   const n = readings.length;
   const nTrain = Math.floor(n * opts.trainFraction);

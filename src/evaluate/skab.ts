@@ -4,7 +4,7 @@ import type { SeismoConfig } from '../config/schema.js';
 import { AlertTracker } from '../detect/alerts.js';
 import { quantile } from '../detect/threshold.js';
 import { SeismoError } from '../errors.js';
-import { loadLabels } from '../jobs/data.js';
+import { binaryLabels, loadLabels } from '../jobs/data.js';
 import { trainFromData } from '../jobs/train-job.js';
 import type { Logger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
@@ -93,6 +93,9 @@ export async function evaluateSkab(base: SeismoConfig, opts: SkabOptions): Promi
 export async function evaluateFile(base: SeismoConfig, file: string, name: string, seed: number, opts: Pick<SkabOptions, 'methods' | 'log'>, metrics: Metrics): Promise<FileRun> {
   const cfg: SeismoConfig = { ...base, model: { ...base.model, seed } };
   const { readings, labels } = loadLabels(file, cfg);
+  // Checked before training: a bad label stops the evaluation at once.
+  const anomaly = binaryLabels(labels, 'anomaly', file);
+  const changepoint = binaryLabels(labels, 'changepoint', file);
   const trainRows = SKAB_PROTOCOL.trainRows;
   if (readings.length <= trainRows + cfg.window.lookback) throw new SeismoError('SEISMO_INPUT_INVALID', `${file}: ${readings.length} rows, need more than ${trainRows + cfg.window.lookback}`);
   const entity = (readings[0] as (typeof readings)[number]).entity;
@@ -107,8 +110,8 @@ export async function evaluateFile(base: SeismoConfig, file: string, name: strin
     seed,
     features: artifact.scaler.features,
     ts,
-    anomaly: Uint8Array.from(labels, (l) => (l.anomaly ?? 0) > 0 ? 1 : 0),
-    changepoint: Uint8Array.from(labels, (l) => (l.changepoint ?? 0) > 0 ? 1 : 0),
+    anomaly,
+    changepoint,
     scores: replay.scores,
     featureErrors: replay.featureErrors,
     runs: replay.runs,

@@ -76,6 +76,21 @@ export function loadLabels(file: string, cfg: SeismoConfig): { readings: Reading
   return { readings: parsed.readings, labels: parsed.labels };
 }
 
+/**
+ * A 0/1 label column as bits. Labels are the ground truth of an evaluation, so anything but 0
+ * or 1 ("yes", -1, 0.5, a continuous feature named by mistake; an empty cell reads as 0) stops
+ * it, naming the file, the data row and the column, instead of counting as normal.
+ */
+export function binaryLabels(labels: Record<string, number>[], column: string, file: string): Uint8Array {
+  const out = new Uint8Array(labels.length);
+  for (let i = 0; i < labels.length; i++) {
+    const v = labels[i]?.[column] ?? 0;
+    if (v !== 0 && v !== 1) throw new SeismoError('SEISMO_INPUT_INVALID', `${file}: label column "${column}" must hold 0 or 1, found ${Number.isNaN(v) ? 'a non-number' : v} in its ${i + 1}. readable data row`);
+    out[i] = v;
+  }
+  return out;
+}
+
 /** Fits the scaler on the complete rows, and picks the features the model sees relative to each window. */
 export function fitScaler(
   data: LoadedReadings,

@@ -98,6 +98,22 @@ describe('bad flags and output paths are named before any work', () => {
     expect(shift.stderr).toContain('--shift: expected a whole number from 0');
   });
 
+  it('evaluate: a label that is not 0 or 1 stops the evaluation before training, naming file, column and row (it counted as normal)', () => {
+    const skab = readFileSync(join(ROOT, '../shared/data/skab/valve1/0.csv'), 'utf8').split('\n');
+    const row = 700; // the 700th data row: its anomaly label becomes "yes"
+    const cells = (skab[row] as string).split(';');
+    cells[cells.length - 2] = 'yes';
+    skab[row] = cells.join(';');
+    const file = join(dir, 'labels.csv');
+    writeFileSync(file, skab.join('\n'));
+    const r = cli(['evaluate', '-c', join(ROOT, 'config/skab.yaml'), '-d', file, '--jobs', '1']);
+    expect(r.status).toBe(3);
+    expect(r.stderr).toContain(`SEISMO_INPUT_INVALID: ${file}: label column "anomaly" must hold 0 or 1, found a non-number in its 700. readable data row`);
+    const rare = cli(['evaluate', '--protocol', 'rare-event', '-c', join(ROOT, 'config/skab.yaml'), '-d', join(ROOT, '../shared/data/skab/valve1/0.csv'), '--label-column', 'Current']);
+    expect(rare.status).toBe(3);
+    expect(rare.stderr).toMatch(/label column "Current" must hold 0 or 1, found [\d.]+ in its 1\. readable data row/);
+  });
+
   it('a config with `features: []` is refused with file:line, not accepted and then failed in TensorFlow', () => {
     const config = join(dir, 'empty-features.yaml');
     writeFileSync(config, `${SMALL_CONFIG_YAML}features: []\n`);
