@@ -111,6 +111,11 @@ export async function evaluateRareEvent(base: SeismoConfig, opts: RareEventOptio
   for (let i = 0; i < n; i++) if (counted[i] === 0) eventRows.push(i + 1);
   let precursorRowsInTraining = 0;
   for (let i = 0; i < nTrain; i++) if (shifted[i] === 1) precursorRowsInTraining++;
+  const longestRun = Math.max(0, ...[...byEntity.values()].map((r) => r.length));
+  if (longestRun <= cfg.window.lookback + 1) {
+    throw new SeismoError('SEISMO_INPUT_INVALID', `${opts.file}: the training part of --split ${opts.trainFraction},${opts.valFraction} (the first ${nTrain} of ${n} rows) holds no stretch of more than ${cfg.window.lookback + 1} label-0 rows (longest ${longestRun}; --shift ${opts.shift} makes the rows before each event positive): no window to train on. Give training a larger fraction`);
+  }
+  if (n - nTrain - nVal < 1) throw new SeismoError('SEISMO_INPUT_INVALID', `${opts.file}: --split ${opts.trainFraction},${opts.valFraction} leaves no test rows of ${n}`);
   opts.onStage?.(`training on ${trainingRows} label-0 rows of the first ${nTrain} (${eventRows.filter((r) => r <= nTrain).length} event rows and ${precursorRowsInTraining} rows before events left out)`);
   const { artifact } = await trainFromData(cfg, { byEntity, features, poison: [] }, opts.onEpoch);
   opts.onStage?.(`replaying ${n} rows through the daemon`);

@@ -112,6 +112,9 @@ describe('bad flags and output paths are named before any work', () => {
     const rare = cli(['evaluate', '--protocol', 'rare-event', '-c', join(ROOT, 'config/skab.yaml'), '-d', join(ROOT, '../shared/data/skab/valve1/0.csv'), '--label-column', 'Current']);
     expect(rare.status).toBe(3);
     expect(rare.stderr).toMatch(/label column "Current" must hold 0 or 1, found [\d.]+ in its 1\. readable data row/);
+    const split = cli(['evaluate', '--protocol', 'rare-event', '-c', join(ROOT, 'config/skab.yaml'), '-d', join(ROOT, '../shared/data/skab/valve1/0.csv'), '--label-column', 'anomaly', '--split', '0.0001,0.0001']);
+    expect(split.status).toBe(3);
+    expect(split.stderr).toContain('the training part of --split 0.0001,0.0001 (the first 0 of 1147 rows) holds no stretch of more than 11 label-0 rows');
   });
 
   it('a config with `features: []` is refused with file:line, not accepted and then failed in TensorFlow', () => {
