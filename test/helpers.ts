@@ -6,8 +6,11 @@ import { simulate } from '../src/simulate/simulator.js';
 import type { RecordProcessor, SourceRecord } from '../src/source/source.js';
 
 // The threshold rule the tests were written against (one training, a quantile of the held-out
-// tail); the default (blocked-cv, rate) has tests of its own (test/jobs/default-threshold.test.ts).
-export const SMALL_CONFIG_YAML = `window:\n  lookback: 6\nmodel:\n  encoderUnits: [8, 4]\n  epochs: 3\n  batchSize: 128\n  learningRate: 0.01\nthreshold:\n  calibration: holdout\n  method: quantile\nhttp:\n  enabled: false\nlog:\n  level: silent\n`;
+// tail); the default (blocked-cv, rate) has tests of its own (test/jobs/oos-calibrate.test.ts).
+// Features judged by their level, as when these tests were written: the simulated pumps'
+// sensors are slow daily cycles, which the default (relativeFeatures: auto) judges by shape, and
+// several tests inject level faults; relative features have tests of their own.
+export const SMALL_CONFIG_YAML = `window:\n  lookback: 6\ntraining:\n  relativeFeatures: none\nmodel:\n  encoderUnits: [8, 4]\n  epochs: 3\n  batchSize: 128\n  learningRate: 0.01\nthreshold:\n  calibration: holdout\n  method: quantile\nhttp:\n  enabled: false\nlog:\n  level: silent\n`;
 
 /** A small, fast config: tiny model, few epochs. Real training, just less of it. */
 export function smallConfig(): SeismoConfig {

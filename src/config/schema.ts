@@ -316,8 +316,8 @@ const trainingSchema = z
     scaler: z.enum(['standard', 'minmax']).default('standard').describe('Feature scaling fitted on training rows only.'),
     relativeFeatures: z
       .union([z.enum(['none', 'auto']), z.array(z.string().min(1)).min(1)])
-      .default('none')
-      .describe('Features the model sees by their shape within each window (the window mean is subtracted) instead of their level: `none`, a list of names, or `auto`: every feature whose lag-1 autocorrelation over the training rows exceeds `relativeAutocorrelation` (slow, drift-dominated signals such as temperatures, whose level wanders in normal operation further than a few hundred training rows show). Such features can no longer raise alarms by a slow level shift alone; fast changes still show.'),
+      .default('auto')
+      .describe('Features the model sees by their shape within each window (the window mean is subtracted) instead of their level: `none`, a list of names, or `auto`: every feature whose lag-1 autocorrelation over the training rows exceeds `relativeAutocorrelation` (slow, drift-dominated signals such as temperatures, whose level wanders in normal operation further than a few hundred training rows show). Such features can no longer raise alarms by a slow level shift alone; fast changes still show. The default, `auto`, is the choice across the corpora (EVALUATION.md, "The default configuration"); set `none` where the faults to catch are level shifts of slow signals, such as a stuck sensor on a daily cycle (`config/demo.yaml`).'),
     relativeAutocorrelation: z.number().gt(0).lt(1).default(0.5).describe('`relativeFeatures: auto`: the lag-1 autocorrelation above which a feature counts as slow (0.5: more of each reading carries over to the next than not).'),
     seasonal: z
       .enum(['none', 'auto'])
@@ -330,7 +330,7 @@ const trainingSchema = z
 export const configSchema = z
   .object({
     artifactDir: z.string().min(1).default('artifacts/model').describe('Directory of the trained model artifact.'),
-    features: z.array(z.string().min(1)).optional().describe('Feature names in model order; default: every numeric column of the training data.'),
+    features: z.array(z.string().min(1)).min(1).optional().describe('Feature names in model order; default: every numeric column of the training data.'),
     input: inputSchema.default({}),
     window: windowSchema.default({}),
     training: trainingSchema.default({}),
