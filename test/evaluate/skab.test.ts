@@ -28,7 +28,9 @@ function skabFile(path: string, rows: number, from: number, to: number, seed: nu
   writeFileSync(path, lines.join('\n'));
 }
 
-const cfg = parseConfig('window:\n  lookback: 10\nmodel:\n  encoderUnits: [8, 4]\n  epochs: 10\n  batchSize: 128\n  learningRate: 0.01\n  patience: 10\nhttp:\n  enabled: false\nlog:\n  level: silent\n', 'eval.yaml');
+// Judged by level (relativeFeatures: none): the injected fault is a level shift of a slow signal,
+// which the default (auto, by shape) does not see once it lasts longer than a window.
+const cfg = parseConfig('window:\n  lookback: 10\ntraining:\n  relativeFeatures: none\nmodel:\n  encoderUnits: [8, 4]\n  epochs: 10\n  batchSize: 128\n  learningRate: 0.01\n  patience: 10\nhttp:\n  enabled: false\nlog:\n  level: silent\n', 'eval.yaml');
 
 describe('SKAB protocol evaluation', () => {
   it('trains per file on the first 400 rows, replays through the daemon and finds an injected shift', async () => {
