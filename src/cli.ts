@@ -13,7 +13,7 @@ import { ERROR_CODES, isSeismoError, SeismoError } from './errors.js';
 import { embedWindows } from './jobs/embed-job.js';
 import { defaultJobs, MAX_DEFAULT_JOBS, parseCategories, parseJobs, parseSeeds, parseSplit, runEvaluate } from './evaluate/command.js';
 import { loadReadings, rejectedSummary, windowize, type Intervals } from './jobs/data.js';
-import { smoothedPerEntity, trainFromData } from './jobs/train-job.js';
+import { MIN_CALIBRATION_WINDOWS, smoothedPerEntity, trainFromData } from './jobs/train-job.js';
 import { chooseTrainingFeatures, modelFeaturesAt, type FeatureChoice } from './jobs/feature-choice.js';
 import { flaggedIntervals, loadReadingsFromKafka } from './jobs/kafka-data.js';
 import { parseTimestamp } from './source/decode.js';
@@ -253,10 +253,13 @@ program
     // themselves (SKAB's protocol trains on the first 400 rows), which must not set the bar.
     const data = loadReadings(requirePath(opts.data ?? cfg.training.path, 'calibrate'), { ...cfg, features: artifact.manifest.features }, opts.allRows ? undefined : cfg.training.maxRows);
     const perEntity = windowize(data, new Scaler(artifact.scaler), cfg).filter((e) => e.set.count >= 2);
-    if (perEntity.length === 0) throw new SeismoError('SEISMO_INPUT_INVALID', 'no windows to calibrate on');
+    const where = opts.data ?? cfg.training.path ?? 'the data';
+    if (perEntity.length === 0) throw new SeismoError('SEISMO_INPUT_INVALID', `${where}: no windows to calibrate on (no entity has ${cfg.window.lookback + 1} consecutive usable readings for lookback ${cfg.window.lookback})`);
     // The held-out windows: the chronological tail training held out, or every window (--all).
     const heldOut = perEntity.map((e) => (opts.all ? e.set : splitChronological(e.set, cfg.model.validationSplit).validation));
-    const where = opts.data ?? cfg.training.path ?? 'the data';
+    // As `train` requires: a threshold from a handful of windows would overwrite a good one with noise.
+    const heldOutCount = heldOut.reduce((n, h) => n + h.count, 0);
+    if (heldOutCount < MIN_CALIBRATION_WINDOWS) throw new SeismoError('SEISMO_INPUT_INVALID', `${where}: ${heldOutCount} held-out window(s) to calibrate on, need at least ${MIN_CALIBRATION_WINDOWS} (as training does); the threshold in ${cfg.artifactDir} is unchanged`);
     // The same calibration as `train` (threshold.calibration, threshold.falseAlertsPerDay): a
     // recalibration that silently fell back to threshold.method would move the bar by its own rule.
     // With --all every window is held out already: no folds to retrain.

@@ -117,6 +117,20 @@ describe('bad flags and output paths are named before any work', () => {
     expect(split.stderr).toContain('the training part of --split 0.0001,0.0001 (the first 0 of 1147 rows) holds no stretch of more than 11 label-0 rows');
   });
 
+  it('calibrate refuses fewer held-out windows than training needs and leaves the threshold as it was', () => {
+    const config = join(dir, 'cal.yaml');
+    writeFileSync(config, `${SMALL_CONFIG_YAML}artifactDir: ${join(dir, 'cal-model')}\n`);
+    const rows = (n: number) => ['datetime,a,b', ...Array.from({ length: n }, (_, i) => `${new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString()},${Math.sin(i / 3)},${Math.cos(i / 5)}`)].join('\n') + '\n';
+    writeFileSync(join(dir, 'train.csv'), rows(300));
+    expect(cli(['train', '-c', config, '-d', join(dir, 'train.csv'), '--force']).status).toBe(0);
+    const before = readFileSync(join(dir, 'cal-model', 'threshold.json'), 'utf8');
+    writeFileSync(join(dir, 'tiny.csv'), rows(9)); // lookback 6: 4 windows, all of them with --all
+    const r = cli(['calibrate', '-c', config, '-d', join(dir, 'tiny.csv'), '--all']);
+    expect(r.status).toBe(3);
+    expect(r.stderr).toContain(`${join(dir, 'tiny.csv')}: 4 held-out window(s) to calibrate on, need at least 5`);
+    expect(readFileSync(join(dir, 'cal-model', 'threshold.json'), 'utf8')).toBe(before);
+  });
+
   it('a config with `features: []` is refused with file:line, not accepted and then failed in TensorFlow', () => {
     const config = join(dir, 'empty-features.yaml');
     writeFileSync(config, `${SMALL_CONFIG_YAML}features: []\n`);
