@@ -41,6 +41,9 @@ export function parseCsv(text: string, source: string, input: InputConfig): Pars
   const timestampColumn = input.format === 'skab' ? 'datetime' : input.timestampColumn;
   const lines = text.split(/\r?\n/);
   const header = (lines[0] ?? '').split(delimiter).map((h) => h.trim());
+  // Two columns of one name would overwrite each other's values in every reading: refuse it.
+  const twice = header.filter((h, i) => h !== '' && header.indexOf(h) !== i);
+  if (twice.length > 0) throw new SeismoError('SEISMO_INPUT_INVALID', `${source}:1: column ${[...new Set(twice)].map((h) => `"${h}"`).join(', ')} appears more than once in the header`);
   const tsIndex = header.indexOf(timestampColumn);
   if (tsIndex < 0) throw new SeismoError('SEISMO_INPUT_INVALID', `${source}:1: no timestamp column "${timestampColumn}" in header [${header.join(', ')}]${delimiterHint(lines[0] ?? '', delimiter)}`);
   const entityIndex = input.entityColumn === undefined ? -1 : header.indexOf(input.entityColumn);

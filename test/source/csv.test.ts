@@ -40,6 +40,10 @@ describe('CSV readings', () => {
     expect(() => parseCsv('a,b\n1,2\n', 'g.csv', { ...input, format: 'csv', timestampColumn: 'time' })).toThrow(/g\.csv:1: no timestamp column "time"/);
   });
 
+  it('refuses a header that names a column twice (one would overwrite the other in every reading)', () => {
+    expect(() => parseCsv('time,Current,Current,b\n2026-01-01T00:00:00Z,1,2,3\n', 'd.csv', { ...input, format: 'csv', timestampColumn: 'time' })).toThrow(/d\.csv:1: column "Current" appears more than once in the header/);
+  });
+
   it.runIf(existsSync(SKAB_FILE))('reads a real SKAB file', () => {
     const out = readCsvFile(SKAB_FILE, skab);
     expect(out.features).toEqual(['Accelerometer1RMS', 'Accelerometer2RMS', 'Current', 'Pressure', 'Temperature', 'Thermocouple', 'Voltage', 'Volume Flow RateRMS']);
