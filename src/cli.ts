@@ -225,6 +225,7 @@ program
       log.warn({ ignored: choice.ignored, features: choice.features, featuresFrom: choice.from, readings: choice.readings }, 'keys in the training data that are not model features were left out (readings carrying each shown); name the features in the config to train on others');
     }
     for (const note of result.artifact.threshold?.notes ?? []) log.warn(note);
+    if (result.extremeFeatures.length > 0) log.warn({ extremeFeatures: result.extremeFeatures }, 'features whose training scale a few extreme values set (leaving out the 0.5 % farthest from the median shrinks their spread over 1000-fold): their normal variation scales to about nothing and the model will hardly notice them. Look for sentinel values (1e30, -9999) in the training data and remove those rows');
     if (result.constantFeatures.length > 0) log.warn({ constantFeatures: result.constantFeatures }, 'features constant in the training data: kept with scale 1, they read 0 when normal and any change shows in their own units');
     const dir = opts.out ?? cfg.artifactDir;
     const poorFit = trainingQualityProblem(result.artifact.manifest.training);

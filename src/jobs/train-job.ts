@@ -61,6 +61,8 @@ export interface TrainResult {
    * in the feature's own units); training refuses when every feature is constant.
    */
   constantFeatures: string[];
+  /** Features whose scale a few extreme training values set (extremeScaledFeatures): warned about. */
+  extremeFeatures: string[];
   /** Held-out normal windows, kept for calibration. */
   validation: WindowSet;
   data: LoadedReadings;
@@ -107,6 +109,7 @@ export async function trainFromData(cfg: SeismoConfig, data: LoadedReadings, onE
     throw new SeismoError('SEISMO_TRAINING_FAILED', tooFew);
   }
   const constantFeatures = constantColumns(train, scaler.features);
+  const extremeFeatures = extremeScaledFeatures(train, scaler.features);
   if (constantFeatures.length === F) {
     trained.dispose();
     throw new SeismoError('SEISMO_TRAINING_FAILED', `every feature is constant in the training data (${scaler.features.join(', ')}): there is no normal variation to learn or to calibrate a threshold on`);
@@ -145,6 +148,7 @@ export async function trainFromData(cfg: SeismoConfig, data: LoadedReadings, onE
       },
     },
     constantFeatures,
+    extremeFeatures,
     validation,
     data,
     ...(cfg.training.seasonal !== 'none' && seasonalReason !== undefined ? { seasonalReason } : {}),
@@ -175,6 +179,37 @@ function architectureOf(m: SeismoConfig['model']): Record<string, unknown> {
 }
 
 /** Features whose scaled value spans (practically) nothing over every window of `set`. */
+/**
+ * Features whose training scale is set by a handful of extreme values: leaving out the 0.5 %
+ * of values farthest from the median shrinks their spread over 1000-fold. One reading of 1e30
+ * (a PLC sentinel) makes the scale so large that the feature's normal variation scales to about
+ * nothing, and the model never notices that feature again. Training goes on; the user is told.
+ */
+export function extremeScaledFeatures(set: WindowSet, features: string[]): string[] {
+  const F = set.features;
+  const T = set.lookback;
+  // Each reading once: the last step of each window (the windows overlap).
+  const step = Math.max(1, Math.floor(set.count / 20_000));
+  const out: string[] = [];
+  for (let j = 0; j < F; j++) {
+    const v: number[] = [];
+    for (let i = 0; i < set.count; i += step) v.push(set.data[(i * T + T - 1) * F + j] as number);
+    const sorted = [...v].sort((a, b) => a - b);
+    const median = sorted[Math.floor(sorted.length / 2)] as number;
+    const byDistance = v.sort((a, b) => Math.abs(a - median) - Math.abs(b - median));
+    const kept = byDistance.slice(0, byDistance.length - Math.max(1, Math.floor(byDistance.length * 0.005)));
+    const spread = (xs: number[]) => {
+      const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+      return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / xs.length);
+    };
+    const all = spread(byDistance);
+    const rest = spread(kept);
+    // rest 0: in float32 the other values all scaled to one number (their variation is gone).
+    if (all > 0 && (rest === 0 || all / rest > 1000)) out.push(features[j] ?? `f${j}`);
+  }
+  return out;
+}
+
 function constantColumns(set: WindowSet, features: string[]): string[] {
   const F = set.features;
   const min = new Float64Array(F).fill(Infinity);

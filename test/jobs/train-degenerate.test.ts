@@ -37,6 +37,19 @@ describe('training refuses degenerate data', () => {
     );
   });
 
+  it('names features whose scale one extreme training value set (a 1e30 sentinel), and not a sparse on/off signal', async () => {
+    const data = simulatedReadings(200, 2);
+    const [first, second] = [...data.byEntity.values()] as [Reading[], Reading[]];
+    const f0 = data.features[0] as string;
+    first[100] = { ...(first[100] as Reading), values: { ...first[100]?.values, [f0]: 1e30 } };
+    // A valve that opens now and then: rare values, but of the feature's own size.
+    for (const list of [first, second]) list.forEach((r, i) => (r.values = { ...r.values, valve: i % 90 === 0 ? 1 : 0 }));
+    const result = await trainFromData(smallConfig(), { ...data, features: [...data.features, 'valve'] });
+    expect(result.extremeFeatures).toEqual([f0]);
+    const clean = await trainFromData(smallConfig(), simulatedReadings(200, 2));
+    expect(clean.extremeFeatures).toEqual([]);
+  });
+
   it('too few windows: refused, saying how many there are and how many are needed', async () => {
     const data = simulatedReadings(12); // 2 entities x 7 windows of lookback 6, ~5 train + 1-2 held out each
     const err = await trainFromData(smallConfig(), data).catch((e: unknown) => e);
