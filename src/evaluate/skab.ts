@@ -8,7 +8,7 @@ import { binaryLabels, loadLabels } from '../jobs/data.js';
 import { trainFromData } from '../jobs/train-job.js';
 import type { Logger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
-import { dataFiles } from '../source/replay.js';
+import { dataFiles, isCsvFile } from '../source/replay.js';
 import { replayScores } from './replay.js';
 import { runInWorkers } from './file-pool.js';
 import { publishedRule } from './rules.js';
@@ -54,7 +54,7 @@ export interface SkabOptions {
 
 /** Labelled files under `data`: every CSV with an `anomaly` column (anomaly-free.csv has none). */
 export function labelledFiles(data: string, cfg: SeismoConfig): string[] {
-  return dataFiles(data).filter((f) => f.endsWith('.csv') && loadLabels(f, cfg).labels[0]?.anomaly !== undefined);
+  return dataFiles(data).filter((f) => isCsvFile(f, cfg.input) && loadLabels(f, cfg).labels[0]?.anomaly !== undefined);
 }
 
 /**

@@ -2,7 +2,7 @@ import type { SeismoConfig } from '../config/schema.js';
 import { SeismoError } from '../errors.js';
 import type { PoisonRecord, Reading } from '../domain/types.js';
 import { recordToReading } from '../source/source.js';
-import { readRecords, replayFiles } from '../source/replay.js';
+import { isCsvFile, readRecords, replayFiles } from '../source/replay.js';
 import { parseCsv } from '../source/csv.js';
 import type { WindowSet } from '../model/train.js';
 import { chooseRelativeFeatures } from '../window/relative.js';
@@ -10,7 +10,6 @@ import { chooseSeasonal, SeasonalHistory, seasonalName } from '../window/seasona
 import { Scaler } from '../window/scaler.js';
 import { Windower } from '../window/windower.js';
 import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
 
 export interface LoadedReadings {
   /** Readings per entity, in arrival order. */
@@ -64,7 +63,7 @@ export function rejectedSummary(poison: PoisonRecord[], examples = 3): { rejecte
 
 /** Labels of a CSV file (e.g. SKAB's anomaly/changepoint), aligned with its readings. */
 export function loadLabels(file: string, cfg: SeismoConfig): { readings: Reading[]; labels: Record<string, number>[] } {
-  if (extname(file) !== '.csv') return { readings: [], labels: [] };
+  if (!isCsvFile(file, cfg.input)) return { readings: [], labels: [] };
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -7,7 +7,23 @@ import { parseTimestamp } from './decode.js';
 import type { RecordProcessor, Source, SourceRecord } from './source.js';
 import type { Reading } from '../domain/types.js';
 
-/** Lists the data files of a path: the file itself, or a directory's .csv/.ndjson/.jsonl files, sorted. */
+/** A file's extension, lower case: `.CSV` from a Windows export is a CSV file too. */
+function extensionOf(file: string): string {
+  return extname(file).toLowerCase();
+}
+
+/**
+ * Whether a data file is read as CSV: by its extension (.csv; .ndjson and .jsonl are NDJSON), and
+ * a file with any other extension (.txt, none) by `input.format`, as the user said the data is.
+ */
+export function isCsvFile(file: string, input: Pick<InputConfig, 'format'>): boolean {
+  const ext = extensionOf(file);
+  if (ext === '.csv') return true;
+  if (ext === '.ndjson' || ext === '.jsonl') return false;
+  return input.format === 'csv' || input.format === 'skab';
+}
+
+/** Lists the data files of a path: the file itself, or a directory's .csv/.ndjson/.jsonl files (any case), sorted. */
 export function dataFiles(path: string): string[] {
   let st;
   try {
@@ -17,7 +33,7 @@ export function dataFiles(path: string): string[] {
   }
   if (!st.isDirectory()) return [path];
   const files = readdirSync(path, { recursive: true, encoding: 'utf8' })
-    .filter((f) => ['.csv', '.ndjson', '.jsonl'].includes(extname(f)))
+    .filter((f) => ['.csv', '.ndjson', '.jsonl'].includes(extensionOf(f)))
     .map((f) => join(path, f))
     .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   if (files.length === 0) throw new SeismoError('SEISMO_INPUT_INVALID', `${path}: no .csv, .ndjson or .jsonl files`);
@@ -51,7 +67,7 @@ export function readRecords(file: string, input: InputConfig, entity?: string): 
   } catch (err) {
     throw new SeismoError('SEISMO_INPUT_INVALID', `cannot read ${file}: ${(err as Error).message}`, { cause: err });
   }
-  if (extname(file) === '.csv') {
+  if (isCsvFile(file, input)) {
     const csvInput = input.format === 'json' ? { ...input, format: 'csv' as const } : input;
     const parsed = parseCsv(text, file, entity !== undefined && input.entity === 'default' ? { ...csvInput, entity } : csvInput);
     const records: SourceRecord[] = parsed.readings.map((reading, i) => ({ kind: 'reading', reading, position: { source: file, line: i + 2 } }));

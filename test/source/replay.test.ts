@@ -41,3 +41,23 @@ describe('ReplaySource', () => {
     expect(performance.now() - t).toBeLessThan(500);
   });
 });
+
+describe('data files by extension', () => {
+  it('reads .CSV (any case) in a directory as CSV, and a single file of another extension by input.format', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { dataFiles, readRecords } = await import('../../src/source/replay.js');
+    const { parseConfig } = await import('../../src/config/load.js');
+    const dir = mkdtempSync(join(tmpdir(), 'seismo-ext-'));
+    const csv = 'datetime;a;b\n2020-03-09 10:14:33;1;2\n2020-03-09 10:14:34;1.5;2.5\n';
+    writeFileSync(join(dir, 'A.CSV'), csv);
+    writeFileSync(join(dir, 'b.txt'), csv);
+    const skab = parseConfig('input:\n  format: skab\n', 'x').input;
+    expect(dataFiles(dir)).toEqual([join(dir, 'A.CSV')]); // a directory lists data extensions only
+    for (const file of [join(dir, 'A.CSV'), join(dir, 'b.txt')]) {
+      const records = readRecords(file, skab, 'e');
+      expect(records.map((r) => r.kind), file).toEqual(['reading', 'reading']);
+    }
+  });
+});
