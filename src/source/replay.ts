@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, extname, join, relative, sep } from 'node:path';
 import type { InputConfig } from '../config/schema.js';
 import { SeismoError } from '../errors.js';
@@ -32,10 +32,24 @@ export function dataFiles(path: string): string[] {
     throw new SeismoError('SEISMO_INPUT_INVALID', `cannot read ${path}: ${(err as Error).message}`, { cause: err });
   }
   if (!st.isDirectory()) return [path];
-  const files = readdirSync(path, { recursive: true, encoding: 'utf8' })
+  const listed = readdirSync(path, { recursive: true, encoding: 'utf8' })
     .filter((f) => ['.csv', '.ndjson', '.jsonl'].includes(extensionOf(f)))
     .map((f) => join(path, f))
     .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  // One file reached twice (a symlinked folder, a link loop) is read once: its rows would
+  // otherwise be replayed again as another entity.
+  const seen = new Set<string>();
+  const files = listed.filter((f) => {
+    let real: string;
+    try {
+      real = realpathSync(f);
+    } catch {
+      return true; // a dangling link: reading it names the problem
+    }
+    if (seen.has(real)) return false;
+    seen.add(real);
+    return true;
+  });
   if (files.length === 0) throw new SeismoError('SEISMO_INPUT_INVALID', `${path}: no .csv, .ndjson or .jsonl files`);
   return files;
 }

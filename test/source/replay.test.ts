@@ -55,6 +55,10 @@ describe('data files by extension', () => {
     writeFileSync(join(dir, 'b.txt'), csv);
     const skab = parseConfig('input:\n  format: skab\n', 'x').input;
     expect(dataFiles(dir)).toEqual([join(dir, 'A.CSV')]); // a directory lists data extensions only
+    // A link back to the folder itself: each file once, not once per path the loop makes.
+    const { symlinkSync } = await import('node:fs');
+    symlinkSync(dir, join(dir, 'loop'));
+    expect(dataFiles(dir)).toEqual([join(dir, 'A.CSV')]);
     for (const file of [join(dir, 'A.CSV'), join(dir, 'b.txt')]) {
       const records = readRecords(file, skab, 'e');
       expect(records.map((r) => r.kind), file).toEqual(['reading', 'reading']);
