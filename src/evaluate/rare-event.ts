@@ -93,12 +93,12 @@ export async function evaluateRareEvent(base: SeismoConfig, opts: RareEventOptio
     input: { ...base.input, format: base.input.format === 'skab' ? 'skab' : 'csv', ignoreColumns: [...new Set([...base.input.ignoreColumns, opts.labelColumn, ...opts.drop])] },
     model: { ...base.model, seed: opts.seed },
   };
-  const { readings, labels } = loadLabels(opts.file, cfg);
+  const { readings, labels, lines } = loadLabels(opts.file, cfg);
   if (readings.length === 0) throw new SeismoError('SEISMO_INPUT_INVALID', `${opts.file}: no rows`);
   if (labels[0]?.[opts.labelColumn] === undefined) throw new SeismoError('SEISMO_INPUT_INVALID', `${opts.file}: no label column "${opts.labelColumn}"`);
   const entities = new Set(readings.map((r) => r.entity));
   if (entities.size > 1) throw new SeismoError('SEISMO_INPUT_INVALID', `${opts.file}: rare-event protocol takes one series, found ${entities.size} entities`);
-  const raw = binaryLabels(labels, opts.labelColumn, opts.file);
+  const raw = binaryLabels(labels, opts.labelColumn, opts.file, lines);
   const { shifted, counted } = shiftLabels(raw, opts.shift);
   const n = readings.length;
   const nTrain = Math.floor(n * opts.trainFraction);
@@ -108,7 +108,8 @@ export async function evaluateRareEvent(base: SeismoConfig, opts: RareEventOptio
   const byEntity = runsAsEntities(readings, normal, nTrain);
   const trainingRows = [...byEntity.values()].reduce((a, r) => a + r.length, 0);
   const eventRows: number[] = [];
-  for (let i = 0; i < n; i++) if (counted[i] === 0) eventRows.push(i + 1);
+  // Data rows as the file numbers them (its line - 1): bad rows skipped in reading do not shift them.
+  for (let i = 0; i < n; i++) if (counted[i] === 0) eventRows.push((lines[i] ?? i + 2) - 1);
   let precursorRowsInTraining = 0;
   for (let i = 0; i < nTrain; i++) if (shifted[i] === 1) precursorRowsInTraining++;
   const longestRun = Math.max(0, ...[...byEntity.values()].map((r) => r.length));

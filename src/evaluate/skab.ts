@@ -92,10 +92,10 @@ export async function evaluateSkab(base: SeismoConfig, opts: SkabOptions): Promi
 /** One file with one seed (in this thread, or in an evaluation worker). */
 export async function evaluateFile(base: SeismoConfig, file: string, name: string, seed: number, opts: Pick<SkabOptions, 'methods' | 'log'>, metrics: Metrics): Promise<FileRun> {
   const cfg: SeismoConfig = { ...base, model: { ...base.model, seed } };
-  const { readings, labels } = loadLabels(file, cfg);
+  const { readings, labels, lines } = loadLabels(file, cfg);
   // Checked before training: a bad label stops the evaluation at once.
-  const anomaly = binaryLabels(labels, 'anomaly', file);
-  const changepoint = binaryLabels(labels, 'changepoint', file);
+  const anomaly = binaryLabels(labels, 'anomaly', file, lines);
+  const changepoint = binaryLabels(labels, 'changepoint', file, lines);
   const trainRows = SKAB_PROTOCOL.trainRows;
   if (readings.length <= trainRows + cfg.window.lookback) throw new SeismoError('SEISMO_INPUT_INVALID', `${file}: ${readings.length} rows, need more than ${trainRows + cfg.window.lookback}`);
   const entity = (readings[0] as (typeof readings)[number]).entity;

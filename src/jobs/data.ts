@@ -62,8 +62,8 @@ export function rejectedSummary(poison: PoisonRecord[], examples = 3): { rejecte
 }
 
 /** Labels of a CSV file (e.g. SKAB's anomaly/changepoint), aligned with its readings. */
-export function loadLabels(file: string, cfg: SeismoConfig): { readings: Reading[]; labels: Record<string, number>[] } {
-  if (!isCsvFile(file, cfg.input)) return { readings: [], labels: [] };
+export function loadLabels(file: string, cfg: SeismoConfig): { readings: Reading[]; labels: Record<string, number>[]; lines: number[] } {
+  if (!isCsvFile(file, cfg.input)) return { readings: [], labels: [], lines: [] };
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -72,7 +72,7 @@ export function loadLabels(file: string, cfg: SeismoConfig): { readings: Reading
     throw new SeismoError('SEISMO_INPUT_INVALID', `${file}: cannot read it: ${(err as Error).message}`);
   }
   const parsed = parseCsv(text, file, cfg.input.format === 'json' ? { ...cfg.input, format: 'csv' } : cfg.input);
-  return { readings: parsed.readings, labels: parsed.labels };
+  return { readings: parsed.readings, labels: parsed.labels, lines: parsed.lines };
 }
 
 /**
@@ -80,11 +80,11 @@ export function loadLabels(file: string, cfg: SeismoConfig): { readings: Reading
  * or 1 ("yes", -1, 0.5, a continuous feature named by mistake; an empty cell reads as 0) stops
  * it, naming the file, the data row and the column, instead of counting as normal.
  */
-export function binaryLabels(labels: Record<string, number>[], column: string, file: string): Uint8Array {
+export function binaryLabels(labels: Record<string, number>[], column: string, file: string, lines: number[]): Uint8Array {
   const out = new Uint8Array(labels.length);
   for (let i = 0; i < labels.length; i++) {
     const v = labels[i]?.[column] ?? 0;
-    if (v !== 0 && v !== 1) throw new SeismoError('SEISMO_INPUT_INVALID', `${file}: label column "${column}" must hold 0 or 1, found ${Number.isNaN(v) ? 'a non-number' : v} in its ${i + 1}. readable data row`);
+    if (v !== 0 && v !== 1) throw new SeismoError('SEISMO_INPUT_INVALID', `${file}:${lines[i] ?? '?'}: label column "${column}" must hold 0 or 1, found ${Number.isNaN(v) ? 'a non-number' : v}`);
     out[i] = v;
   }
   return out;

@@ -29,6 +29,8 @@ export interface ParsedRows {
   features: string[];
   /** Per reading, the label columns (e.g. anomaly, changepoint) when the file has them. */
   labels: Record<string, number>[];
+  /** Per reading, its 1-based line in the file (bad and blank rows are skipped, so not index + 2). */
+  lines: number[];
 }
 
 /**
@@ -59,7 +61,7 @@ export function parseCsv(text: string, source: string, input: InputConfig): Pars
   const defaultEntity = input.entity === 'default' ? basename(source, extname(source)) : input.entity;
 
   const parseTs = timestampParser(input.timestampFormat, input.timezone, parseTimestamp);
-  const out: ParsedRows = { readings: [], poison: [], features: featureIdx.map((i) => header[i] as string), labels: [] };
+  const out: ParsedRows = { readings: [], poison: [], features: featureIdx.map((i) => header[i] as string), labels: [], lines: [] };
   for (let n = 1; n < lines.length; n++) {
     const line = lines[n] as string;
     if (line.trim() === '') continue;
@@ -101,6 +103,7 @@ export function parseCsv(text: string, source: string, input: InputConfig): Pars
     for (const i of labelIdx) labels[header[i] as string] = Number(cells[i]);
     out.readings.push({ entity, ts, values });
     out.labels.push(labels);
+    out.lines.push(n + 1);
   }
   return out;
 }

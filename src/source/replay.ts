@@ -84,7 +84,7 @@ export function readRecords(file: string, input: InputConfig, entity?: string): 
   if (isCsvFile(file, input)) {
     const csvInput = input.format === 'json' ? { ...input, format: 'csv' as const } : input;
     const parsed = parseCsv(text, file, entity !== undefined && input.entity === 'default' ? { ...csvInput, entity } : csvInput);
-    const records: SourceRecord[] = parsed.readings.map((reading, i) => ({ kind: 'reading', reading, position: { source: file, line: i + 2 } }));
+    const records: SourceRecord[] = parsed.readings.map((reading, i) => ({ kind: 'reading', reading, position: { source: file, line: parsed.lines[i] as number } }));
     // Poison rows are delivered in file order with the good ones, so counts and DLQ see them.
     for (const poison of parsed.poison) records.push({ kind: 'poison', poison });
     return records;

@@ -108,10 +108,10 @@ describe('bad flags and output paths are named before any work', () => {
     writeFileSync(file, skab.join('\n'));
     const r = cli(['evaluate', '-c', join(ROOT, 'config/skab.yaml'), '-d', file, '--jobs', '1']);
     expect(r.status).toBe(3);
-    expect(r.stderr).toContain(`SEISMO_INPUT_INVALID: ${file}: label column "anomaly" must hold 0 or 1, found a non-number in its 700. readable data row`);
+    expect(r.stderr).toContain(`SEISMO_INPUT_INVALID: ${file}:${row + 1}: label column "anomaly" must hold 0 or 1, found a non-number`);
     const rare = cli(['evaluate', '--protocol', 'rare-event', '-c', join(ROOT, 'config/skab.yaml'), '-d', join(ROOT, '../shared/data/skab/valve1/0.csv'), '--label-column', 'Current']);
     expect(rare.status).toBe(3);
-    expect(rare.stderr).toMatch(/label column "Current" must hold 0 or 1, found [\d.]+ in its 1\. readable data row/);
+    expect(rare.stderr).toMatch(/0\.csv:2: label column "Current" must hold 0 or 1, found [\d.]+/);
     const split = cli(['evaluate', '--protocol', 'rare-event', '-c', join(ROOT, 'config/skab.yaml'), '-d', join(ROOT, '../shared/data/skab/valve1/0.csv'), '--label-column', 'anomaly', '--split', '0.0001,0.0001']);
     expect(split.status).toBe(3);
     expect(split.stderr).toContain('the training part of --split 0.0001,0.0001 (the first 0 of 1147 rows) holds no stretch of more than 11 label-0 rows');

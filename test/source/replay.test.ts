@@ -59,6 +59,9 @@ describe('data files by extension', () => {
     const { symlinkSync } = await import('node:fs');
     symlinkSync(dir, join(dir, 'loop'));
     expect(dataFiles(dir)).toEqual([join(dir, 'A.CSV')]);
+    // Positions are the file's own lines, also after a bad row (they were index + 2).
+    writeFileSync(join(dir, 'c.csv'), 'datetime;a;b\n2020-03-09 10:14:33;1;2\nnot a row\n\n2020-03-09 10:14:35;1;2\n');
+    expect(readRecords(join(dir, 'c.csv'), skab, 'e').map((r) => (r.kind === 'reading' ? r.position.line : `poison@${r.kind === 'poison' ? r.poison.position.line : '?'}`))).toEqual([2, 5, 'poison@3']);
     for (const file of [join(dir, 'A.CSV'), join(dir, 'b.txt')]) {
       const records = readRecords(file, skab, 'e');
       expect(records.map((r) => r.kind), file).toEqual(['reading', 'reading']);
