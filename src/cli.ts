@@ -290,7 +290,8 @@ replayRangeOptions(
     let features: string[] = [];
     let judge: AlertTracker | undefined;
     const write = (s: WindowScore) => {
-      const featureErrors = Object.fromEntries(features.map((f, i) => [f, Number((s.featureErrors[i] ?? 0).toPrecision(6))]));
+      // Non-finite errors as the tracker judges them (the maximum score): JSON has no Infinity, and null would read as "no error".
+      const featureErrors = Object.fromEntries(features.map((f, i) => [f, Number(finiteScore(s.featureErrors[i] ?? 0).toPrecision(6))]));
       // A non-finite error (an extreme reading) is reported as the tracker judges it: the maximum score.
       const score = finiteScore(s.score);
       // What `run` compares with the threshold: the smoothed score (alerts.smoothWindows), none

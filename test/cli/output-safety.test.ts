@@ -129,6 +129,14 @@ describe('bad flags and output paths are named before any work', () => {
     expect(r.status).toBe(3);
     expect(r.stderr).toContain(`${join(dir, 'tiny.csv')}: 4 held-out window(s) to calibrate on, need at least 5`);
     expect(readFileSync(join(dir, 'cal-model', 'threshold.json'), 'utf8')).toBe(before);
+    // And `score` reports an overflowing feature's error as the maximum score, not null.
+    writeFileSync(join(dir, 'extreme.csv'), rows(20).replace(/\n(2026-01-01T00:10:00.000Z),[^,]+,/, '\n$1,1e30,'));
+    const scored = cli(['score', '-c', config, '-d', join(dir, 'extreme.csv')]);
+    expect(scored.status, scored.stderr).toBe(0);
+    const lines = scored.stdout.trim().split('\n').map((l) => JSON.parse(l) as { score: number; featureErrors: Record<string, number | null> });
+    const hit = lines.filter((l) => l.score === 1e30);
+    expect(hit.length).toBeGreaterThan(0);
+    for (const l of hit) expect(l.featureErrors.a).toBe(1e30);
   });
 
   it('a config with `features: []` is refused with file:line, not accepted and then failed in TensorFlow', () => {
