@@ -23,6 +23,9 @@ export function crossFieldProblems(cfg: SeismoConfig): CrossFieldProblem[] {
       message: `potRisk ${threshold.potRisk} is not below 1 - potInitialQuantile (${+(1 - threshold.potInitialQuantile).toPrecision(6)}): POT fits the tail above the potInitialQuantile and places the threshold further out, at a smaller exceedance probability`,
     });
   }
+  if (cfg.input.entityColumn !== undefined && cfg.input.entityColumn === cfg.input.timestampColumn) {
+    problems.push({ path: ['input', 'entityColumn'], message: `entityColumn "${cfg.input.entityColumn}" is also the timestampColumn: every reading would be its own entity` });
+  }
   if (sink.kind === 'file' && sink.path === undefined) problems.push({ path: ['sink', 'kind'], message: 'sink.kind "file" needs sink.path (the NDJSON file to write flags to)' });
   if (training.maxRows !== undefined && training.maxRows < window.lookback) {
     problems.push({ path: ['training', 'maxRows'], message: `maxRows ${training.maxRows} < window.lookback ${window.lookback}: no window of ${window.lookback} readings fits in the training rows of an entity` });

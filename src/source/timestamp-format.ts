@@ -74,6 +74,8 @@ function fixedOffsetMs(zone: string): number | undefined {
   if (zone === 'UTC' || zone === 'Z') return 0;
   const m = /^([+-])(\d{2}):?(\d{2})$/.exec(zone);
   if (!m) return undefined;
+  // Real offsets run from -12:00 to +14:00; "+25:00" is a typo, not a time zone.
+  if (Number(m[2]) > 14 || Number(m[3]) > 59) return undefined;
   return (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) * 60_000;
 }
 

@@ -22,6 +22,12 @@ describe('validate-config: every problem, even next to a YAML error', () => {
     expect(err.message).toContain('seismo.yaml:5:3: model.layers: unknown key "layers"');
   });
 
+  it('refuses a time zone offset no place has and an entity column that is the timestamp column, by line', () => {
+    expect(rejection('input:\n  timezone: "+25:00"\n').message).toMatch(/seismo\.yaml:2:\d+: input\.timezone: unknown time zone "\+25:00"/);
+    expect(() => parseConfig('input:\n  timezone: "+14:00"\n', 'seismo.yaml')).not.toThrow();
+    expect(rejection('input:\n  format: csv\n  timestampColumn: t\n  entityColumn: t\n').message).toMatch(/seismo\.yaml:4:\d+: input\.entityColumn: entityColumn "t" is also the timestampColumn/);
+  });
+
   it('a duplicate key is a YAML error too', () => {
     const err = rejection('window:\n  lookback: 5\n  lookback: 6\n');
     expect(err.code).toBe('SEISMO_CONFIG_UNREADABLE');
