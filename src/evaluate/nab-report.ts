@@ -5,7 +5,7 @@ import { fmt } from './markdown.js';
 import { meanStd } from './metrics.js';
 import { NAB_PROFILES } from './nab-score.js';
 import { falseAlertsPerDay, nabScores, type NabRun } from './nab-protocol.js';
-import { renderPlot } from './plot.js';
+import { plotSlugs, renderPlot } from './plot.js';
 
 const seedsOf = (runs: NabRun[]) => [...new Set(runs.map((r) => r.seed))];
 
@@ -79,8 +79,10 @@ export async function writeNabReport(dir: string, input: NabReportInput): Promis
   mkdirSync(join(dir, 'plots'), { recursive: true });
   const first = input.seeds[0];
   const plots: string[] = [];
-  for (const r of input.runs.filter((x) => x.seed === first)) {
-    const slug = r.file.key.replace(/[^A-Za-z0-9]+/g, '_');
+  const plotted = input.runs.filter((x) => x.seed === first);
+  const slugs = plotSlugs(plotted.map((r) => r.file.key));
+  for (const [i, r] of plotted.entries()) {
+    const slug = slugs[i] as string;
     const inWindow = new Uint8Array(r.ts.length);
     for (const w of r.windows) inWindow.fill(1, w.from, w.to + 1);
     const { svg, png } = await renderPlot({

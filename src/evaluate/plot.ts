@@ -101,6 +101,22 @@ export function plotSpec(p: PlotInput): TopLevelSpec {
   } as TopLevelSpec;
 }
 
+/**
+ * File names for the plots of a report, one per input name: the name with every run of other
+ * characters than letters and digits as "_", and "_2", "_3", ... where two names would give the
+ * same file (valve1/0.csv and valve1_0.csv), so no plot overwrites another.
+ */
+export function plotSlugs(names: readonly string[]): string[] {
+  const taken = new Set<string>();
+  return names.map((name) => {
+    const base = name.replace(/[^A-Za-z0-9]+/g, '_');
+    let slug = base;
+    for (let k = 2; taken.has(slug.toLowerCase()); k++) slug = `${base}_${k}`;
+    taken.add(slug.toLowerCase());
+    return slug;
+  });
+}
+
 export async function renderPlot(p: PlotInput): Promise<{ svg: string; png: Uint8Array }> {
   const view = new vega.View(vega.parse(compile(plotSpec(p)).spec), { renderer: 'none' });
   const svg = await view.toSVG();

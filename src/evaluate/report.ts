@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SeismoConfig } from '../config/schema.js';
 import { perFileTable, perSeedTable, summaryTable } from './markdown.js';
-import { renderPlot } from './plot.js';
+import { plotSlugs, renderPlot } from './plot.js';
 import type { FileRun } from './skab.js';
 import type { MethodSummary } from './summary.js';
 
@@ -68,11 +68,13 @@ export async function writeReport(dir: string, input: ReportInput): Promise<void
   writeFileSync(join(dir, 'results.json'), resultsJson(input));
   const firstSeed = input.seeds[0];
   const lines: string[] = [];
-  for (const run of input.runs.filter((r) => r.seed === firstSeed)) {
+  const plotted = input.runs.filter((r) => r.seed === firstSeed);
+  const slugs = plotSlugs(plotted.map((r) => r.file));
+  for (const [i, run] of plotted.entries()) {
     const methods = Object.keys(run.predictions) as Array<keyof typeof run.predictions>;
     const main = run.predictions.seismo ?? run.predictions.published ?? run.anomaly;
     const top = topSensors(run, main);
-    const slug = run.file.replace(/[^A-Za-z0-9]+/g, '_');
+    const slug = slugs[i] as string;
     const { svg, png } = await renderPlot({
       title: `${run.file} (seed ${run.seed})`,
       topSensors: top,
