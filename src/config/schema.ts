@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { timestampFormatProblem, timezoneProblem } from '../source/timestamp-format.js';
+import { MAX_SEASONAL_CAPACITY } from '../window/seasonal.js';
 
 /**
  * The single source of Seismo's configuration: types, defaults and field docs live here.
@@ -320,9 +321,21 @@ const trainingSchema = z
       .describe('Features the model sees by their shape within each window (the window mean is subtracted) instead of their level: `none`, a list of names, or `auto`: every feature whose lag-1 autocorrelation over the training rows exceeds `relativeAutocorrelation` (slow, drift-dominated signals such as temperatures, whose level wanders in normal operation further than a few hundred training rows show). Such features can no longer raise alarms by a slow level shift alone; fast changes still show. The default, `auto`, is the choice across the corpora (EVALUATION.md, "The default configuration"); set `none` where the faults to catch are level shifts of slow signals, such as a stuck sensor on a daily cycle (`config/demo.yaml`).'),
     relativeAutocorrelation: z.number().gt(0).lt(1).default(0.5).describe('`relativeFeatures: auto`: the lag-1 autocorrelation above which a feature counts as slow (0.5: more of each reading carries over to the next than not).'),
     seasonal: z
-      .enum(['none', 'auto'])
+      .union([
+        z.enum(['none', 'auto']),
+        // A model's recorded columns (its scaler.json `seasonal`): what a refit candidate must
+        // have to replace the running model live. Written by the refit, rarely by hand.
+        z
+          .object({
+            periodMs: z.number().int().positive(),
+            toleranceMs: z.number().positive(),
+            of: z.array(z.string().min(1)).min(1),
+            capacity: z.number().int().min(2).max(MAX_SEASONAL_CAPACITY),
+          })
+          .strict(),
+      ])
       .default('none')
-      .describe('Daily seasonal differences: with `auto`, each feature whose autocorrelation at a one-day lag exceeds `seasonalAutocorrelation` also enters the model as `<feature>@1d`, its difference to the reading one day earlier, so a value normal at another time of day (a missing daily peak, a holiday) stands out. Needs training data spanning two days at a sampling interval of at least one reading per ~25 s (a day is at most 4096 readings of history per entity); otherwise training says why and goes without. A new entity, or one after a gap one day back, is scored once a day of its history has passed.'),
+      .describe('Daily seasonal differences: with `auto`, each feature whose autocorrelation at a one-day lag exceeds `seasonalAutocorrelation` also enters the model as `<feature>@1d`, its difference to the reading one day earlier, so a value normal at another time of day (a missing daily peak, a holiday) stands out. Needs training data spanning two days at a sampling interval of at least one reading per ~25 s (a day is at most 4096 readings of history per entity); otherwise training says why and goes without. A new entity, or one after a gap one day back, is scored once a day of its history has passed. Or the columns a trained model records (its scaler.json `seasonal`: `periodMs`, `toleranceMs`, `of`, `capacity`): exactly those, without the rhythm test; the refit writes this so that a candidate can replace the running model live, and training fails with the reason when its data do not span two periods.'),
     seasonalAutocorrelation: z.number().gt(0).lt(1).default(0.5).describe('`seasonal: auto`: a feature gets a seasonal difference when its correlation with itself one day earlier (over the lagged pairs) exceeds this and exceeds its correlation half a day earlier (a rhythm, not a slow trend). 0.5: chosen on the NAB selection categories, where the daily streams sit at 0.60-1.00 and the others at or below 0.43 (EVALUATION.md).'),
   })
   .strict();

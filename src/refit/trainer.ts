@@ -34,10 +34,11 @@ export function childConfig(cfg: SeismoConfig, features: string[], lookback: num
     features,
     input: { format: 'json', maxMessageBytes: cfg.input.maxMessageBytes, maxEntityIdLength: cfg.input.maxEntityIdLength },
     window: { ...cfg.window, lookback },
-    // A candidate is hot-swappable only with the running model's seasonal columns (windowers keep
-    // history for those alone): when the running model has none, `auto` on the buffer could add
-    // some, and every such candidate would be refused at the swap after a whole shadow period.
-    training: seasonal === undefined ? { ...training, seasonal: 'none' } : training,
+    // A candidate is hot-swappable only with exactly the running model's seasonal columns
+    // (windowers keep history for those alone): `auto` on the buffer could choose others (the
+    // rhythm test on a different stretch, or too short a buffer), and every such candidate would
+    // be refused at the swap. So the child trains with the running model's spec, or none.
+    training: { ...training, seasonal: seasonal ?? 'none' },
     model: cfg.model,
     threshold: cfg.threshold,
     alerts: cfg.alerts,

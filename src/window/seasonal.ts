@@ -12,7 +12,10 @@
  * enough that yesterday predicts today. The derived column is named `<feature>@1d` and is
  * appended after the input features; it is scaled and windowed like any other column.
  */
-export type SeasonalChoice = 'none' | 'auto';
+import { SeismoError } from '../errors.js';
+
+/** `auto` tests each feature; a spec (a running model's) is taken as it is, for a hot-swappable refit. */
+export type SeasonalChoice = 'none' | 'auto' | SeasonalSpec;
 
 /** What an artifact records: the period, how close a past reading must be, which features get a difference. */
 export interface SeasonalSpec {
@@ -219,6 +222,7 @@ export interface SeasonalDecision {
  */
 export function chooseSeasonal(choice: SeasonalChoice, features: string[], timestamps: ArrayLike<number>[], columns: ArrayLike<number>[][], lookback: number, limit: number): SeasonalDecision {
   if (choice === 'none') return { reason: 'training.seasonal is none' };
+  if (typeof choice === 'object') return { spec: pinnedSeasonal(choice, features, timestamps, lookback) };
   const interval = medianIntervalMs(timestamps);
   if (!Number.isFinite(interval)) return { reason: 'too few timestamps to find the sampling interval' };
   const lag = Math.round(DAY_MS / interval);
@@ -231,4 +235,20 @@ export function chooseSeasonal(choice: SeasonalChoice, features: string[], times
   if (of.length === 0) return { reason: `no feature has a daily rhythm: none correlates above ${limit} with itself one day (${lag} readings) earlier and more than half a day earlier` };
   if (seasonalBytes(capacity, of.length) > MAX_SEASONAL_BYTES) return { reason: `a day of history for ${of.length} features is ${Math.round(seasonalBytes(capacity, of.length) / 1024)} KiB per entity, more than ${MAX_SEASONAL_BYTES / 1024} KiB` };
   return { spec: { periodMs: DAY_MS, toleranceMs: interval / 2, of, capacity } };
+}
+
+/**
+ * A given spec (a running model's columns) checked against the training data instead of chosen
+ * by the rhythm test: a refit candidate must carry exactly the running model's columns to be
+ * swapped in, so data that cannot fit them fail training with the reason, rather than giving a
+ * model that would be refused after its whole shadow period.
+ */
+function pinnedSeasonal(spec: SeasonalSpec, features: string[], timestamps: ArrayLike<number>[], lookback: number): SeasonalSpec {
+  const missing = spec.of.filter((f) => !features.includes(f));
+  if (missing.length > 0) throw new SeismoError('SEISMO_CONFIG_INVALID', `training.seasonal: ${missing.map((f) => `"${f}"`).join(', ')} ${missing.length === 1 ? 'is not a feature' : 'are not features'} of the training data (features: ${features.join(', ')})`);
+  const lag = readingsPerPeriod(spec);
+  if (spec.capacity < lag + lookback) throw new SeismoError('SEISMO_CONFIG_INVALID', `training.seasonal: capacity ${spec.capacity} cannot hold one period (${lag} readings at a tolerance of ${spec.toleranceMs} ms) plus the lookback (${lookback})`);
+  const longest = Math.max(0, ...timestamps.map((ts) => ts.length));
+  if (longest < 2 * lag + lookback) throw new SeismoError('SEISMO_TRAINING_FAILED', `training.seasonal names the columns [${spec.of.join(', ')}] but the training data span ${longest} readings per entity at most, under two periods (${2 * lag + lookback} readings)`);
+  return { periodMs: spec.periodMs, toleranceMs: spec.toleranceMs, of: [...spec.of], capacity: spec.capacity };
 }

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { fitScaler } from '../../src/jobs/data.js';
 import type { Reading } from '../../src/domain/types.js';
 import { Scaler } from '../../src/window/scaler.js';
-import { chooseSeasonal, DAY_MS, lagAutocorrelation, SeasonalHistory, type SeasonalSpec } from '../../src/window/seasonal.js';
+import { configSchema } from '../../src/config/schema.js';
+import { childConfig } from '../../src/refit/trainer.js';
+import { chooseSeasonal, DAY_MS, lagAutocorrelation, SeasonalHistory, seasonalMismatch, type SeasonalSpec } from '../../src/window/seasonal.js';
 import { identityScalerState, Windower, type WindowPolicy } from '../../src/window/windower.js';
 
 const HOUR = 3_600_000;
@@ -80,6 +82,39 @@ describe('chooseSeasonal', () => {
     expect(chooseSeasonal('auto', ['x'], [fast], [[fast.map(daily)]], 3, 0.3).reason).toMatch(/more than the 4096/);
     expect(chooseSeasonal('auto', ['noise'], [ts], [[noise]], 3, 0.3).reason).toMatch(/no feature has a daily rhythm/);
     expect(chooseSeasonal('none', ['rhythm'], [ts], [[rhythm]], 3, 0.3).spec).toBeUndefined();
+  });
+});
+
+describe('a running model\'s seasonal columns, pinned for a refit candidate', () => {
+  const ts = Array.from({ length: 24 * 3 }, (_, i) => i * HOUR);
+  // The refit buffer may hold a stretch where the rhythm test fails (here: plain noise), or `auto`
+  // would choose other columns; the candidate must still carry the running model's exactly.
+  const noise = ts.map((_, i) => Math.sin(i * 12.9898) * 43758.5453 % 1);
+  const running: SeasonalSpec = { periodMs: DAY_MS, toleranceMs: HOUR / 2, of: ['a'], capacity: 40 };
+
+  it('takes the spec as it is, where auto would have chosen none, so the candidate can be swapped in', () => {
+    expect(chooseSeasonal('auto', ['a'], [ts], [[noise]], 3, 0.5).spec).toBeUndefined();
+    const pinned = chooseSeasonal(running, ['a'], [ts], [[noise]], 3, 0.5).spec;
+    expect(pinned).toEqual(running);
+    expect(seasonalMismatch(pinned, running)).toBeUndefined();
+    const readings = ts.map((t, i) => ({ entity: 'e', ts: t, values: { a: noise[i] as number } }));
+    const scaler = fitScaler({ byEntity: new Map([['e', readings]]), features: ['a'], poison: [] }, { scaler: 'standard', relativeFeatures: 'none', relativeAutocorrelation: 0.5, seasonal: running, seasonalAutocorrelation: 0.5 }, 3);
+    expect(seasonalMismatch(scaler.state.seasonal, running)).toBeUndefined();
+    expect(scaler.features).toEqual(['a', 'a@1d']);
+  });
+
+  it('fails training with the reason when the data cannot fill the columns, or names a feature the data lack', () => {
+    expect(() => chooseSeasonal(running, ['a'], [ts.slice(0, 40)], [[noise.slice(0, 40)]], 3, 0.5)).toThrow(/span 40 readings per entity at most, under two periods \(51 readings\)/);
+    expect(() => chooseSeasonal(running, ['b'], [ts], [[noise]], 3, 0.5)).toThrow(/"a" is not a feature of the training data \(features: b\)/);
+    expect(() => chooseSeasonal({ ...running, capacity: 10 }, ['a'], [ts], [[noise]], 3, 0.5)).toThrow(/capacity 10 cannot hold one period \(24 readings/);
+  });
+
+  it('is what the refit child is configured with, and the config it writes is a valid one', () => {
+    const base = configSchema.parse({ training: { seasonal: 'auto' } });
+    const withRunning = configSchema.parse(childConfig(base, ['a'], 3, running));
+    expect(withRunning.training.seasonal).toEqual(running);
+    expect(configSchema.parse(childConfig(base, ['a'], 3, undefined)).training.seasonal).toBe('none');
+    expect(() => configSchema.parse({ training: { seasonal: { ...running, extra: 1 } } })).toThrow();
   });
 });
 
