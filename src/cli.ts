@@ -460,7 +460,7 @@ program
   .option('--report <dir>', 'write summary.md and the raw results here (results.json and per-file plots; rare-event: rare-event.json)')
   .option('--categories <list>', 'nab: only these corpus folders, comma-separated (e.g. realTraffic,realAdExchange)')
   .option('--nab-results <dir>', 'nab: also write the official NAB results layout (<dir>/<detector>/<category>/<detector>_<file>.csv)')
-  .option('--jobs <n>', `skab, nab: files evaluated side by side, each on a worker thread (default: the cores, at most ${MAX_DEFAULT_JOBS}; 1: in the main thread)`, (v) => parseJobs(v), defaultJobs())
+  .option('--jobs <n>', `skab, nab: files evaluated side by side, each on a worker thread; rare-event: seeds (default: the cores, at most ${MAX_DEFAULT_JOBS}; 1: in the main thread)`, (v) => parseJobs(v), defaultJobs())
   .description('replay labelled data through the streaming path and score detection quality (F1, FAR, MAR, NAB, delay)')
   .action(async (opts: { config?: string; protocol: 'skab' | 'rare-event' | 'nab'; data: string; method: 'published' | 'seismo' | 'both'; seeds: string; report?: string; labelColumn: string; shift: number; drop: string; split: string; categories?: string; nabResults?: string; jobs: number }) => {
     const cfg = configFrom(opts.config);

@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fmt, perFileTable, summaryTable } from './markdown.js';
 import { meanStd } from './metrics.js';
+import { runInWorkers } from './file-pool.js';
 import { evaluateNab } from './nab-protocol.js';
 import { nabCategoryTable, nabFileTable, writeNabReport, writeNabResults } from './nab-report.js';
 import { evaluateRareEvent, rareEventMarkdown, type RareEventResult } from './rare-event.js';
@@ -31,7 +32,7 @@ export interface EvaluateOptions {
   categories?: string[] | undefined;
   /** nab only: write the official NAB results layout here. */
   nabResults?: string | undefined;
-  /** skab, nab: files evaluated side by side on worker threads (1: in this thread). */
+  /** skab, nab: files evaluated side by side on worker threads; rare-event: seeds (1: in this thread). */
   jobs?: number;
 }
 
@@ -67,22 +68,36 @@ async function runRareEvent(cfg: SeismoConfig, opts: EvaluateOptions, log: Logge
   const results: RareEventResult[] = [];
   const sections: string[] = [];
   const started = performance.now();
-  for (const [i, seed] of opts.seeds.entries()) {
-    // Training is most of the time: the `train` command's progress (epoch, loss, ETA) on stderr.
-    const training = trainingProgress(progressStream);
-    const r = await evaluateRareEvent(cfg, {
-      file: opts.data, labelColumn: opts.labelColumn ?? 'label', shift: opts.shift ?? 2, drop: opts.drop ?? [], trainFraction, valFraction, seed, log,
-      onEpoch: training.onEpoch,
-      onStage: (message) => {
-        training.stop();
-        progressStream.write(`rare-event seed ${seed} (${i + 1}/${opts.seeds.length}): ${message}\n`);
-      },
-    });
-    training.stop();
+  const options = (seed: number) => ({ file: opts.data, labelColumn: opts.labelColumn ?? 'label', shift: opts.shift ?? 2, drop: opts.drop ?? [], trainFraction, valFraction, seed });
+  const report = (seed: number, r: RareEventResult) => {
     results.push(r);
     const section = `## seed ${seed}\n\n${rareEventMarkdown(r)}\n\n`;
     sections.push(section);
     out.write(section);
+  };
+  if (Math.min(opts.jobs ?? 1, opts.seeds.length) > 1) {
+    // Seeds side by side, each on a worker thread (one seed's training keeps one core busy).
+    const progress = evaluationProgress();
+    const tasks = opts.seeds.map((seed) => ({ protocol: 'rare-event' as const, options: options(seed) }));
+    const byTask = await runInWorkers<RareEventResult>(cfg, tasks, opts.jobs ?? 1, (done) => progress.tick(done, tasks.length, 'rare-event seeds'));
+    progress.stop();
+    opts.seeds.forEach((seed, i) => report(seed, byTask[i] as RareEventResult));
+  } else {
+    for (const [i, seed] of opts.seeds.entries()) {
+      // Training is most of the time: the `train` command's progress (epoch, loss, ETA) on stderr.
+      const training = trainingProgress(progressStream);
+      const r = await evaluateRareEvent(cfg, {
+        ...options(seed),
+        log,
+        onEpoch: training.onEpoch,
+        onStage: (message) => {
+          training.stop();
+          progressStream.write(`rare-event seed ${seed} (${i + 1}/${opts.seeds.length}): ${message}\n`);
+        },
+      });
+      training.stop();
+      report(seed, r);
+    }
   }
   const line = (name: string, pick: (r: RareEventResult) => number) => `${name} ${fmt(meanStd(results.map(pick)), 3)}`;
   const overall = `Over seeds ${opts.seeds.join(',')}: ${[line('ROC AUC', (r) => r.rocAuc), line('PR AUC', (r) => r.prAuc), line('recall at FPR 5%', (r) => r.recallAtFpr5), line('F1', (r) => r.test.f1)].join(', ')}\n`;

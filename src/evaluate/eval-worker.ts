@@ -9,9 +9,13 @@ import { chooseBackend } from '../model/backend.js';
 import { createLogger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { evaluateNabFile, type NabFile } from './nab-protocol.js';
+import { evaluateRareEvent, type RareEventOptions } from './rare-event.js';
 import { evaluateFile, type EvalMethod } from './skab.js';
 
-export type EvalTask = { protocol: 'skab'; file: string; name: string; seed: number; methods: EvalMethod[] } | { protocol: 'nab'; file: NabFile; seed: number };
+export type EvalTask =
+  | { protocol: 'skab'; file: string; name: string; seed: number; methods: EvalMethod[] }
+  | { protocol: 'nab'; file: NabFile; seed: number }
+  | { protocol: 'rare-event'; options: Omit<RareEventOptions, 'log' | 'onEpoch' | 'onStage'> };
 export interface EvalWorkerInit {
   cfg: SeismoConfig;
   logLevel: string;
@@ -33,7 +37,12 @@ async function main(): Promise<void> {
     void (async () => {
       try {
         if (task === undefined) throw new Error('no task');
-        const result = task.protocol === 'skab' ? await evaluateFile(cfg, task.file, task.name, task.seed, { methods: task.methods, log }, metrics) : await evaluateNabFile(cfg, task.file, task.seed, log, metrics);
+        const result =
+          task.protocol === 'skab'
+            ? await evaluateFile(cfg, task.file, task.name, task.seed, { methods: task.methods, log }, metrics)
+            : task.protocol === 'nab'
+              ? await evaluateNabFile(cfg, task.file, task.seed, log, metrics)
+              : await evaluateRareEvent(cfg, { ...task.options, log });
         port.postMessage({ kind: 'done', id, result } satisfies FromEvalWorker);
       } catch (err) {
         port.postMessage({ kind: 'failed', id, ...(err instanceof SeismoError ? { code: err.code } : {}), message: err instanceof Error ? err.message : String(err) } satisfies FromEvalWorker);
