@@ -66,16 +66,22 @@ export class Scaler {
     const offset: number[] = new Array<number>(f).fill(0);
     const scale: number[] = new Array<number>(f).fill(1);
     for (let j = 0; j < f; j++) {
-      let sum = 0, sumSq = 0, min = Infinity, max = -Infinity;
+      // Two passes around a shift (the first value): the one-pass E[x^2] - mean^2 cancels away a
+      // small spread on a large level (a meter at 2e8 varying by 0.05 came out constant, scale
+      // 1, and its faults invisible), since mean^2 then carries more rounding than the variance.
+      const shift = rows[0]?.[j] as number;
+      let sum = 0, min = Infinity, max = -Infinity;
       for (const row of rows) {
         const v = row[j] as number;
-        sum += v; sumSq += v * v;
+        sum += v - shift;
         if (v < min) min = v;
         if (v > max) max = v;
       }
       if (kind === 'standard') {
-        const mean = sum / rows.length;
-        const std = Math.sqrt(Math.max(0, sumSq / rows.length - mean * mean));
+        const mean = shift + sum / rows.length;
+        let squares = 0;
+        for (const row of rows) squares += ((row[j] as number) - mean) ** 2;
+        const std = Math.sqrt(squares / rows.length);
         offset[j] = mean;
         scale[j] = std > 1e-12 ? std : 1;
       } else {

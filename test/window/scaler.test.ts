@@ -33,4 +33,17 @@ describe('Scaler', () => {
     t.transformInto([2, 9], b, 0);
     expect(b).toEqual(a);
   });
+
+  it('keeps a small spread on a large level (a counter or an epoch-like column), not a constant', () => {
+    // Uniform on base ± 1: std 1/sqrt(3). The one-pass E[x^2] - mean^2 lost it from 1e8 up.
+    for (const base of [0, 1e8, 2e8, 1.7e12]) {
+      const rows = Array.from({ length: 2000 }, (_, i) => [base + ((i * 0.618034) % 1) * 2 - 1]);
+      const s = Scaler.fit('standard', ['meter'], rows);
+      expect(s.scale[0], `level ${base}`).toBeCloseTo(1 / Math.sqrt(3), 3);
+      // A shift of 10 spreads is seen as one.
+      const out = new Float32Array(1);
+      s.transformInto([(s.offset[0] as number) + 10 / Math.sqrt(3)], out, 0);
+      expect(out[0], `level ${base}`).toBeCloseTo(10, 2);
+    }
+  });
 });
