@@ -142,7 +142,7 @@ function sourceFor(cfg: SeismoConfig, log: Logger, metrics: Metrics, range: Time
   if (cfg.source.kind === 'kafka') return new KafkaSource(createKafka(cfg.kafka, log), cfg.source, log, metrics);
   if (cfg.source.path === undefined) throw new SeismoError('SEISMO_CONFIG_INVALID', 'source.path: required for source.kind "file" (or give --data PATH)');
   const path = cfg.source.path;
-  return fileSource(path, cfg.input, cfg.source.speed, cfg.scoring.maxBatch, range, (e) => log.warn(emptyRangeMessage(path, range, e)));
+  return fileSource(path, cfg.input, cfg.source.speed, cfg.scoring.maxBatch, range, (e) => log.warn(emptyRangeMessage(path, range, e)), cfg.window.maxGapSeconds * 1000);
 }
 
 /** The replay flags `run` and `score` share (see config/flags.ts). */

@@ -187,7 +187,7 @@ const sourceSchema = z
   .object({
     kind: z.enum(['file', 'kafka']).default('file').describe('Where readings come from: `file` replay, or `kafka` (a consumer group on `topics`).'),
     path: z.string().min(1).optional().describe('File or directory (of CSV/NDJSON files) to replay for `file`.'),
-    speed: z.number().min(0).default(0).describe('File replay pace: 0 as fast as possible, N = N x real time by the readings\' timestamps.'),
+    speed: z.number().min(0).default(0).describe('File replay pace: 0 as fast as possible, N = N x real time by the readings\' timestamps (each reading waits for its gap to the previous one; a gap back in time or longer than `window.maxGapSeconds` is not waited for, so one wrong timestamp cannot stall a replay).'),
     topics: z.array(z.string().min(1)).default(['seismo.readings']).describe('`kafka`: input topics (message key = entity id, value = a DESIGN.md JSON reading).'),
     groupId: z.string().min(1).default('seismo').describe('`kafka`: consumer group; instances with the same group split the partitions.'),
     fromBeginning: z.boolean().default(true).describe('`kafka`: a new group starts at the earliest offset (true) or only reads new messages (false).'),

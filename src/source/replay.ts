@@ -81,6 +81,8 @@ export function readRecords(file: string, input: InputConfig, entity?: string): 
   } catch (err) {
     throw new SeismoError('SEISMO_INPUT_INVALID', `cannot read ${file}: ${(err as Error).message}`, { cause: err });
   }
+  // A byte-order mark (editors on Windows write one) is not part of the first line's JSON.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (isCsvFile(file, input)) {
     const csvInput = input.format === 'json' ? { ...input, format: 'csv' as const } : input;
     const parsed = parseCsv(text, file, entity !== undefined && input.entity === 'default' ? { ...csvInput, entity } : csvInput);
@@ -100,6 +102,12 @@ export function readRecords(file: string, input: InputConfig, entity?: string): 
  * Replays record lists (one per file): as fast as possible (speed 0), or paced at speed x real
  * time by the readings' own timestamps. Records are handed over in chunks; the next chunk waits
  * for the previous one to be acknowledged, as a Kafka source would.
+ *
+ * Pacing follows each record's gap to the previous timed record, not a clock started at the
+ * first record: one bad timestamp (a reading stamped 2099, or a first one stamped 0) would
+ * otherwise hold every later record for decades, with the daemon ready and silent. A gap back in
+ * time is no wait (the windower judges the record), nor is a gap longer than `maxGapMs` (the
+ * window's maxGapSeconds): it restarts the windows anyway, so waiting it out would show nothing.
  */
 export class ReplaySource implements Source {
   private stopped = false;
@@ -112,6 +120,7 @@ export class ReplaySource implements Source {
     private readonly lists: () => Iterable<SourceRecord[]>,
     private readonly speed: number,
     private readonly chunkSize: number,
+    private readonly maxGapMs = Infinity,
   ) {}
 
   async start(processor: RecordProcessor): Promise<void> {
@@ -130,18 +139,31 @@ export class ReplaySource implements Source {
 
   private async paced(records: SourceRecord[], handler: (records: SourceRecord[]) => Promise<void>): Promise<void> {
     const tsOf = (r: SourceRecord) => (r.kind === 'reading' ? r.reading.ts : r.kind === 'raw' ? rawTimestamp(r.text) : undefined);
-    const first = records.map(tsOf).find((t) => t !== undefined) ?? 0;
-    const started = performance.now();
+    let previous: number | undefined; // stream time of the last timed record handed over
+    let previousDue = performance.now(); // wall time it was due (due times add up, so no drift)
     let i = 0;
     while (i < records.length && !this.stopped) {
       await this.paused;
-      const due = first + (performance.now() - started) * this.speed;
+      const now = performance.now();
       let j = i;
-      while (j < records.length && j - i < this.chunkSize && (tsOf(records[j] as SourceRecord) ?? 0) <= due) j++;
+      let wait = 0;
+      while (j < records.length && j - i < this.chunkSize) {
+        const t = tsOf(records[j] as SourceRecord);
+        if (t !== undefined && Number.isFinite(t)) {
+          const gap = previous === undefined ? 0 : t - previous;
+          const due = previous === undefined ? now : previousDue + (gap > 0 && gap <= this.maxGapMs ? gap / this.speed : 0);
+          if (due > now) {
+            wait = due - now;
+            break;
+          }
+          previous = t;
+          previousDue = due;
+        }
+        j++;
+      }
       if (j === i) {
-        const next = tsOf(records[i] as SourceRecord) ?? due;
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, Math.min(1000, Math.max(1, (next - due) / this.speed)));
+          const timer = setTimeout(resolve, Math.min(1000, Math.max(1, wait)));
           this.wake = () => {
             clearTimeout(timer);
             resolve();
@@ -210,7 +232,7 @@ export interface EmptyRange {
  * of it. Files are read lazily, one at a time. When a range leaves no record at all, `onEmptyRange`
  * hears what the data spans: a replay that prints nothing must say why (`--from` after the data).
  */
-export function fileSource(path: string, input: InputConfig, speed: number, chunkSize: number, range: { from?: number; to?: number } = {}, onEmptyRange?: (e: EmptyRange) => void): ReplaySource {
+export function fileSource(path: string, input: InputConfig, speed: number, chunkSize: number, range: { from?: number; to?: number } = {}, onEmptyRange?: (e: EmptyRange) => void, maxGapMs = Infinity): ReplaySource {
   const files = replayFiles(path);
   const ranged = range.from !== undefined || range.to !== undefined;
   return new ReplaySource(function* () {
@@ -232,7 +254,7 @@ export function fileSource(path: string, input: InputConfig, speed: number, chun
       yield inRange;
     }
     if (ranged && kept === 0) onEmptyRange?.(seen);
-  }, speed, chunkSize);
+  }, speed, chunkSize, maxGapMs);
 }
 
 /** The warning for a replay range that selected nothing. */
@@ -243,7 +265,7 @@ export function emptyRangeMessage(path: string, range: { from?: number; to?: num
 }
 
 /** Replays readings held in memory (the demo's simulator output). */
-export function memorySource(readings: Reading[], speed: number, chunkSize: number, source = 'memory'): ReplaySource {
+export function memorySource(readings: Reading[], speed: number, chunkSize: number, source = 'memory', maxGapMs = Infinity): ReplaySource {
   const records: SourceRecord[] = readings.map((reading, i) => ({ kind: 'reading', reading, position: { source, line: i + 1 } }));
-  return new ReplaySource(() => [records], speed, chunkSize);
+  return new ReplaySource(() => [records], speed, chunkSize, maxGapMs);
 }

@@ -31,6 +31,25 @@ describe('ReplaySource', () => {
     expect(seen.length).toBeGreaterThan(1);
   });
 
+  it('paced: one reading stamped decades ahead, or a first one stamped 0, is not waited for (a gap beyond maxGap)', async () => {
+    const at = (s: number, ts: number): SourceRecord => ({ kind: 'raw', text: JSON.stringify({ entity: 'e', ts, values: { a: s } }), position: { source: 'm', line: s } });
+    const base = Date.UTC(2026, 0, 1);
+    // 10 readings 1 s apart at 20x (50 ms each), the 5th stamped 2099, then a file starting at 0.
+    const future = Array.from({ length: 10 }, (_, k) => at(k + 1, k === 4 ? Date.UTC(2099, 0, 1) : base + k * 1000));
+    const zeroFirst = [at(1, 0), ...Array.from({ length: 5 }, (_, k) => at(k + 2, base + k * 1000))];
+    const seen: number[] = [];
+    const started = performance.now();
+    // maxGap 2 s of stream time: the jumps to 2099 and from 0 to 2026 are gaps beyond it.
+    await new ReplaySource(() => [future, zeroFirst], 20, 100, 2000).start(processorOf(async (records) => void seen.push(records.length)));
+    const ms = performance.now() - started;
+    expect(seen.reduce((a, b) => a + b, 0)).toBe(16);
+    // Pacing still holds between the ordinary readings: 7 gaps of 50 ms in the first file and 4
+    // in the second (the reading after 2099 goes back: no wait either): 550 ms. Before, the first
+    // file waited until 2099 for its fifth reading.
+    expect(ms).toBeGreaterThanOrEqual(500);
+    expect(ms).toBeLessThan(3000);
+  });
+
   it('stop() ends a paced replay without waiting for the next reading', async () => {
     const source = new ReplaySource(() => [[1, 1000].map(raw)], 1, 100);
     const done = source.start(processorOf(async () => {}));
@@ -39,6 +58,21 @@ describe('ReplaySource', () => {
     await source.stop();
     await done;
     expect(performance.now() - t).toBeLessThan(500);
+  });
+});
+
+describe('NDJSON with a byte-order mark', () => {
+  it('reads the first line as a reading, not as invalid JSON', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { readRecords } = await import('../../src/source/replay.js');
+    const { parseConfig } = await import('../../src/config/load.js');
+    const file = join(mkdtempSync(join(tmpdir(), 'seismo-bom-')), 'r.ndjson');
+    writeFileSync(file, '\ufeff{"entity":"e","ts":1,"values":{"a":1}}\n{"entity":"e","ts":2,"values":{"a":2}}\n');
+    const records = readRecords(file, parseConfig('input:\n  format: json\n', 'x').input);
+    expect(records).toHaveLength(2);
+    expect(records[0]?.kind === 'raw' && JSON.parse(records[0].text)).toEqual({ entity: 'e', ts: 1, values: { a: 1 } });
   });
 });
 
