@@ -144,7 +144,7 @@ const thresholdSchema = z.preprocess(impliedMethod, thresholdObject);
 const alertsSchema = z
   .object({
     openK: z.number().int().min(1).default(3).describe('Open an alert when at least openK of the last openN windows exceed the threshold.'),
-    openN: z.number().int().min(1).default(5).describe('See openK.'),
+    openN: z.number().int().min(1).max(32).default(5).describe('See openK. At most 32: the last openN window verdicts are checkpointed as the bits of one 32-bit word.'),
     smoothWindows: z.number().int().min(1).max(1000).default(1).describe('Judge the mean score of each entity\'s last smoothWindows windows instead of each window alone (1: off). A sustained small excess, such as a noisy flow that dropped a little, adds up; a single noisy window is diluted. The threshold is calibrated on held-out scores smoothed the same way.'),
     resolveRatio: z.number().gt(0).max(1).default(0.8).describe('Hysteresis: an open alert counts a window as calm only below resolveRatio x threshold.'),
     resolveAfter: z.number().int().min(1).default(10).describe('Consecutive calm windows that resolve an open alert.'),

@@ -131,6 +131,25 @@ describe('topFeatures', () => {
     }
   });
 
+  it('restores exactly with the longest openN the schema allows (32 verdicts in one checkpointed word), and refuses more', async () => {
+    const wide = { ...cfg, openK: 2, openN: 32 };
+    // One exceedance, then 31 calm windows: it is still the oldest of the last 32 verdicts.
+    const scores = [2, ...Array.from({ length: 31 }, () => 0.1), 2, 0.1, 2];
+    for (const cut of [1, 20, 32, 33, 34]) {
+      t = 0;
+      const whole = new AlertTracker(wide, 1, features, 'm1');
+      const expected = scores.map((s) => whole.observe(win(s))?.state ?? '-');
+      t = 0;
+      const before = new AlertTracker(wide, 1, features, 'm1');
+      const head = scores.slice(0, cut).map((s) => before.observe(win(s))?.state ?? '-');
+      const after = new AlertTracker(wide, 1, features, 'm1');
+      for (const [entity, st] of Object.entries(JSON.parse(JSON.stringify(before.snapshot())) as ReturnType<AlertTracker['snapshot']>)) after.restore(entity, st);
+      expect([...head, ...scores.slice(cut).map((s) => after.observe(win(s))?.state ?? '-')], `cut ${cut}`).toEqual(expected);
+    }
+    const { parseConfig } = await import('../../src/config/load.js');
+    expect(() => parseConfig('alerts:\n  openK: 2\n  openN: 40\n', 'opn.yaml')).toThrow(/opn\.yaml:3.*openN/s);
+  });
+
   it('is at rest (nothing to checkpoint) only with no open alert, no cooldown and no recent exceedance', () => {
     const tr = new AlertTracker(cfg, 1, features, 'm1');
     expect(tr.atRest('e1')).toBe(true);
