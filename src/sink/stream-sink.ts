@@ -1,4 +1,7 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, open, stat, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { SeismoError } from '../errors.js';
 import type { Flag, PoisonRecord } from '../pipeline/types.js';
 import type { DeadLetterSink, Sink } from './sink.js';
 
@@ -22,12 +25,42 @@ export class FileNdjsonSink<T = Flag> {
 
   constructor(private readonly path: string) {}
 
+  /**
+   * At startup: the file must be writable where it is (its folder exists and may be written, the
+   * path is not a folder), so a wrong path stops startup with SEISMO_SINK_FAILED instead of the
+   * first flag. Nothing is created here: a run without flags leaves no file, as before.
+   */
+  async open(): Promise<void> {
+    try {
+      const existing = await stat(this.path).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
+      if (existing?.isDirectory()) throw new Error('it is a directory');
+      await access(existing ? this.path : dirname(this.path), constants.W_OK);
+    } catch (err) {
+      throw this.failure('cannot be written', err);
+    }
+  }
+
   async send(items: T[]): Promise<void> {
     if (items.length === 0) return;
     this.handle ??= open(this.path, 'a');
-    const fh = await this.handle;
-    await fh.write(items.map((f) => JSON.stringify(f)).join('\n') + '\n');
-    await fh.datasync();
+    let fh: FileHandle;
+    try {
+      fh = await this.handle;
+    } catch (err) {
+      // Not cached: the next send tries again (a folder created meanwhile, space freed).
+      this.handle = undefined;
+      throw this.failure('cannot be opened', err);
+    }
+    try {
+      await fh.write(items.map((f) => JSON.stringify(f)).join('\n') + '\n');
+      await fh.datasync();
+    } catch (err) {
+      throw this.failure('could not be written', err);
+    }
+  }
+
+  private failure(what: string, err: unknown): SeismoError {
+    return new SeismoError('SEISMO_SINK_FAILED', `${this.path}: ${what}: ${(err as Error).message}`, { cause: err });
   }
 
   async flush(): Promise<void> {}
