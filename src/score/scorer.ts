@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Window, WindowScore } from '../domain/types.js';
+import { SeismoError } from '../errors.js';
 import { FusedLstmForward } from './fused-lstm.js';
 import { BlockLstmForward } from './native-lstm.js';
 
@@ -28,6 +29,9 @@ interface FastForward {
  * equals the MSE over the whole window. All tensor work runs in tf.tidy, so the number of live
  * tensors after any number of batches equals the number before.
  */
+/** The largest batch buffer a scorer allocates (its input copy in TensorFlow doubles it). */
+export const MAX_BATCH_BYTES = 512 * 2 ** 20;
+
 export class Scorer {
   private readonly buffer: Float32Array;
   private readonly windowSize: number;
@@ -49,6 +53,11 @@ export class Scorer {
     options: ScorerOptions = {},
   ) {
     this.windowSize = lookback * features;
+    const bytes = maxBatch * this.windowSize * 4;
+    // The batch buffer is allocated once, up front (TensorFlow copies it again per call): a
+    // config at its limits (maxBatch 65536, lookback 1000) with many features asks for tens of
+    // GiB and would die at startup with an allocation error instead of a reason.
+    if (bytes > MAX_BATCH_BYTES) throw new SeismoError('SEISMO_CONFIG_INVALID', `scoring.maxBatch ${maxBatch} x window.lookback ${lookback} x ${features} features is a ${(bytes / 2 ** 20).toFixed(0)} MiB batch, more than ${MAX_BATCH_BYTES / 2 ** 20} MiB: lower scoring.maxBatch`);
     this.buffer = new Float32Array(maxBatch * this.windowSize);
     const want = options.path ?? 'auto';
     const reasons: string[] = [];

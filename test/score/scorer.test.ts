@@ -23,6 +23,12 @@ describe('Scorer', () => {
     });
   });
 
+  it('refuses a batch buffer beyond 512 MiB with the settings to lower, before allocating it', () => {
+    // maxBatch 65536 and lookback 1000 are each within the schema; with 8 features the batch is 2000 MiB.
+    expect(() => new Scorer(model, 1000, 8, 65536)).toThrow(/scoring\.maxBatch 65536 x window\.lookback 1000 x 8 features is a 2000 MiB batch, more than 512 MiB/);
+    expect(new Scorer(model, T, F, 65536).maxBatch).toBe(65536); // 3.75 MiB: fine
+  });
+
   it('gives the same scores whatever the batch size', () => {
     const windows = Array.from({ length: 37 }, (_, i) => windowOf(i));
     const a = new Scorer(model, T, F, 5).score(windows).map((s) => s.score.toFixed(6));
