@@ -11,6 +11,7 @@ import { DEFAULT_DEMO, runDemo } from './demo/demo.js';
 import { calibrateThreshold, describeThreshold, requireUsableThreshold } from './detect/calibrate.js';
 import { ERROR_CODES, isSeismoError, SeismoError } from './errors.js';
 import { embedWindows } from './jobs/embed-job.js';
+import { csvRow } from './jobs/csv-field.js';
 import { defaultJobs, MAX_DEFAULT_JOBS, parseCategories, parseJobs, parseSeeds, parseSplit, runEvaluate } from './evaluate/command.js';
 import { loadReadings, rejectedSummary, windowize, type Intervals } from './jobs/data.js';
 import { MIN_CALIBRATION_WINDOWS, smoothedPerEntity, trainFromData } from './jobs/train-job.js';
@@ -131,11 +132,26 @@ function readIntervals(file: string): Intervals {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new SeismoError('SEISMO_CONFIG_INVALID', `--exclude ${file}: expected a JSON object {"entity": [[fromMs, toMs], ...]}`);
   const out: Intervals = new Map();
   for (const [entity, list] of Object.entries(parsed)) {
-    const ok = Array.isArray(list) && list.every((p) => Array.isArray(p) && p.length === 2 && p.every((t) => typeof t === 'number' && Number.isFinite(t)));
+    const ok = Array.isArray(list) && list.every((p) => Array.isArray(p) && p.length === 2 && p.every((t) => typeof t === 'number'));
     if (!ok) throw new SeismoError('SEISMO_CONFIG_INVALID', `--exclude ${file}: entity ${JSON.stringify(entity)}: expected a list of [fromMs, toMs] pairs of numbers`);
     out.set(entity, list as [number, number][]);
   }
+  checkIntervals(file, out);
   return out;
+}
+
+/**
+ * The intervals must each be a time span: a reversed one ([to, from], e.g. swapped by a script)
+ * overlaps nothing, so the anomaly it was meant to hide would silently be learned as normal.
+ * JSON has no Infinity, but 1e999 parses to it.
+ */
+function checkIntervals(file: string, intervals: Intervals): void {
+  for (const [entity, list] of intervals) {
+    list.forEach(([from, to], i) => {
+      const problem = !Number.isFinite(from) || !Number.isFinite(to) ? 'is not a pair of finite epoch milliseconds' : from > to ? 'ends before it starts (fromMs > toMs; swapped?)' : undefined;
+      if (problem !== undefined) throw new SeismoError('SEISMO_INPUT_INVALID', `--exclude ${file}: entity ${JSON.stringify(entity)}, interval ${i} [${from}, ${to}] ${problem}; nothing was trained`);
+    });
+  }
 }
 
 function sourceFor(cfg: SeismoConfig, log: Logger, metrics: Metrics, range: TimeRange): Source {
@@ -152,11 +168,24 @@ function replayRangeOptions(cmd: Command): Command {
     .option('--to <time>', 'replay only readings before this time (ISO 8601 or epoch ms)');
 }
 
+/**
+ * Set by `run` while stdout is its flags sink (sink.kind stdout): then a closed stdout is not a
+ * reader that is done but a daemon whose flags go nowhere.
+ */
+let stdoutIsFlagsSink: Logger | undefined;
+
 // `seismo score ... | head` closes stdout early: that is the reader being done, not an error
-// to print a stack trace for. End quietly, as other command-line tools do.
+// to print a stack trace for. End quietly, as other command-line tools do. Except for the
+// daemon writing its flags there: exiting 0 would tell a supervisor all is well while every
+// later flag is lost, so it is a sink failure, logged, with that exit status (restart me).
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(0);
-  throw err;
+  if (err.code !== 'EPIPE') throw err;
+  if (stdoutIsFlagsSink === undefined) process.exit(0);
+  const failure = new SeismoError('SEISMO_SINK_FAILED', 'flags sink stdout (sink.kind stdout): its reader closed it (EPIPE); later flags cannot be delivered, so seismo run stops for a supervisor to restart it');
+  // The logger writes to stderr when stdout carries the flags, so this line still gets out.
+  stdoutIsFlagsSink.error({ err }, failure.message);
+  process.stderr.write(`seismo: ${failure.code}: ${failure.message}\n`);
+  process.exit(failure.exitCode);
 });
 
 const program = new Command();
@@ -220,9 +249,12 @@ program
       const progress = trainingProgress();
       result = await trainFromData(cfg, { ...loaded, features: choice.features }, progress.onEpoch, intervals);
       progress.stop();
+      // Not an error: the refit writes intervals for entities that may have left its buffer since.
+      if (result.excludedNotInData) log.warn({ exclude: opts.exclude, entities: result.excludedNotInData }, `--exclude ${opts.exclude}: entit${result.excludedNotInData.length > 1 ? 'ies' : 'y'} ${result.excludedNotInData.map((e) => JSON.stringify(e)).join(', ')} not in the training data: nothing left out for ${result.excludedNotInData.length > 1 ? 'them' : 'it'}`);
     }
+    if (result.leftOut) log.info({ leftOut: result.leftOut }, 'training data left out as not normal, per entity: intervals, readings (also kept out of the scaler), training windows touching them');
     if (Object.keys(choice.ignored).length > 0) {
-      log.warn({ ignored: choice.ignored, features: choice.features, featuresFrom: choice.from, readings: choice.readings }, 'keys in the training data that are not model features were left out (readings carrying each shown); name the features in the config to train on others');
+      log.warn({ ignored: choice.ignored, ...(choice.unusable ? { unusable: choice.unusable } : {}), features: choice.features, featuresFrom: choice.from, readings: choice.readings }, 'keys in the training data that are not model features were left out (readings carrying each shown; keys that can never be features under unusable, with why); name the features in the config to train on others');
     }
     for (const note of result.artifact.threshold?.notes ?? []) log.warn(note);
     if (result.extremeFeatures.length > 0) log.warn({ extremeFeatures: result.extremeFeatures }, 'features whose training scale a few extreme values set (leaving out the 0.5 % farthest from the median shrinks their spread over 1000-fold): their normal variation scales to about nothing and the model will hardly notice them. Look for sentinel values (1e30, -9999) in the training data and remove those rows');
@@ -235,7 +267,7 @@ program
     }
     await saveArtifact(dir, result.artifact);
     const m = result.artifact.manifest;
-    process.stdout.write(`${JSON.stringify({ artifact: dir, model: m.version, features: m.features, lookback: m.lookback, threshold: result.artifact.threshold?.value, ...(result.artifact.threshold ? { thresholdRule: describeThreshold(result.artifact.threshold) } : {}), backend: backend.active, training: m.training, ...(result.artifact.scaler.seasonal ? { seasonal: result.artifact.scaler.seasonal } : {}), ...(result.seasonalReason !== undefined ? { seasonalNone: result.seasonalReason } : {}), ...(result.constantFeatures.length > 0 ? { constantFeatures: result.constantFeatures } : {}), ...(excluded ? { flaggedEpisodesLeftOut: excluded } : {}), ...(Object.keys(choice.ignored).length > 0 ? { ignoredKeys: choice.ignored } : {}) })}\n`);
+    process.stdout.write(`${JSON.stringify({ artifact: dir, model: m.version, features: m.features, lookback: m.lookback, threshold: result.artifact.threshold?.value, ...(result.artifact.threshold ? { thresholdRule: describeThreshold(result.artifact.threshold) } : {}), backend: backend.active, training: m.training, ...(result.artifact.scaler.seasonal ? { seasonal: result.artifact.scaler.seasonal } : {}), ...(result.seasonalReason !== undefined ? { seasonalNone: result.seasonalReason } : {}), ...(result.constantFeatures.length > 0 ? { constantFeatures: result.constantFeatures } : {}), ...(excluded ? { flaggedEpisodesLeftOut: excluded } : {}), ...(result.leftOut ? { leftOut: result.leftOut } : {}), ...(result.excludedNotInData ? { excludedNotInData: result.excludedNotInData } : {}), ...(Object.keys(choice.ignored).length > 0 ? { ignoredKeys: choice.ignored } : {}), ...(choice.unusable ? { unusableKeys: choice.unusable } : {}) })}\n`);
   });
 
 program
@@ -342,10 +374,10 @@ program
       if (opts.format === 'ndjson') out.write(`${JSON.stringify(e)}\n`);
       else {
         if (!header) {
-          out.write(`entity,windowStart,windowEnd,${e.code.map((_, i) => `c${i}`).join(',')}\n`);
+          out.write(`${csvRow(['entity', 'windowStart', 'windowEnd', ...e.code.map((_, i) => `c${i}`)])}\n`);
           header = true;
         }
-        out.write(`${e.entity},${e.windowStart},${e.windowEnd},${e.code.join(',')}\n`);
+        out.write(`${csvRow([e.entity, e.windowStart, e.windowEnd, ...e.code])}\n`);
       }
     }
     await closeOutput(out);
@@ -365,6 +397,7 @@ replayRangeOptions(
   .action(async (opts: { config?: string } & ReplayFlags) => {
     const { config: cfg, range } = applyReplayFlags(configFrom(opts.config), opts);
     const log = createLogger(cfg.log.level, cfg.sink.kind === 'stdout');
+    if (cfg.sink.kind === 'stdout') stdoutIsFlagsSink = log;
     if (cfg.source.kind === 'file') refuseOutputOverInput([{ what: 'sink.path', path: cfg.sink.kind === 'file' ? cfg.sink.path : undefined }, { what: 'sink.deadLetterPath', path: cfg.sink.deadLetterPath }], [cfg.source.path]);
     const metrics = new Metrics();
     const { sink, deadLetter, shadowSink } = sinksFor(cfg, log, metrics);

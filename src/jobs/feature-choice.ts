@@ -10,8 +10,18 @@ export interface FeatureChoice {
   from: 'config' | 'model' | 'data';
   /** Keys in the readings that are not trained on, with how many readings carry each. */
   ignored: Record<string, number>;
+  /**
+   * Why a key of `ignored` could not be a feature whatever names the features (a blank name);
+   * absent when there is none. Other ignored keys are simply not named, or too rare.
+   */
+  unusable?: Record<string, string>;
   readings: number;
 }
+
+const BLANK_NAME = 'blank name (empty or whitespace only): no model input can be called that';
+
+/** "" or "  ": CSV headers skip such columns; an NDJSON `"": 1.5` would otherwise become a feature no model can load. */
+const isBlank = (name: string) => name.trim() === '';
 
 /**
  * The features a model is trained on. Named ones win: the config's `features`, else (when
@@ -32,14 +42,21 @@ export function chooseTrainingFeatures(byEntity: Map<string, Reading[]>, configu
   }
   const named = configured ?? modelFeatures;
   const from: FeatureChoice['from'] = configured ? 'config' : modelFeatures ? 'model' : 'data';
-  const features = named ?? [...counts].filter(([, n]) => n * 2 >= readings).map(([name]) => name);
+  const blankNamed = (named ?? []).filter(isBlank);
+  if (blankNamed.length > 0) {
+    // The schema refuses "" but not "  "; a model's manifest cannot hold either once trained here.
+    const where = from === 'config' ? 'the config (features)' : 'the model being retrained';
+    throw new SeismoError(from === 'config' ? 'SEISMO_CONFIG_INVALID' : 'SEISMO_MODEL_INVALID', `${where} names the feature ${JSON.stringify(blankNamed[0])}, a ${BLANK_NAME}`);
+  }
+  const features = named ?? [...counts].filter(([name, n]) => !isBlank(name) && n * 2 >= readings).map(([name]) => name);
   const absent = features.filter((f) => (counts.get(f) ?? 0) === 0);
   if (absent.length > 0) {
     const by = from === 'config' ? 'the config (features)' : 'the model being retrained';
     throw new SeismoError('SEISMO_INPUT_INVALID', `feature${absent.length > 1 ? 's' : ''} ${absent.join(', ')} named by ${by} ${absent.length > 1 ? 'are' : 'is'} in none of the ${readings} readings (keys seen: ${[...counts.keys()].join(', ') || 'none'})`);
   }
   const ignored = Object.fromEntries([...counts].filter(([name]) => !features.includes(name)));
-  return { features, from, ignored, readings };
+  const blank = Object.keys(ignored).filter(isBlank);
+  return { features, from, ignored, ...(blank.length > 0 ? { unusable: Object.fromEntries(blank.map((k) => [k, BLANK_NAME])) } : {}), readings };
 }
 
 /** The features of the model at `dir` (the one being retrained), or undefined when there is none. */

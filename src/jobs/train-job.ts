@@ -6,7 +6,7 @@ import { buildModel, scoringModel } from '../model/variants.js';
 import { splitChronological, trainAutoencoder, type EpochReport, type WindowSet } from '../model/train.js';
 import { Scorer } from '../score/scorer.js';
 import { activeBackend } from '../model/backend.js';
-import { concatWindowSets, fitScalerExplained, loadReadings, readingsOutside, windowize, windowsOutside, type Intervals, type LoadedReadings } from './data.js';
+import { concatWindowSets, fitScalerExplained, loadReadings, readingsOutside, windowize, windowsOutside, type EntityWindows, type Intervals, type LoadedReadings } from './data.js';
 import type * as tf from '@tensorflow/tfjs';
 import { calibrateOutOfSample, wantsOutOfSample } from './oos-calibrate.js';
 import { constantBaselineLoss, softwareVersions, windowMeanBaselineLoss } from '../model/provenance.js';
@@ -68,7 +68,18 @@ export interface TrainResult {
   data: LoadedReadings;
   /** With `training.seasonal: auto` and no seasonal column chosen: why not. */
   seasonalReason?: string;
+  /** With exclude intervals: per entity of the data they name, what they left out (see LeftOut). */
+  leftOut?: LeftOut;
+  /** Entities the exclude intervals name that have no readings in the data (nothing left out for them). */
+  excludedNotInData?: string[];
 }
+
+/**
+ * Per entity, its exclude intervals and how many of its readings (kept out of the scaler) and
+ * training windows (stride 1, before the held-out split) they left out. An interval that
+ * misses its entity's data leaves out nothing, which only these counts show.
+ */
+export type LeftOut = Record<string, { intervals: number; readings: number; windows: number }>;
 
 /** Hash of the parts of the config that change what the model learns. */
 export function configHash(cfg: SeismoConfig, features: string[]): string {
@@ -86,8 +97,12 @@ export function configHash(cfg: SeismoConfig, features: string[]): string {
 export async function trainFromData(cfg: SeismoConfig, data: LoadedReadings, onEpoch?: (r: EpochReport) => void, exclude?: Intervals): Promise<TrainResult> {
   // Flagged stretches (e.g. from production flags) are not normal: keep them out of the scaler
   // and drop every window that touches them, so anomalies do not become the new baseline.
-  const { scaler, seasonalReason } = fitScalerExplained(exclude ? readingsOutside(data, exclude) : data, cfg.training, cfg.window.lookback);
-  const perEntity = windowize(data, scaler, cfg).map((e) => (exclude ? windowsOutside(e, exclude) : e));
+  const normal = exclude ? readingsOutside(data, exclude) : data;
+  const { scaler, seasonalReason } = fitScalerExplained(normal, cfg.training, cfg.window.lookback);
+  const windowed = windowize(data, scaler, cfg);
+  const perEntity = windowed.map((e) => (exclude ? windowsOutside(e, exclude) : e));
+  const leftOut = exclude ? leftOutCounts(exclude, data, normal, windowed, perEntity) : undefined;
+  const excludedNotInData = exclude ? [...exclude.keys()].filter((entity) => !data.byEntity.has(entity)) : [];
   const trains: WindowSet[] = [];
   const vals: WindowSet[] = [];
   for (const e of perEntity) {
@@ -152,7 +167,25 @@ export async function trainFromData(cfg: SeismoConfig, data: LoadedReadings, onE
     validation,
     data,
     ...(cfg.training.seasonal !== 'none' && seasonalReason !== undefined ? { seasonalReason } : {}),
+    ...(leftOut ? { leftOut } : {}),
+    ...(excludedNotInData.length > 0 ? { excludedNotInData } : {}),
   };
+}
+
+/** LeftOut for the entities of `exclude` that the data has; `windowed` and `kept` are windowize's entities in the same order. */
+function leftOutCounts(exclude: Intervals, data: LoadedReadings, normal: LoadedReadings, windowed: EntityWindows[], kept: EntityWindows[]): LeftOut {
+  const out: LeftOut = {};
+  for (const [entity, intervals] of exclude) {
+    const readings = data.byEntity.get(entity);
+    if (readings === undefined) continue;
+    const i = windowed.findIndex((e) => e.entity === entity);
+    out[entity] = {
+      intervals: intervals.length,
+      readings: readings.length - (normal.byEntity.get(entity)?.length ?? 0),
+      windows: i < 0 ? 0 : (windowed[i] as EntityWindows).set.count - (kept[i] as EntityWindows).set.count,
+    };
+  }
+  return out;
 }
 
 /** What the model was trained on: entities, readings and their time range (for `seismo models inspect`). */

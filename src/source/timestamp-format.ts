@@ -103,6 +103,24 @@ export function wallClockToUtc(zone: string, y: number, mo: number, d: number, h
   return fits.length > 0 ? Math.min(...fits) : guess - before;
 }
 
+/**
+ * Whether a zone-less ISO wall-clock time exists, by the rules the UTC branch applies
+ * (`parseTimestamp`): Date.UTC would roll 2026-02-30 into March and 10:75 into 11:15, so a typo
+ * would become a valid-looking, out-of-order time instead of an invalid one. As there, 24:00:00
+ * (ISO 8601's end of day) is the next midnight and there is no leap second (:60).
+ */
+function realWallClock(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number): boolean {
+  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) return false;
+  if (h === 24) return mi === 0 && s === 0 && ms === 0;
+  return h <= 23 && mi <= 59 && s <= 59;
+}
+
+// Gregorian, by arithmetic: Date.UTC reads years 0-99 as 1900-1999.
+function daysInMonth(y: number, mo: number): number {
+  if (mo === 2) return y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28;
+  return [4, 6, 9, 11].includes(mo) ? 30 : 31;
+}
+
 const EPOCH_OR_ISO = /^(-?\d+(\.\d+)?|\d{4}-\d{2}-\d{2}([ T].*)?)$/;
 const ZONELESS_ISO = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?$/;
 
@@ -119,7 +137,10 @@ export function timestampParser(format: string | undefined, zone: string, fallba
       if (!EPOCH_OR_ISO.test(t)) return NaN;
       const m = ZONELESS_ISO.exec(t);
       if (!m || zone === 'UTC') return fallback(t);
-      return wallClockToUtc(zone, Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0), Number((m[7] ?? '0').padEnd(3, '0')));
+      const f = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0)) as [number, number, number, number, number, number];
+      const ms = Number((m[7] ?? '0').padEnd(3, '0'));
+      if (!realWallClock(...f, ms)) return NaN;
+      return wallClockToUtc(zone, ...f, ms);
     };
   }
   const { regex, fields } = compile(format);
