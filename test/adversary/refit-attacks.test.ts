@@ -76,9 +76,10 @@ describe('adversary: refit on a model whose seasonal columns a candidate may not
     expect(child.training.seasonal).toBe('none');
   });
 
-  it('a live seasonal model keeps training.seasonal as configured', () => {
-    const child = childConfig(base, ['a'], 5, { periodMs: DAY_MS, toleranceMs: 30_000, of: ['a'], capacity: 1900 }) as { training: { seasonal: string } };
-    expect(child.training.seasonal).toBe('auto');
+  it('a live seasonal model has its candidates trained with its own recorded columns, not a fresh auto choice', () => {
+    const running = { periodMs: DAY_MS, toleranceMs: 30_000, of: ['a'], capacity: 1900 };
+    const child = childConfig(base, ['a'], 5, running) as { training: { seasonal: unknown } };
+    expect(child.training.seasonal).toEqual(running);
   });
 
   it('seasonalMismatch names both sides when they differ, and nothing when they agree', () => {

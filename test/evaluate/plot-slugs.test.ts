@@ -15,7 +15,7 @@ describe('plot file names of a report', () => {
     expect(plotSlugs(['realTweets/Twitter_volume_AAPL.csv', 'realTraffic/speed_6005.csv'])).toEqual(['realTweets_Twitter_volume_AAPL_csv', 'realTraffic_speed_6005_csv']);
   });
 
-  it('never gives two files one plot, even when a suffixed name is another file's own name', () => {
+  it("never gives two files one plot, even when a suffixed name is another file's own name", () => {
     const slugs = plotSlugs(['a/b', 'a_b', 'a_b_2']);
     expect(new Set(slugs).size).toBe(3);
   });
