@@ -154,6 +154,12 @@ const alertsSchema = z
       .min(0)
       .default(0)
       .describe('Re-arm (0: off): an alert open this long (by reading time) resolves even though its scores stay high, with `stale: true` on the resolve flag. After an event a process often settles at a new operating point that scores above the threshold for good; without this its alert never resolves, and a later fault on the same entity opens nothing new. After the cooldown the entity may open again: a condition that persists pages again, once per maxOpenSeconds plus the cooldown.'),
+    escalateRatio: z
+      .number()
+      .min(0)
+      .refine((x) => x === 0 || x > 1, 'must be 0 (off) or above 1')
+      .default(0)
+      .describe('Escalation (0: off): while an alert is open, a judged score above escalateRatio x the highest score of the alert so far is taken as a second event. The open alert ends and a new one (a new episode) opens on that window; its `open` flag names the one it replaces in `escalatedFrom`, and no `resolved` flag is sent for that one. Without it a larger fault that starts during an open alert arrives only as an `update`, which pages nobody. Compared with the peak, not the threshold, so a score that climbs steadily never escalates; an abrupt jump does.'),
     cooldownWindows: z.number().int().min(0).default(10).describe('After a resolve, windows to wait before the same entity may open again.'),
     updateRatio: z.number().gt(1).default(1.5).describe('An open alert emits `update` when its peak severity grows by this factor over the last emitted one.'),
     topFeatures: z.number().int().min(1).default(3).describe('How many contributing features each flag lists.'),

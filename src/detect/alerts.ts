@@ -155,6 +155,18 @@ export class AlertTracker {
       return this.flag(s, 'open', st);
     }
 
+    // Escalation: an abrupt jump far above everything this alert has seen is a second event (a
+    // larger fault starting during the first one), paged as a new episode. Only openedAt, the
+    // peak and the counters change, all of them checkpointed, so a restart decides the same.
+    if (this.cfg.escalateRatio > 0 && st.peakScore > 0 && s.score > this.cfg.escalateRatio * st.peakScore) {
+      const replaced = episodeIdOf(s.entity, st.openedAt);
+      st.openedAt = s.endTs;
+      st.calmRun = 0;
+      st.peakScore = s.score;
+      st.updates = 0;
+      st.lastEmittedSeverity = s.score / thr;
+      return { ...this.flag(s, 'open', st), escalatedFrom: replaced };
+    }
     if (s.score < thr * this.cfg.resolveRatio) st.calmRun++;
     else st.calmRun = 0;
     if (s.score > st.peakScore) st.peakScore = s.score;
@@ -291,7 +303,7 @@ export class AlertTracker {
       id,
       // One per episode, shared by its open, updates and resolve, also across a model hot swap
       // (the episode carries on) and stable across replays.
-      episodeId: createHash('sha256').update(`${s.entity}|${st.openedAt}`).digest('hex').slice(0, 16),
+      episodeId: episodeIdOf(s.entity, st.openedAt),
       openedAt: new Date(st.openedAt).toISOString(),
       entity: s.entity,
       state,
@@ -306,6 +318,10 @@ export class AlertTracker {
       ...(stale ? { stale: true as const } : {}),
     };
   }
+}
+
+function episodeIdOf(entity: string, openedAt: number): string {
+  return createHash('sha256').update(`${entity}|${openedAt}`).digest('hex').slice(0, 16);
 }
 
 /** Each feature's share of the window's reconstruction error, largest first. */

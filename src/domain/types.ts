@@ -116,6 +116,8 @@ export interface Flag {
   model: string;
   /** Set only on a `resolved` flag that alerts.maxOpenSeconds closed while the scores were still high. */
   stale?: true;
+  /** Set only on an `open` flag that alerts.escalateRatio opened during another alert: that alert's episodeId. That episode ends here, without a `resolved` flag of its own. */
+  escalatedFrom?: string;
   /** Set only on a refit candidate's flags, which go to the shadow sink or topic, never to on-call. */
   shadow?: true;
 }

@@ -11,7 +11,7 @@ import { parseCsv } from '../source/csv.js';
 import { NAB_PROFILES, normalisedNab, probationRows, rowWindows, scoreNabFile, type NabFileScore, type RowWindow } from './nab-score.js';
 import { runInWorkers } from './file-pool.js';
 import { replayScores } from './replay.js';
-import { alertRows } from './skab.js';
+import { alertEpisodes } from './skab.js';
 
 /** One NAB data file and its label windows (epoch ms). */
 export interface NabFile {
@@ -152,8 +152,8 @@ export async function evaluateNabFile(base: SeismoConfig, file: NabFile, seed: n
   const threshold = artifact.threshold?.value;
   if (threshold === undefined) throw new SeismoError('SEISMO_INTERNAL', `${file.key}: training produced no threshold`);
   const replay = await replayScores(cfg, artifact, readings, log, metrics);
-  const alertOpen = alertRows(cfg, threshold, { ts, scores: replay.scores, featureErrors: replay.featureErrors, runs: replay.runs, features: artifact.scaler.features });
-  const openings = openingRows(alertOpen);
+  // An alert opening is a detection, an escalation's new alert included.
+  const { open: alertOpen, openings } = alertEpisodes(cfg, threshold, { ts, scores: replay.scores, featureErrors: replay.featureErrors, runs: replay.runs, features: artifact.scaler.features });
   return {
     file,
     seed,

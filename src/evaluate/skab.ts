@@ -139,8 +139,18 @@ export async function evaluateFile(base: SeismoConfig, file: string, name: strin
 
 /** Rows during which the daemon's alert tracker holds an open alert (open through resolve). */
 export function alertRows(cfg: SeismoConfig, threshold: number, run: Pick<FileRun, 'ts' | 'scores' | 'featureErrors' | 'features' | 'runs'>): Uint8Array {
+  return alertEpisodes(cfg, threshold, run).open;
+}
+
+/**
+ * The alert tracker run over a file's scores: the rows an alert is open, and the rows where one
+ * opened. An escalation (alerts.escalateRatio) opens a new alert on a row that is already open,
+ * so the openings are recorded from the flags, not read off the 0/1 series.
+ */
+export function alertEpisodes(cfg: SeismoConfig, threshold: number, run: Pick<FileRun, 'ts' | 'scores' | 'featureErrors' | 'features' | 'runs'>): { open: Uint8Array; openings: number[] } {
   const tracker = new AlertTracker(cfg.alerts, threshold, run.features, 'evaluate', cfg.window.warmupWindows);
-  const out = new Uint8Array(run.scores.length);
+  const open = new Uint8Array(run.scores.length);
+  const openings: number[] = [];
   // With window.stride > 1 most rows have no scored window by design: the daemon's own run
   // numbers say where a ring (re)started. With stride 1 (as before the option existed):
   // consecutive scored rows; where a window ring (re)started, score smoothing starts over too.
@@ -151,11 +161,12 @@ export function alertRows(cfg: SeismoConfig, threshold: number, run: Pick<FileRu
     if (Number.isFinite(score)) {
       const endTs = run.ts[i] as number;
       windowRun = daemonRuns !== undefined ? (daemonRuns[i] as number) : windowRun + 1;
-      tracker.observe({ entity: 'e', startTs: endTs, endTs, score, run: windowRun, featureErrors: run.featureErrors[i] ?? new Float32Array(run.features.length) });
+      const flag = tracker.observe({ entity: 'e', startTs: endTs, endTs, score, run: windowRun, featureErrors: run.featureErrors[i] ?? new Float32Array(run.features.length) });
+      if (flag?.state === 'open') openings.push(i);
     } else if (daemonRuns === undefined) {
       windowRun = 0;
     }
-    out[i] = tracker.openCount() > 0 ? 1 : 0;
+    open[i] = tracker.openCount() > 0 ? 1 : 0;
   }
-  return out;
+  return { open, openings };
 }

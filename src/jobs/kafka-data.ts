@@ -45,14 +45,23 @@ export async function flaggedIntervals(kafka: Kafka, flagsTopic: string, since: 
       // not a flag: ignore
     }
   });
+  return intervalsFromFlags(flags);
+}
+
+/** Alert episodes per entity from flags in any order (duplicates after a restart counted once). */
+export function intervalsFromFlags(flags: Flag[]): Intervals {
   const intervals: Intervals = new Map();
   const openSince = new Map<string, number>();
   const seen = new Set<string>();
-  for (const f of flags.sort((a, b) => Date.parse(a.windowEnd) - Date.parse(b.windowEnd))) {
+  for (const f of [...flags].sort((a, b) => Date.parse(a.windowEnd) - Date.parse(b.windowEnd))) {
     if (seen.has(f.id)) continue; // duplicates after a restart
     seen.add(f.id);
-    if (f.state === 'open') openSince.set(f.entity, Date.parse(f.windowStart));
-    else if (f.state === 'resolved') {
+    if (f.state === 'open') {
+      // An escalation replaces the entity's open alert: that interval ends where the new one starts.
+      const replaced = openSince.get(f.entity);
+      if (replaced !== undefined) intervals.set(f.entity, [...(intervals.get(f.entity) ?? []), [replaced, Date.parse(f.windowStart)]]);
+      openSince.set(f.entity, Date.parse(f.windowStart));
+    } else if (f.state === 'resolved') {
       const start = openSince.get(f.entity) ?? Date.parse(f.windowStart);
       openSince.delete(f.entity);
       intervals.set(f.entity, [...(intervals.get(f.entity) ?? []), [start, Date.parse(f.windowEnd)]]);

@@ -254,6 +254,7 @@ export class Pipeline implements RecordProcessor {
     for (const flag of flags) {
       metrics.flags.inc({ state: flag.state });
       if (flag.stale === true) metrics.staleResolves.inc();
+      if (flag.escalatedFrom !== undefined) metrics.escalations.inc();
     }
     for (const p of poison) metrics.poison.inc({ reason: p.reason });
   }

@@ -111,6 +111,9 @@ function track(episodes: Map<string, Episode>, flag: Flag): void {
   }
   e.peak = Math.max(e.peak, flag.severity);
   if (flag.state === 'resolved') e.end = at;
+  // An escalation ends the episode it replaces (that one gets no resolved flag).
+  const replaced = flag.escalatedFrom !== undefined ? episodes.get(flag.escalatedFrom) : undefined;
+  if (replaced !== undefined && replaced.end === Infinity) replaced.end = at;
 }
 
 /** Nearest-rank percentile; NaN for no values. */
