@@ -146,6 +146,18 @@ describe('promotion rule', () => {
     expect(c.decide(rule)).toMatchObject({ promote: false, reason: 'lost_episode' });
   });
 
+  it('an escalation ends the live episode it replaces: a candidate opening only after it did not keep that episode', () => {
+    const c = new ShadowComparison();
+    calm(c, 0.9, 0.2);
+    c.liveFlag(flag('L1', 'e1', 'open', 10, 10, 4));
+    c.liveFlag({ ...flag('L2', 'e1', 'open', 20, 20, 20), escalatedFrom: 'L1' });
+    c.liveFlag(flag('L2', 'e1', 'resolved', 20, 30, 0.5));
+    c.candidateFlag(flag('C1', 'e1', 'open', 25, 25, 9));
+    const d = c.decide(rule);
+    expect(d).toMatchObject({ promote: false, reason: 'lost_episode' });
+    expect(d.summary).toMatchObject({ liveOpenings: 2, clearLiveEpisodes: 2, clearEpisodesKept: 1 });
+  });
+
   it('rejects a candidate that opens more alerts than the live model', () => {
     const c = new ShadowComparison();
     calm(c, 0.9, 0.2);
