@@ -3,7 +3,7 @@ import { basename, extname } from 'node:path';
 import { SeismoError } from '../errors.js';
 import type { InputConfig } from '../config/schema.js';
 import type { PoisonRecord, Reading } from '../pipeline/types.js';
-import { parseTimestamp, timestampProblem } from './decode.js';
+import { inTimestampRange, parseTimestamp, timestampProblem } from './decode.js';
 import { delimiterHint } from './csv-hints.js';
 import { timestampParser } from './timestamp-format.js';
 
@@ -60,7 +60,10 @@ export function parseCsv(text: string, source: string, input: InputConfig): Pars
   if (featureIdx.length === 0) throw new SeismoError('SEISMO_INPUT_INVALID', `${source}:1: no feature columns in header`);
   const defaultEntity = input.entity === 'default' ? basename(source, extname(source)) : input.entity;
 
-  const parseTs = timestampParser(input.timestampFormat, input.timezone, parseTimestamp);
+  const parseLocal = timestampParser(input.timestampFormat, input.timezone, parseTimestamp);
+  // The same range as every other timestamp: a zone can move a wall-clock time across a limit
+  // (1970-01-01 00:30 in Berlin is 1969 in UTC), and a format gives any year it matches.
+  const parseTs = (text: string): number => inTimestampRange(parseLocal(text));
   const out: ParsedRows = { readings: [], poison: [], features: featureIdx.map((i) => header[i] as string), labels: [], lines: [] };
   for (let n = 1; n < lines.length; n++) {
     const line = lines[n] as string;

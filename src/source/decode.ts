@@ -25,7 +25,11 @@ const ISO_8601 = /^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?
  * epoch milliseconds. NaN for anything else, and for times outside MIN..MAX_TIMESTAMP_MS.
  */
 export function parseTimestamp(text: string | number): number {
-  const ms = typeof text === 'number' ? text : parseTimestampText(text.trim());
+  return inTimestampRange(typeof text === 'number' ? text : parseTimestampText(text.trim()));
+}
+
+/** `ms` when it is a time a reading may have (MIN..MAX_TIMESTAMP_MS), else NaN. */
+export function inTimestampRange(ms: number): number {
   return Number.isFinite(ms) && ms >= MIN_TIMESTAMP_MS && ms <= MAX_TIMESTAMP_MS ? ms : NaN;
 }
 

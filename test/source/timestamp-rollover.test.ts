@@ -34,4 +34,15 @@ describe('zone-less ISO timestamps with impossible fields, in any input.timezone
     expect(zoned.poison[0]?.detail).toContain('"2026-01-01 10:75:99"');
     expect(zoned.poison[1]?.detail).toContain('"2026-02-30 10:00:00"');
   });
+
+  it('a zone or a format that puts a time before 1970 (or past 9999) gives invalid_timestamp, as UTC text does', () => {
+    // 00:30 on 1970-01-01 in Berlin is 23:30 on 1969-12-31 in UTC: below the range every reading's time must be in.
+    const csv = 'datetime,v\n1970-01-01 00:30:00,1\n1970-01-01 02:00:00,2\n';
+    const berlin = parseCsv(csv, 'f.csv', inputOf('input:\n  format: csv\n  timezone: Europe/Berlin\n'));
+    expect(berlin.readings.map((r) => r.values.v)).toEqual([2]);
+    expect(berlin.poison.map((p) => [p.reason, p.position.line])).toEqual([['invalid_timestamp', 2]]);
+    const formatted = parseCsv('datetime,v\n31/12/1969 23:00,1\n01/01/1970 01:00,2\n', 'g.csv', inputOf('input:\n  format: csv\n  timestampFormat: DD/MM/YYYY HH:mm\n'));
+    expect(formatted.readings.map((r) => r.values.v)).toEqual([2]);
+    expect(formatted.poison.map((p) => p.reason)).toEqual(['invalid_timestamp']);
+  });
 });
