@@ -5,14 +5,21 @@ import { SeismoError } from '../errors.js';
 import type { Flag, PoisonRecord } from '../pipeline/types.js';
 import type { DeadLetterSink, Sink } from './sink.js';
 
-/** NDJSON to a writable stream (stdout): resolves once the stream has taken the bytes. */
+/**
+ * NDJSON to a writable stream (stdout). Resolves once the stream has handed the bytes on (its
+ * write callback), not when write() accepted them into its buffer: a flag is counted as sent
+ * only then, and a stream that fails (a closed pipe) rejects with SEISMO_SINK_FAILED instead of
+ * leaving the send waiting for a 'drain' that never comes.
+ */
 export class StreamSink implements Sink {
   constructor(private readonly stream: NodeJS.WritableStream = process.stdout) {}
 
   async send(flags: Flag[]): Promise<void> {
     if (flags.length === 0) return;
     const text = flags.map((f) => JSON.stringify(f)).join('\n') + '\n';
-    if (!this.stream.write(text)) await new Promise<void>((resolve) => this.stream.once('drain', () => resolve()));
+    await new Promise<void>((resolve, reject) => {
+      this.stream.write(text, (err) => (err ? reject(new SeismoError('SEISMO_SINK_FAILED', `flags stream: could not be written: ${err.message}`, { cause: err })) : resolve()));
+    });
   }
 
   async flush(): Promise<void> {}
