@@ -199,6 +199,10 @@ export class AlertTracker {
    * Score histories start over: the old model's scores are on another scale.
    */
   setModel(threshold: number, modelVersion: string): void {
+    // An open alert's peak is on the old model's scale: rescaled by the thresholds, so the first
+    // windows of a model whose errors run larger do not look like an escalation.
+    const rescale = threshold / this.threshold;
+    if (Number.isFinite(rescale) && rescale > 0) for (const st of this.states.values()) st.peakScore *= rescale;
     this.threshold = threshold;
     this.modelVersion = modelVersion;
     this.histories.clear();

@@ -54,6 +54,15 @@ describe('alerts.escalateRatio: a jump far above an open alert\'s peak pages as 
     }
   });
 
+  it('a hot-swapped model whose scores run 10x larger does not escalate the open alert; a real jump still does', () => {
+    const tr = new AlertTracker(cfg, 1, ['a'], 'm1');
+    feed(tr, [0.1, 2, 2.5]);
+    tr.setModel(10, 'm2');
+    const after = [25, 20, 24, 120].map((s, i) => tr.observe(at(10 + i, s)) ?? null);
+    expect(after.map((f) => f?.state ?? '-')).toEqual(['-', '-', '-', 'open']);
+    expect(after[3]?.escalatedFrom).toBeDefined();
+  });
+
   it('keeps openCount at one open alert per entity through an escalation', () => {
     const tr = new AlertTracker(cfg, 1, ['a'], 'm');
     feed(tr, scores.slice(0, 7));
