@@ -179,13 +179,13 @@ describe('Pipeline checkpoint and replay (what a Kafka restart relies on)', () =
     }
   }
 
-  function pipelineWith(threshold: number, flags: Flag[], scored: string[], onScore: (score: number) => void = () => {}, smoothWindows = 1, warmup = 0) {
+  function pipelineWith(threshold: number, flags: Flag[], scored: string[], onScore: (score: number) => void = () => {}, smoothWindows = 1, warmup = 0, escalateRatio = 0) {
     // As the daemon wires them.
     const historyWindows = smoothWindows - 1 + warmup;
     return new Pipeline({
       newWindower: (scaler) => new Windower({ ...cfg.window, lookback }, scaler, historyWindows),
       historyWindows,
-      newAlerts: (t, version) => new AlertTracker({ ...cfg.alerts, openK: 2, openN: 3, resolveAfter: 3, cooldownWindows: 2, smoothWindows }, t, features, version, warmup),
+      newAlerts: (t, version) => new AlertTracker({ ...cfg.alerts, openK: 2, openN: 3, resolveAfter: 3, cooldownWindows: 2, smoothWindows, escalateRatio }, t, features, version, warmup),
       batcher,
       model: { scorer, scaler: new Scaler(identityScalerState(features)), threshold, version: 'm' },
       sink: { send: async (f) => void flags.push(...f), flush: async () => {}, close: async () => {} },
@@ -205,20 +205,23 @@ describe('Pipeline checkpoint and replay (what a Kafka restart relies on)', () =
   }
 
   it.each([
-    [1, 0],
-    [4, 0],
-    [3, 2],
-  ])('a lane rebuilt from its checkpoint emits exactly the uninterrupted flags, and every window is scored at least once (smoothWindows %i, warmupWindows %i)', async (smoothWindows, warmup) => {
+    [1, 0, 0],
+    [4, 0, 0],
+    [3, 2, 0],
+    [1, 0, 1.5],
+  ])('a lane rebuilt from its checkpoint emits exactly the uninterrupted flags, and every window is scored at least once (smoothWindows %i, warmupWindows %i, escalateRatio %d)', async (smoothWindows, warmup, escalateRatio) => {
     // Threshold from the data itself (80th percentile) so alerts open, update and resolve during the run.
     const scores: number[] = [];
     await pipelineWith(1e9, [], [], (s) => scores.push(s)).process(records, { lane: 'm' });
     const threshold = [...scores].sort((a, b) => a - b)[Math.floor(scores.length * (smoothWindows > 1 ? 0.7 : 0.8))] as number;
-    const make = (flags: Flag[], scored: string[]) => pipelineWith(threshold, flags, scored, () => {}, smoothWindows, warmup);
+    const make = (flags: Flag[], scored: string[]) => pipelineWith(threshold, flags, scored, () => {}, smoothWindows, warmup, escalateRatio);
 
     const expectedFlags: Flag[] = [];
     const expectedScored: string[] = [];
     await feed(make(expectedFlags, expectedScored), records, 'p0');
     expect(new Set(expectedFlags.map((f) => f.state))).toEqual(new Set(['open', 'resolved', 'update']));
+    // With escalation on, the run must contain escalations for the restart to be tested on them.
+    expect(expectedFlags.some((f) => f.escalatedFrom !== undefined)).toBe(escalateRatio > 0);
 
     for (const cut of [37 * 2, 37 * 5, 37 * 7]) {
       const flags: Flag[] = [];
